@@ -1,0 +1,158 @@
+import { Octokit } from '@octokit/rest';
+import { z } from 'zod';
+import type { Clock } from '../../src/core/clock.js';
+import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
+import { CollectError, type CollectErrorCode } from '../../src/core/errors.js';
+import { toolName } from '../../src/core/version.js';
+import { sanitizeUrl } from '../../src/http/sanitize-url.js';
+import type { Secret } from '../../src/core/secret.js';
+import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
+
+/** A page of results and the request that produced it (the record's provenance). */
+export interface Page<T> {
+  items: T[];
+  request: RequestRef;
+}
+
+/** One API response, validated, with its provenance. */
+export interface Fetched<T> {
+  data: T;
+  request: RequestRef;
+}
+
+/** GitHub REST + GraphQL on top of Octokit, with every response zod-validated at the boundary. */
+export class GitHubApi {
+  private repositoriesPromise: Promise<Page<RepositoryNode>[]> | undefined;
+
+  constructor(
+    private readonly octokit: Octokit,
+    readonly org: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Builds the client for a connector instance, wired to the shared HTTP layer. */
+  static create(settings: { org: string; token: Secret; baseUrl?: string | undefined }, io: ConnectorIO): GitHubApi {
+    const octokit = new Octokit({
+      auth: settings.token.reveal(),
+      userAgent: toolName,
+      ...(settings.baseUrl ? { baseUrl: settings.baseUrl.replace(/\/$/, '') } : {}),
+      request: { fetch: io.fetch, signal: io.signal },
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (message: string) => io.logger.warn(message),
+        error: (message: string) => io.logger.error(message),
+      },
+    });
+    return new GitHubApi(octokit, settings.org, io.clock);
+  }
+
+  /** One GET, validated. */
+  async get<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
+    const response = await this.octokit.request(route, params);
+    const request = this.requestRef('GET', response);
+    return { data: parse(schema, response.data, request), request };
+  }
+
+  /**
+   * Follows `Link: rel="next"` (page numbers or cursors alike) and yields each page validated,
+   * so a collector streams records instead of buffering the whole listing.
+   */
+  async *paginate<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    let response = await this.octokit.request(route, { per_page: 100, ...params });
+    for (;;) {
+      const request = this.requestRef('GET', response);
+      yield { items: parse(z.array(itemSchema), response.data, request), request };
+      const next = nextLink(response.headers.link);
+      if (!next) return;
+      response = await this.octokit.request({ method: 'GET', url: next });
+    }
+  }
+
+  /**
+   * A GraphQL query sent as a plain POST so the response headers (request id, rate limit) are kept
+   * as provenance. GraphQL reports failures inside a 200 response; they become stable codes here.
+   */
+  async graphql<S extends z.ZodType>(query: string, variables: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
+    const operation = /query\s+(\w+)/.exec(query)?.[1] ?? 'query';
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.octokit.request('POST /graphql', { query, variables });
+      const request = { ...this.requestRef('POST', response), url: `${sanitizeUrl(response.url)}#${operation}` };
+      const body = parse(graphqlEnvelope, response.data, request);
+      if (body.errors?.length) {
+        const first = body.errors[0]!;
+        const code = graphqlErrorCode(first.type);
+        // The HTTP layer has already noted the exhausted budget and waits for the reset.
+        if (code === 'rate_limited' && attempt < 2) continue;
+        throw new CollectError(code, `GraphQL ${operation}: ${first.type ?? 'error'}: ${first.message}`, { endpoint: request.url });
+      }
+      return { data: parse(schema, body.data, request), request };
+    }
+  }
+
+  /** All repositories of the org with default-branch protection (GraphQL, 100 per request); fetched once per run. */
+  repositories(): Promise<Page<RepositoryNode>[]> {
+    this.repositoriesPromise ??= (async () => {
+      const pages: Page<RepositoryNode>[] = [];
+      let cursor: string | null = null;
+      do {
+        const fetched: Fetched<z.output<typeof repositoriesResponse>> = await this.graphql(repositoriesQuery, { org: this.org, cursor }, repositoriesResponse);
+        const { data, request } = fetched;
+        if (!data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
+        const connection = data.organization.repositories;
+        pages.push({ items: connection.nodes, request });
+        cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+      } while (cursor);
+      return pages;
+    })();
+    return this.repositoriesPromise;
+  }
+
+  private requestRef(method: string, response: { url: string; status: number; headers: Record<string, unknown> }): RequestRef {
+    const requestId = response.headers['x-github-request-id'];
+    return {
+      method,
+      url: sanitizeUrl(response.url),
+      status: response.status,
+      ...(typeof requestId === 'string' ? { requestId } : {}),
+      at: this.clock.now().toISOString(),
+    };
+  }
+}
+
+const graphqlEnvelope = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(z.object({ type: z.string().optional(), message: z.string() })).optional(),
+});
+
+function graphqlErrorCode(type: string | undefined): CollectErrorCode {
+  switch (type) {
+    case 'NOT_FOUND':
+      return 'not_found';
+    case 'FORBIDDEN':
+    case 'INSUFFICIENT_SCOPES':
+      return 'permission_denied';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    default:
+      return 'invalid_payload';
+  }
+}
+
+/** Validates a response at the boundary; the error names the endpoint and the first offending fields. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, request: RequestRef): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const where = result.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+  throw new CollectError('invalid_payload', `${request.method} ${request.url} returned an unexpected payload: ${where}`, {
+    endpoint: request.url,
+  });
+}
+
+function nextLink(link: unknown): string | undefined {
+  if (typeof link !== 'string') return undefined;
+  return /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];
+}

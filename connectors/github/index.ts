@@ -1,0 +1,38 @@
+import { defineConnector } from '../../src/core/connector.js';
+import { GitHubApi } from './client.js';
+import { githubSettingsSchema, type GitHubSettings } from './settings.js';
+import { orgSettingsCollector } from './org-settings.js';
+import { membersCollector } from './members.js';
+import { outsideCollaboratorsCollector } from './outside-collaborators.js';
+import { branchProtectionCollector } from './branch-protection.js';
+import { mergedPullRequestsCollector } from './merged-pull-requests.js';
+import { dependabotAlertsCollector } from './dependabot-alerts.js';
+
+/**
+ * GitHub (github.com or Enterprise Server): organization settings, members and 2FA, outside
+ * collaborators, default-branch protection, merged pull requests with reviews, Dependabot alerts.
+ */
+export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
+  type: 'github',
+  title: 'GitHub',
+  description: 'Organization security settings, members and 2FA, outside collaborators, branch protection, reviewed merges and Dependabot alerts.',
+  config: githubSettingsSchema as never,
+  http: { concurrency: 4 },
+  permissions: [
+    { grant: 'Organization permissions › Administration: Read-only', reason: 'org_settings: 2FA requirement and base permission' },
+    { grant: 'Organization permissions › Members: Read-only', reason: 'members, outside_collaborators (2FA status needs an organization owner token)' },
+    { grant: 'Repository permissions › Metadata: Read-only', reason: 'branch_protection: repositories and the rules GitHub applies to default branches' },
+    { grant: 'Repository permissions › Administration: Read-only', reason: 'branch_protection: classic protection rules; outside_collaborators: repository collaborators' },
+    { grant: 'Repository permissions › Pull requests: Read-only', reason: 'merged_pull_requests: merged pull requests and their reviews' },
+    { grant: 'Repository permissions › Dependabot alerts: Read-only', reason: 'dependabot_alerts' },
+  ],
+  createClient: (settings, io) => GitHubApi.create(settings, io),
+  collectors: [
+    orgSettingsCollector,
+    membersCollector,
+    outsideCollaboratorsCollector,
+    branchProtectionCollector,
+    mergedPullRequestsCollector,
+    dependabotAlertsCollector,
+  ],
+});

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { secretRef } from '../../src/config/secret-ref.js';
+import type { Secret } from '../../src/core/secret.js';
+
+/** Config keys of a `type: github` connector instance. */
+export const githubSettingsSchema = z.strictObject({
+  org: z.string().min(1).describe('Organization login (github.com/<org>).'),
+  token: secretRef('Read-only token: fine-grained PAT or GitHub App installation token.'),
+  baseUrl: z
+    .url({ message: 'expected an http(s) URL such as https://github.example.com/api/v3' })
+    .optional()
+    .describe('REST base URL for GitHub Enterprise Server (https://host/api/v3) or a test server.'),
+  pullRequests: z
+    .strictObject({
+      lookbackDays: z.number().int().min(1).max(730).default(90).describe('Merged pull requests are collected for this many days back.'),
+    })
+    .default({ lookbackDays: 90 }),
+});
+
+/** Validated settings with the token resolved. */
+export type GitHubSettings = Omit<z.output<typeof githubSettingsSchema>, 'token'> & { token: Secret };

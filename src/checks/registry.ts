@@ -1,0 +1,5 @@
+import type { CheckDefinition } from './check.js';
+import { githubChecks } from './github.js';
+
+/** Every check Annexa ships, listed explicitly (connectors bring theirs here as they land). */
+export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks] as CheckDefinition<unknown>[];

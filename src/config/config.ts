@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
+import type { Redactor } from '../core/redact.js';
+import type { ConnectorDefinition } from '../core/connector.js';
+import { defaultHttpPolicy, type HttpPolicy } from '../http/http-fetch.js';
+import { SecretRef } from './secret-ref.js';
+
+const httpOverrides = z.strictObject({
+  concurrency: z.number().int().min(1).max(64).optional().describe('Requests in flight at once per connector instance.'),
+  timeoutSeconds: z.number().positive().max(600).optional().describe('Timeout of each HTTP attempt.'),
+  maxRetries: z.number().int().min(0).max(10).optional().describe('Retries for 5xx, network errors, timeouts and rate limits.'),
+  maxRateLimitWaitSeconds: z.number().min(0).max(6 * 3600).optional().describe('Longest wait for a rate-limit reset before failing with rate_limited.'),
+});
+
+const connectorBase = z.object({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'expected an id of lower-case letters, digits and dashes (like github-acme)' })
+    .describe('Unique id of this connector instance; evidence is stored under it.'),
+  type: z.string().describe('Connector type, one of `annexa connectors`.'),
+  enabled: z.boolean().optional().describe('Set false to keep the entry but skip it.'),
+  http: httpOverrides.optional(),
+});
+
+const fileSchema = z.strictObject({
+  store: z
+    .strictObject({ path: z.string().min(1).describe('SQLite evidence store path (relative to this file).') })
+    .default({ path: './annexa-data/evidence.db' }),
+  http: httpOverrides.default({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  connectors: z.array(z.looseObject(connectorBase.shape)).default([]),
+});
+
+/** One configured, validated connector instance. */
+export interface ConnectorInstanceConfig {
+  id: string;
+  type: string;
+  enabled: boolean;
+  http: HttpPolicy;
+  /** The connector-specific keys, validated by its schema, secrets resolved. */
+  settings: unknown;
+  definition: ConnectorDefinition;
+}
+
+/** The validated configuration. */
+export interface AnnexaConfig {
+  /** The file it came from (or `<built-in>` for the demo). */
+  file: string;
+  storePath: string;
+  logLevel: string;
+  connectors: ConnectorInstanceConfig[];
+}
+
+/** Where config and secrets come from; injectable for tests. */
+export interface ConfigSources {
+  env: NodeJS.ProcessEnv;
+  readFile: (path: string) => string;
+  redactor: Redactor;
+  /** Leave secret references unresolved: reading commands need the store path, not credentials. */
+  skipSecrets?: boolean;
+}
+
+/** Reads and validates a config file. Errors are {@link ConfigError}s naming the file and key path. */
+export function loadConfigFile(
+  file: string,
+  registry: readonly ConnectorDefinition[],
+  sources: ConfigSources,
+): AnnexaConfig {
+  let text: string;
+  try {
+    text = sources.readFile(file);
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read config file (${(error as Error).message})`, file);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(issues.join('\n'), file, issues);
+  }
+  return parseConfig(doc.toJS() ?? {}, file, registry, sources);
+}
+
+/** Validates a config value (already parsed from YAML). */
+export function parseConfig(
+  raw: unknown,
+  file: string,
+  registry: readonly ConnectorDefinition[],
+  sources: ConfigSources,
+): AnnexaConfig {
+  const baseDir = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
+  const issues: string[] = [];
+  const top = fileSchema.safeParse(raw);
+  if (!top.success) {
+    issues.push(...formatIssues(file, [], top.error.issues));
+    throw new ConfigError(issues.join('\n'), file, issues);
+  }
+  const seen = new Set<string>();
+  const connectors: ConnectorInstanceConfig[] = [];
+  top.data.connectors.forEach((entry, index) => {
+    const at = ['connectors', index];
+    const definition = registry.find((d) => d.type === entry.type);
+    if (!definition) {
+      issues.push(`${file}: ${formatPath([...at, 'type'])}: unknown connector type "${entry.type}"; expected one of ${registry.map((d) => d.type).join(', ')}`);
+      return;
+    }
+    if (seen.has(entry.id)) issues.push(`${file}: ${formatPath([...at, 'id'])}: duplicate connector id "${entry.id}"`);
+    seen.add(entry.id);
+    const { id, type, enabled, http, ...rest } = entry;
+    const settings = (definition.config as z.ZodType).safeParse(rest);
+    if (!settings.success) {
+      issues.push(...formatIssues(file, at, settings.error.issues));
+      return;
+    }
+    const resolved = resolveSecrets(settings.data, at, baseDir, sources, issues, file);
+    connectors.push({
+      id,
+      type,
+      enabled: enabled ?? true,
+      http: httpPolicy(definition, top.data.http, http),
+      settings: resolved,
+      definition: definition as ConnectorDefinition,
+    });
+  });
+  if (issues.length > 0) throw new ConfigError(issues.join('\n'), file, issues);
+  const storePath = isAbsolute(top.data.store.path) ? top.data.store.path : resolve(baseDir, top.data.store.path);
+  return { file, storePath, logLevel: top.data.log.level, connectors };
+}
+
+function httpPolicy(
+  definition: ConnectorDefinition,
+  global: z.output<typeof httpOverrides>,
+  local: z.output<typeof httpOverrides> | undefined,
+): HttpPolicy {
+  const merged = { ...global, ...local };
+  return {
+    ...defaultHttpPolicy,
+    ...definition.http,
+    ...(merged.concurrency !== undefined ? { concurrency: merged.concurrency } : {}),
+    ...(merged.timeoutSeconds !== undefined ? { timeoutMs: merged.timeoutSeconds * 1000 } : {}),
+    ...(merged.maxRetries !== undefined ? { maxRetries: merged.maxRetries } : {}),
+    ...(merged.maxRateLimitWaitSeconds !== undefined ? { maxRateLimitWaitMs: merged.maxRateLimitWaitSeconds * 1000 } : {}),
+  };
+}
+
+/** Replaces every {@link SecretRef} with a {@link Secret}, registering values with the redactor. */
+function resolveSecrets(
+  value: unknown,
+  path: (string | number)[],
+  baseDir: string,
+  sources: ConfigSources,
+  issues: string[],
+  file: string,
+): unknown {
+  if (value instanceof SecretRef) {
+    if (sources.skipSecrets) return value;
+    let secret: string | undefined;
+    if (value.source === 'env') {
+      secret = sources.env[value.name];
+      if (secret === undefined || secret === '') {
+        issues.push(`${file}: ${formatPath(path)}: environment variable ${value.name} is not set (the secret is referenced as \${${value.name}})`);
+        return undefined;
+      }
+    } else {
+      const secretPath = isAbsolute(value.name) ? value.name : resolve(baseDir, value.name);
+      try {
+        secret = sources.readFile(secretPath).replace(/\r?\n$/, '');
+      } catch (error) {
+        issues.push(`${file}: ${formatPath(path)}: cannot read secret file ${secretPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        return undefined;
+      }
+      if (secret === '') {
+        issues.push(`${file}: ${formatPath(path)}: secret file ${secretPath} is empty`);
+        return undefined;
+      }
+    }
+    sources.redactor.add(secret);
+    return new Secret(secret, value.source === 'env' ? `env:${value.name}` : `file:${value.name}`);
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, [...path, i], baseDir, sources, issues, file));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, [...path, k], baseDir, sources, issues, file);
+    return out;
+  }
+  return value;
+}
+
+/** `connectors[1].org` from `['connectors', 1, 'org']`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+function formatIssues(file: string, prefix: (string | number)[], issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `${file}: ${formatPath([...path, key])}: unknown key`);
+    }
+    if (issue.code === 'invalid_union') {
+      // Surface the most specific branch message instead of "Invalid input": the branch whose type
+      // the value has (`{ file: 3 }` is a malformed file reference, not "expected string").
+      const branch =
+        issue.errors.find((issues) => issues.length > 0 && !issues.some((i) => i.code === 'invalid_type' && i.path.length === 0)) ??
+        issue.errors[0];
+      const nested = branch?.[0];
+      if (nested) return formatIssues(file, path, [nested]).slice(0, 1);
+    }
+    return [`${file}: ${formatPath(path)}: ${issue.message.replace(/^Invalid input: /, '')}`];
+  });
+}

@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { ClassifiedError } from './errors.js';
+import type { HttpPolicy } from '../http/http-fetch.js';
+
+/**
+ * One API call an evidence record came from. Kept with every observation so an auditor can trace
+ * a record to the call that produced it. Never holds credentials: the URL is sanitised.
+ */
+export interface RequestRef {
+  method: string;
+  /** Absolute URL without user-info, secret-looking query parameters masked. */
+  url: string;
+  status: number;
+  /** The API's own request id (GitHub's `x-github-request-id`), when it sends one. */
+  requestId?: string;
+  /** When the response arrived (ISO-8601 UTC). */
+  at: string;
+}
+
+/** What a collector emits: one record about one subject. Collectors describe, never judge. */
+export interface EvidenceRecord<Payload> {
+  /** What the record is about, stable across runs (`acme/api@main`, `octocat`). */
+  subject: string;
+  payload: Payload;
+  /** The calls this record came from (at least one for API-backed collectors). */
+  requests: readonly RequestRef[];
+}
+
+/** Everything a collector may use. All I/O is injected: there are no module-level clients. */
+export interface CollectorContext<Client, Config> {
+  /** The API client the connector built for this instance (wired to the shared HTTP layer). */
+  client: Client;
+  /** The connector instance's validated config (secrets as {@link Secret} values). */
+  config: Config;
+  /** The connector instance id from config (`github-acme`). */
+  instanceId: string;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/**
+ * A collector: one versioned evidence kind and how to fetch it. The payload schema describes every
+ * field (`.describe()`), which makes it the auditor's data dictionary.
+ */
+export interface CollectorDefinition<Client, Config, Payload extends z.ZodType = z.ZodType> {
+  /** Short id, unique within the connector (`members`). */
+  id: string;
+  /** Versioned evidence kind (`github.member.v1`); bump the version when the payload changes meaning. */
+  kind: string;
+  title: string;
+  description: string;
+  /** What a record's subject names, for humans (`member login`). */
+  subject: string;
+  /** How long a collection stays current; older evidence is `stale` for checks. */
+  ttlHours: number;
+  payload: Payload;
+  collect(ctx: CollectorContext<Client, Config>): AsyncIterable<EvidenceRecord<z.output<Payload>>>;
+}
+
+/** A least-privilege, read-only permission the connector needs, shown by `annexa connectors`. */
+export interface Permission {
+  /** The grant as the provider names it (`Organization permissions › Members: Read-only`). */
+  grant: string;
+  /** Which collectors need it and why. */
+  reason: string;
+}
+
+/** I/O the pipeline hands a connector when it builds its client. */
+export interface ConnectorIO {
+  /** The shared HTTP layer for this instance: queue, retries, rate limits, timeouts. */
+  fetch: typeof fetch;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/**
+ * A connector: a declared value in the explicit registry (`src/registry.ts`). It says what to
+ * fetch; the pipeline owns concurrency, storage and failure handling.
+ */
+export interface ConnectorDefinition<Config = unknown, Client = unknown> {
+  /** The `type` used in config (`github`). */
+  type: string;
+  title: string;
+  description: string;
+  /** zod schema of the connector-specific config keys (besides `id`, `type`, `enabled`). */
+  config: z.ZodType<Config>;
+  /** Default HTTP policy for this API (concurrency, request-id header); config may override. */
+  http: Partial<HttpPolicy> & { requestIdHeader?: string };
+  permissions: readonly Permission[];
+  createClient(config: Config, io: ConnectorIO): Client;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payload types vary per collector
+  collectors: readonly CollectorDefinition<Client, Config, any>[];
+  /** API-specific failures (GraphQL error types) before the generic HTTP classification. */
+  classifyError?(err: unknown): ClassifiedError | undefined;
+}
+
+/** Declares a connector; the identity function exists for type inference. */
+export function defineConnector<Config, Client>(definition: ConnectorDefinition<Config, Client>): ConnectorDefinition<Config, Client> {
+  return definition;
+}
+
+/** Declares a collector; the identity function exists for type inference. */
+export function defineCollector<Client, Config, Payload extends z.ZodType>(
+  definition: CollectorDefinition<Client, Config, Payload>,
+): CollectorDefinition<Client, Config, Payload> {
+  return definition;
+}

@@ -1,0 +1,181 @@
+import PQueue from 'p-queue';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { CollectError } from '../core/errors.js';
+import { sanitizeUrl } from './sanitize-url.js';
+
+/** How one API instance is called. Defaults in {@link defaultHttpPolicy}; config `http:` overrides. */
+export interface HttpPolicy {
+  /** Requests in flight at once against this API instance. */
+  concurrency: number;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  /** Retries after the first attempt for 5xx, network errors, timeouts and rate limits. */
+  maxRetries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Longest wait for a rate-limit reset before giving up with `rate_limited`. */
+  maxRateLimitWaitMs: number;
+}
+
+export const defaultHttpPolicy: HttpPolicy = {
+  concurrency: 4,
+  timeoutMs: 30_000,
+  maxRetries: 4,
+  backoffBaseMs: 500,
+  backoffMaxMs: 30_000,
+  maxRateLimitWaitMs: 15 * 60_000,
+};
+
+export interface HttpFetchOptions {
+  policy: HttpPolicy;
+  /** The transport (global fetch in production; tests may pass their own). */
+  fetch: typeof fetch;
+  clock: Clock;
+  logger: Logger;
+  /** Aborts every queued and in-flight request (run cancelled). */
+  signal?: AbortSignal;
+  /** Jitter source, injectable for deterministic tests. */
+  random?: () => number;
+}
+
+const retryableStatuses = new Set([500, 502, 503, 504]);
+
+/**
+ * The shared HTTP layer: a `fetch` with a per-API queue, per-attempt timeouts, retries with
+ * exponential backoff and full jitter, and rate-limit awareness (`Retry-After`,
+ * `x-ratelimit-remaining`/`x-ratelimit-reset`). When the API says the budget is spent, later
+ * requests wait for the reset instead of hammering into 403/429, up to `maxRateLimitWaitMs`.
+ *
+ * Every method is retried: Annexa only reads, and GraphQL reads are POSTs.
+ */
+export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
+  const { policy, clock, logger } = options;
+  const random = options.random ?? Math.random;
+  const queue = new PQueue({ concurrency: policy.concurrency });
+  /** Epoch ms before which no request is sent (the API asked us to wait). */
+  let blockedUntil = 0;
+
+  const backoff = (attempt: number) =>
+    Math.round(random() * Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** attempt));
+
+  async function waitForBudget(url: string, signal: AbortSignal | undefined): Promise<void> {
+    const wait = blockedUntil - clock.now().getTime();
+    if (wait <= 0) return;
+    if (wait > policy.maxRateLimitWaitMs) {
+      throw new CollectError(
+        'rate_limited',
+        `rate limit exhausted for ${url}: resets at ${new Date(blockedUntil).toISOString()}, ` +
+          `beyond the maximum wait of ${Math.round(policy.maxRateLimitWaitMs / 1000)} s`,
+        { endpoint: url },
+      );
+    }
+    logger.info({ url, waitMs: wait }, 'waiting for the API rate limit to reset');
+    await clock.sleep(wait, signal);
+  }
+
+  function noteRateLimit(response: Response, rateLimited: boolean, attempt: number): void {
+    const now = clock.now().getTime();
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now);
+    const remaining = response.headers.get('x-ratelimit-remaining');
+    const reset = Number(response.headers.get('x-ratelimit-reset'));
+    let until = 0;
+    if (retryAfter !== undefined) until = now + retryAfter;
+    else if (remaining === '0' && Number.isFinite(reset) && reset > 0) until = reset * 1000 + 1000;
+    else if (rateLimited) until = now + Math.max(backoff(attempt), 1000);
+    if (until > blockedUntil) blockedUntil = until;
+  }
+
+  async function attemptLoop(input: string, init: RequestInit | undefined): Promise<Response> {
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const safeUrl = sanitizeUrl(input);
+    const callerSignal = anySignal([init?.signal ?? undefined, options.signal]);
+    for (let attempt = 0; ; attempt++) {
+      await waitForBudget(safeUrl, callerSignal);
+      const timeout = AbortSignal.timeout(policy.timeoutMs);
+      const signal = anySignal([callerSignal, timeout])!;
+      const retriesLeft = attempt < policy.maxRetries;
+      let response: Response;
+      try {
+        response = await options.fetch(input, { ...init, signal });
+      } catch (error) {
+        if (callerSignal?.aborted) throw error;
+        const timedOut = timeout.aborted;
+        const code = timedOut ? 'timeout' : 'network';
+        if (!retriesLeft) {
+          throw new CollectError(
+            code,
+            timedOut
+              ? `${method} ${safeUrl} timed out after ${policy.timeoutMs} ms (${attempt + 1} attempts)`
+              : `${method} ${safeUrl} failed: ${networkMessage(error)} (${attempt + 1} attempts)`,
+            { cause: error, endpoint: safeUrl },
+          );
+        }
+        const wait = backoff(attempt);
+        logger.warn({ url: safeUrl, attempt: attempt + 1, code, waitMs: wait }, 'request failed, retrying');
+        await clock.sleep(wait, callerSignal);
+        continue;
+      }
+      const rateLimited = isRateLimited(response);
+      noteRateLimit(response, rateLimited, attempt);
+      if (rateLimited) {
+        if (!retriesLeft) {
+          await response.body?.cancel();
+          throw new CollectError('rate_limited', `${method} ${safeUrl} was rate limited (HTTP ${response.status}) after ${attempt + 1} attempts`, {
+            endpoint: safeUrl,
+          });
+        }
+        logger.warn({ url: safeUrl, status: response.status, attempt: attempt + 1 }, 'rate limited, waiting');
+        await response.body?.cancel();
+        continue; // waitForBudget sleeps until the reset or Retry-After.
+      }
+      if (retryableStatuses.has(response.status) && retriesLeft) {
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), clock.now().getTime());
+        const wait = retryAfter ?? backoff(attempt);
+        logger.warn({ url: safeUrl, status: response.status, attempt: attempt + 1, waitMs: wait }, 'server error, retrying');
+        await response.body?.cancel();
+        await clock.sleep(wait, callerSignal);
+        continue;
+      }
+      logger.debug({ method, url: safeUrl, status: response.status }, 'http');
+      return response;
+    }
+  }
+
+  const wrapped = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    return queue.add(() => attemptLoop(url, init));
+  };
+  return wrapped as typeof fetch;
+}
+
+/** 429 always; 403 only when the API says it is a rate limit (GitHub's primary and secondary limits). */
+function isRateLimited(response: Response): boolean {
+  if (response.status === 429) return true;
+  if (response.status !== 403) return false;
+  return response.headers.get('x-ratelimit-remaining') === '0' || response.headers.has('retry-after');
+}
+
+/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length <= 1) return present[0];
+  return AbortSignal.any(present);
+}
+
+function networkMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error) return `${error.message} (${cause.message})`;
+    return error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,192 @@
+import type { CollectionPlan } from './plan.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Redactor } from '../core/redact.js';
+import type { CollectorDefinition } from '../core/connector.js';
+import type { ConnectorInstanceConfig } from '../config/config.js';
+import { CollectError, classifyError, type CollectErrorCode } from '../core/errors.js';
+import { createHttpFetch } from '../http/http-fetch.js';
+import type { EvidenceStore, ObservationInput, RunInfo, RunWriter } from '../../storage/evidence-store.js';
+import { toolName, toolVersion } from '../core/version.js';
+
+/** What a collection needs; all I/O injected. */
+export interface CollectOptions {
+  plan: CollectionPlan;
+  store: EvidenceStore;
+  /** The transport under the shared HTTP layer (global fetch in production). */
+  fetch: typeof fetch;
+  clock: Clock;
+  logger: Logger;
+  redactor: Redactor;
+  /** Cancels the run (SIGINT/SIGTERM): collectors end as `aborted`, the run as partial. */
+  signal?: AbortSignal;
+  /** The command line, recorded with the run. */
+  command: string;
+  /** Called as each collector ends (the CLI prints progress from it). */
+  onOutcome?: (outcome: CollectorOutcome) => void;
+  /** Records per store transaction. */
+  batchSize?: number;
+}
+
+/** How one collector ended. */
+export interface CollectorOutcome {
+  instanceId: string;
+  connectorType: string;
+  collectorId: string;
+  kind: string;
+  status: 'collected' | 'failed';
+  recordCount: number;
+  errorCode?: CollectErrorCode;
+  errorMessage?: string;
+  durationMs: number;
+}
+
+/** The result of a run: `complete` when every collector collected, `partial` when some failed. */
+export interface CollectResult {
+  run: RunInfo;
+  status: 'complete' | 'partial' | 'failed';
+  outcomes: CollectorOutcome[];
+}
+
+/**
+ * Runs a collection plan into the store: one run, every collector of every instance, in parallel
+ * (each instance's HTTP queue bounds its API load). A failing collector records a failed outcome
+ * with a stable code and never stops the others; records are validated against the collector's
+ * payload schema, redacted, and written in batches so memory stays flat.
+ */
+export async function runCollection(options: CollectOptions): Promise<CollectResult> {
+  const { plan, store, clock, logger } = options;
+  const writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() });
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  logger.info({ runId: writer.runId }, 'collection started');
+  const outcomes: CollectorOutcome[] = [];
+  try {
+    await Promise.all(
+      plan.instances.map(async ({ instance, collectors }) => {
+        const instanceLogger = logger.child({ connector: instance.id });
+        const io = {
+          fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
+          clock,
+          logger: instanceLogger,
+          signal,
+        };
+        let client: unknown;
+        let clientError: unknown;
+        try {
+          client = instance.definition.createClient(instance.settings, io);
+        } catch (error) {
+          clientError = error;
+        }
+        await Promise.all(
+          collectors.map(async (collector) => {
+            const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
+            outcomes.push(outcome);
+            options.onOutcome?.(outcome);
+          }),
+        );
+      }),
+    );
+  } catch (error) {
+    // Only store failures reach here (collectors never throw): leave the run for the next start to seal.
+    await writer.abandon();
+    throw error;
+  }
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  const status = failed === 0 ? 'complete' : failed === outcomes.length ? 'failed' : 'partial';
+  const run = await writer.finish(status, clock.now());
+  logger.info({ runId: run.id, status, collectors: outcomes.length, failed }, 'collection finished');
+  return { run, status, outcomes: sortOutcomes(outcomes, plan) };
+}
+
+interface CollectorJob extends CollectOptions {
+  writer: RunWriter;
+  instance: ConnectorInstanceConfig;
+  collector: CollectorDefinition<unknown, unknown>;
+  client: unknown;
+  clientError: unknown;
+  signal: AbortSignal;
+}
+
+async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
+  const { writer, instance, collector, clock, redactor, logger } = job;
+  const batchSize = job.batchSize ?? 500;
+  const startedAt = clock.now();
+  const started = performance.now();
+  let count = 0;
+  let batch: ObservationInput[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const toWrite = batch;
+    batch = [];
+    await writer.addObservations(toWrite);
+  };
+  let failure: { code: CollectErrorCode; message: string } | undefined;
+  try {
+    if (job.clientError) throw job.clientError;
+    const records = collector.collect({
+      client: job.client,
+      config: instance.settings,
+      instanceId: instance.id,
+      clock,
+      logger: logger.child({ collector: collector.id }),
+      signal: job.signal,
+    });
+    for await (const record of records) {
+      const checked = collector.payload.safeParse(record.payload);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw new CollectError(
+          'invalid_payload',
+          `${collector.kind} record "${record.subject}" does not match its schema: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        );
+      }
+      batch.push({
+        instanceId: instance.id,
+        collectorId: collector.id,
+        kind: collector.kind,
+        subject: redactor.redact(record.subject),
+        payload: redactor.redactDeep(checked.data),
+        collectedAt: clock.now(),
+        provenance: { tool: toolName, connectorType: instance.type, requests: redactor.redactDeep(record.requests) },
+      });
+      count++;
+      if (batch.length >= batchSize) await flush();
+    }
+  } catch (error) {
+    const classified = instance.definition.classifyError?.(error) ?? classifyError(error);
+    failure = { code: job.signal.aborted && classified.code === 'unexpected' ? 'aborted' : classified.code, message: redactor.redact(classified.message) };
+  }
+  // Records seen before a failure are kept: they are evidence of what was visible, marked by the failed outcome.
+  await flush();
+  const outcome: CollectorOutcome = {
+    instanceId: instance.id,
+    connectorType: instance.type,
+    collectorId: collector.id,
+    kind: collector.kind,
+    status: failure ? 'failed' : 'collected',
+    recordCount: count,
+    ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
+  await writer.addOutcome({
+    instanceId: outcome.instanceId,
+    connectorType: outcome.connectorType,
+    collectorId: outcome.collectorId,
+    kind: outcome.kind,
+    status: outcome.status,
+    recordCount: count,
+    ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+    startedAt,
+    finishedAt: clock.now(),
+  });
+  if (failure) logger.error({ collector: collector.id, code: failure.code, err: failure.message }, 'collector failed');
+  else logger.info({ collector: collector.id, records: count }, 'collector finished');
+  return outcome;
+}
+
+/** Plan order, so output does not depend on which collector finished first. */
+function sortOutcomes(outcomes: CollectorOutcome[], plan: CollectionPlan): CollectorOutcome[] {
+  const order = plan.instances.flatMap(({ instance, collectors }) => collectors.map((c) => `${instance.id}/${c.id}`));
+  return [...outcomes].sort((a, b) => order.indexOf(`${a.instanceId}/${a.collectorId}`) - order.indexOf(`${b.instanceId}/${b.collectorId}`));
+}

@@ -1,0 +1,8 @@
+import type { ConnectorDefinition } from './core/connector.js';
+import { githubConnector } from '../connectors/github/index.js';
+
+/**
+ * Every connector Annexa ships, listed explicitly: adding one is one line here, and nothing is
+ * registered by importing a module for its side effects.
+ */
+export const connectorRegistry: readonly ConnectorDefinition[] = [githubConnector as ConnectorDefinition];

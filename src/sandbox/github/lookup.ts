@@ -1,0 +1,112 @@
+/**
+ * Precomputed lookups over a {@link GithubWorld}, shared by the REST and
+ * GraphQL front-ends. GitHub matches owner, repository and user names
+ * case-insensitively, so every key here is lower-cased.
+ */
+import type {
+  GithubAccount,
+  GithubMember,
+  GithubOutsideCollaborator,
+  GithubPullRequest,
+  GithubRepository,
+  GithubRuleset,
+  GithubRulesetRule,
+  GithubWorld,
+} from './data.js';
+
+/** Where rendered URLs point. */
+export interface UrlBases {
+  /** REST base of this server as the client reached it, e.g. `http://127.0.0.1:4000` or `…/api/v3`. */
+  apiBase: string;
+  /** Web base for `html_url` / GraphQL `url` fields. */
+  htmlBase: string;
+}
+
+/** A rule as `GET /repos/{owner}/{repo}/rules/branches/{branch}` returns it. */
+export type ActiveBranchRule = GithubRulesetRule & {
+  ruleset_source_type: GithubRuleset['sourceType'];
+  ruleset_source: string;
+  ruleset_id: number;
+};
+
+/** Read-only indexes over one world. */
+export class WorldIndex {
+  readonly repositories = new Map<string, GithubRepository>();
+  readonly accounts = new Map<string, GithubAccount>();
+  readonly members = new Map<string, GithubMember>();
+  readonly outside = new Map<string, GithubOutsideCollaborator>();
+  private readonly pullsByRepo = new Map<string, GithubPullRequest[]>();
+  private readonly rulesetsByRepo = new Map<string, GithubRuleset[]>();
+
+  constructor(readonly world: GithubWorld) {
+    for (const repo of world.repositories) this.repositories.set(repo.name.toLowerCase(), repo);
+    for (const m of world.members) {
+      this.members.set(m.login.toLowerCase(), m);
+      this.accounts.set(m.login.toLowerCase(), m);
+    }
+    for (const o of world.outsideCollaborators) {
+      this.outside.set(o.login.toLowerCase(), o);
+      this.accounts.set(o.login.toLowerCase(), o);
+    }
+    for (const f of world.formerMembers) this.accounts.set(f.login.toLowerCase(), f);
+    for (const pr of world.pullRequests) {
+      const key = pr.repository.toLowerCase();
+      const list = this.pullsByRepo.get(key) ?? [];
+      list.push(pr);
+      this.pullsByRepo.set(key, list);
+    }
+    for (const rs of world.rulesets) {
+      for (const name of rs.repositories) {
+        const key = name.toLowerCase();
+        const list = this.rulesetsByRepo.get(key) ?? [];
+        list.push(rs);
+        this.rulesetsByRepo.set(key, list);
+      }
+    }
+  }
+
+  /** Whether `login` is this world's organization (case-insensitive). */
+  isOrg(login: string): boolean {
+    return login.toLowerCase() === this.world.org.login.toLowerCase();
+  }
+
+  /** Repository by `owner` and `name`, or `undefined` if either is unknown. */
+  repository(owner: string, name: string): GithubRepository | undefined {
+    return this.isOrg(owner) ? this.repositories.get(name.toLowerCase()) : undefined;
+  }
+
+  /** Merged PRs of a repository (sorted by number). */
+  pullRequests(repo: GithubRepository): GithubPullRequest[] {
+    return this.pullsByRepo.get(repo.name.toLowerCase()) ?? [];
+  }
+
+  /** Any known account (member, outside collaborator or former member). */
+  account(login: string): GithubAccount | undefined {
+    return this.accounts.get(login.toLowerCase());
+  }
+
+  /**
+   * Active ruleset rules for a branch. Sandbox rulesets only target
+   * `~DEFAULT_BRANCH`, so other branches have none. Organization rules come
+   * first, as on GitHub.
+   */
+  branchRules(repo: GithubRepository, branch: string): ActiveBranchRule[] {
+    if (branch !== repo.defaultBranch) return [];
+    const rulesets = (this.rulesetsByRepo.get(repo.name.toLowerCase()) ?? [])
+      .filter((rs) => rs.enforcement === 'active' && rs.refNameIncludes.includes('~DEFAULT_BRANCH'))
+      .sort((a, b) => (a.sourceType === b.sourceType ? a.id - b.id : a.sourceType === 'Organization' ? -1 : 1));
+    return rulesets.flatMap((rs) =>
+      rs.rules.map((rule) => {
+        // Key order mirrors GitHub's documented example: type, source fields, then parameters.
+        const { type, ...rest } = rule;
+        return {
+          type,
+          ruleset_source_type: rs.sourceType,
+          ruleset_source: rs.source,
+          ruleset_id: rs.id,
+          ...rest,
+        } as ActiveBranchRule;
+      }),
+    );
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Deterministic local fakes of the systems Annexa collects evidence from,
+ * all derived from one synthetic company.
+ *
+ * @example
+ * ```ts
+ * const company = createSyntheticCompany({ now: new Date('2026-05-01T12:00:00Z') });
+ * const sandbox = await startGithubSandbox(createGithubWorld(company), { token: 'sbx' });
+ * const octokit = new Octokit({ auth: 'sbx', baseUrl: sandbox.url });
+ * ```
+ */
+export { SeededRandom, createRandom, hashString } from './random.js';
+export { isoDate, isoSeconds } from './time.js';
+export {
+  DEPARTMENTS,
+  createSyntheticCompany,
+  type Department,
+  type EmploymentStatus,
+  type EmploymentType,
+  type Person,
+  type SyntheticCompany,
+  type SyntheticCompanyOptions,
+} from './company.js';
+export {
+  createGithubWorld,
+  githubSeededViolations,
+  legacyNodeId,
+  type AlertSeverity,
+  type Ecosystem,
+  type GithubAccount,
+  type GithubAlertState,
+  type GithubClassicBranchProtection,
+  type GithubDependabotAlert,
+  type GithubMember,
+  type GithubOrganization,
+  type GithubOrgRole,
+  type GithubOutsideCollaborator,
+  type GithubPullRequest,
+  type GithubPullRequestRef,
+  type GithubRepository,
+  type GithubRepositoryPermission,
+  type GithubReview,
+  type GithubReviewState,
+  type GithubRuleset,
+  type GithubRulesetRule,
+  type GithubSecurityAdvisory,
+  type GithubViolationDetails,
+  type GithubVisibility,
+  type GithubWorld,
+} from './github/data.js';
+export { startGithubSandbox, type GithubSandbox, type GithubSandboxOptions } from './github/server.js';

@@ -1,0 +1,170 @@
+import type { RequestRef } from '../src/core/connector.js';
+
+/**
+ * The evidence store contract. Everything above storage talks to this interface only, so a
+ * server database (PostgreSQL) can implement it later without changes elsewhere; that is why the
+ * methods are async even though the SQLite implementation is synchronous underneath.
+ *
+ * The store never interprets evidence: it keeps payloads content-addressed, records who saw what
+ * when, seals runs into a hash chain, and answers "what was the latest evidence as of date X".
+ */
+export interface EvidenceStore {
+  /** Opens a run for writing. Seals runs that an earlier crash left open as `incomplete` first. */
+  startRun(meta: RunMeta): Promise<RunWriter>;
+  /** The latest collection of a kind per connector instance as of a date (default: now). */
+  latest(kind: string, options?: { asOf?: Date; instanceId?: string }): Promise<EvidenceSnapshot[]>;
+  /** Every observation of one subject of a kind, oldest first. */
+  history(kind: string, subject: string, options?: { since?: Date; until?: Date }): Promise<StoredRecord[]>;
+  /** Kinds with their newest outcome per instance, as of a date. */
+  kinds(options?: { asOf?: Date }): Promise<KindSummary[]>;
+  /** Runs, newest first. */
+  runs(options?: { limit?: number }): Promise<RunInfo[]>;
+  /** One run with its outcomes, by id or by a unique id prefix. */
+  run(id: string): Promise<RunDetail | undefined>;
+  /** A stored blob's JSON value, by digest. */
+  blob(digest: string): Promise<unknown>;
+  /** Re-hashes every blob and walks the run chain. Read-only. */
+  verify(): Promise<VerifyReport>;
+  close(): Promise<void>;
+}
+
+/** Describes the process that starts a run. */
+export interface RunMeta {
+  /** The command line that started it (`collect --only github-acme`), for the audit trail. */
+  command: string;
+  toolVersion: string;
+  startedAt: Date;
+}
+
+/** Where a record came from: the tool and the API calls. Stored content-addressed with the observation. */
+export interface Provenance {
+  tool: string;
+  connectorType: string;
+  requests: readonly RequestRef[];
+}
+
+/** One record to store. */
+export interface ObservationInput {
+  instanceId: string;
+  collectorId: string;
+  kind: string;
+  subject: string;
+  payload: unknown;
+  collectedAt: Date;
+  provenance: Provenance;
+}
+
+/** A collector run's end: `collected` with a count, or `failed` with a stable code. */
+export interface OutcomeInput {
+  instanceId: string;
+  connectorType: string;
+  collectorId: string;
+  kind: string;
+  status: 'collected' | 'failed';
+  recordCount: number;
+  errorCode?: string;
+  /** Already redacted. */
+  errorMessage?: string;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** How a run ended. `incomplete` is set by the store for runs a crash left open. */
+export type RunStatus = 'complete' | 'partial' | 'failed' | 'incomplete';
+
+/** Writes one run. Each call is atomic; `finish` seals the run into the chain. */
+export interface RunWriter {
+  readonly runId: string;
+  addObservations(batch: readonly ObservationInput[]): Promise<void>;
+  addOutcome(outcome: OutcomeInput): Promise<void>;
+  finish(status: Exclude<RunStatus, 'incomplete'>, finishedAt: Date): Promise<RunInfo>;
+  /** Releases the writer lock without sealing (the next start seals the run as incomplete). */
+  abandon(): Promise<void>;
+}
+
+/** A stored observation with its payload. */
+export interface StoredRecord {
+  runId: string;
+  instanceId: string;
+  collectorId: string;
+  kind: string;
+  subject: string;
+  digest: string;
+  payload: unknown;
+  collectedAt: string;
+  provenanceDigest: string;
+}
+
+/** A collector outcome as stored. */
+export interface StoredOutcome extends Omit<OutcomeInput, 'startedAt' | 'finishedAt'> {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** The latest collection of one kind from one connector instance. */
+export interface EvidenceSnapshot {
+  kind: string;
+  instanceId: string;
+  /** The newest outcome as of the date; when it failed, `records` come from `lastCollected`. */
+  latestOutcome: StoredOutcome;
+  /** The newest successful collection as of the date, if any. */
+  lastCollected?: StoredOutcome;
+  /** Records of `lastCollected` (empty when there is none). */
+  records: StoredRecord[];
+}
+
+export interface KindSummary {
+  kind: string;
+  instanceId: string;
+  collectorId: string;
+  latestOutcome: StoredOutcome;
+  lastCollected?: StoredOutcome;
+}
+
+export interface RunInfo {
+  id: string;
+  seq: number;
+  command: string;
+  toolVersion: string;
+  startedAt: string;
+  /** `running` while open (or crashed and not yet sealed). */
+  status: RunStatus | 'running';
+  finishedAt?: string;
+  hash?: string;
+  prevHash?: string;
+  observationCount: number;
+}
+
+export interface RunDetail extends RunInfo {
+  outcomes: StoredOutcome[];
+}
+
+/** One thing `verify` found wrong, located by run and kind where it can be. */
+export interface VerifyProblem {
+  problem:
+    | 'blob_hash_mismatch'
+    | 'blob_missing'
+    | 'observations_changed'
+    | 'outcomes_changed'
+    | 'run_hash_mismatch'
+    | 'chain_broken'
+    | 'run_missing'
+    | 'seal_missing';
+  message: string;
+  runId?: string;
+  runSeq?: number;
+  kind?: string;
+  digest?: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  blobsChecked: number;
+  runsChecked: number;
+  /** Hash of the newest sealed run: record it elsewhere to detect a rewritten history. */
+  headHash?: string;
+  /** Runs open right now or left open by a crash (sealed as incomplete by the next write). */
+  unsealedRuns: string[];
+  problems: VerifyProblem[];
+}

@@ -1,0 +1,306 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../storage/sqlite-store.js';
+import type { RunInfo, VerifyProblem, VerifyReport } from '../../storage/evidence-store.js';
+import { dropTriggers, makeTempDir, writeRun } from './helpers.js';
+
+const member = 'test.member.v1';
+const repo = 'test.repo.v1';
+const day = (iso: string) => new Date(`${iso}T00:00:00.000Z`);
+
+let tmp: ReturnType<typeof makeTempDir>;
+let basePath: string;
+/** Oldest first: runs[0] is seq 1. */
+let runs: RunInfo[];
+let copies = 0;
+
+/** Three sealed runs, two kinds; every payload carries its run number so no blob is shared between runs. */
+beforeAll(async () => {
+  tmp = makeTempDir('annexa-tamper-');
+  basePath = path.join(tmp.dir, 'base.db');
+  const store = openSqliteStore(basePath);
+  for (const [n, date, status] of [
+    [1, '2024-01-01', 'complete'],
+    [2, '2024-02-01', 'partial'],
+    [3, '2024-03-01', 'complete'],
+  ] as const) {
+    await writeRun(
+      store,
+      day(date),
+      [
+        { kind: member, records: { alice: { login: 'alice', mfa: true, run: n }, bob: { login: 'bob', mfa: n > 1, run: n }, carol: { login: 'carol', run: n } } },
+        { kind: repo, records: { api: { name: 'api', protected: true, run: n }, web: { name: 'web', protected: false, run: n } } },
+      ],
+      status,
+    );
+  }
+  runs = (await store.runs()).reverse();
+  await store.close();
+  // Closing the last connection checkpoints the WAL: the .db file alone is the whole store.
+  expect(fs.existsSync(`${basePath}-wal`)).toBe(false);
+});
+
+afterAll(() => tmp?.cleanup());
+
+/** Copies the base store, drops the triggers on `tables` and edits the copy through a plain connection. */
+async function tampered(tables: readonly string[], edit: (db: Database.Database) => void): Promise<VerifyReport> {
+  const copy = path.join(tmp.dir, `copy-${++copies}.db`);
+  fs.copyFileSync(basePath, copy);
+  const db = new Database(copy);
+  try {
+    db.pragma('foreign_keys = OFF');
+    const dropped = dropTriggers(db, tables);
+    expect(dropped.length).toBe(tables.length * 2);
+    db.transaction(() => edit(db))();
+  } finally {
+    db.close();
+  }
+  const store = openSqliteStore(copy, { readonly: true });
+  try {
+    return await store.verify();
+  } finally {
+    await store.close();
+  }
+}
+
+const run = (n: 1 | 2 | 3) => runs[n - 1]!;
+const slim = (p: VerifyProblem) => ({ problem: p.problem, runId: p.runId, kind: p.kind });
+
+describe('an untouched store', () => {
+  it('verifies, with the newest run hash as head and append-only triggers on every table', async () => {
+    expect(runs.map((r) => [r.seq, r.status])).toEqual([
+      [1, 'complete'],
+      [2, 'partial'],
+      [3, 'complete'],
+    ]);
+    const store = openSqliteStore(basePath, { readonly: true });
+    try {
+      const report = await store.verify();
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.runsChecked).toBe(3);
+      expect(report.unsealedRuns).toEqual([]);
+      expect(report.headHash).toBe(run(3).hash);
+      expect(report.headHash).toBe((await store.runs({ limit: 1 }))[0]!.hash);
+      // 3 runs x 5 distinct payloads + one provenance object per run.
+      expect(report.blobsChecked).toBe(18);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(basePath, { readonly: true });
+    try {
+      const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all();
+      expect(triggers).toEqual(
+        ['blobs', 'observations', 'outcomes', 'run_seals', 'runs'].flatMap((t) => [`${t}_no_delete`, `${t}_no_update`]),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('verifies a copy whose triggers were dropped but whose rows were not touched (the checks are not trigger-based)', async () => {
+    const report = await tampered(['blobs', 'runs', 'observations', 'outcomes', 'run_seals'], () => {});
+    expect(report).toMatchObject({ ok: true, problems: [], headHash: run(3).hash });
+  });
+});
+
+describe('verify detects', () => {
+  const digestOf = (db: Database.Database, seq: number, kind: string, subject: string) =>
+    db.prepare('SELECT digest FROM observations WHERE run_seq = ? AND kind = ? AND subject = ?').pluck().get(seq, kind, subject) as string;
+
+  it('(a) one byte of a stored payload changed', async () => {
+    let digest = '';
+    const report = await tampered(['blobs'], (db) => {
+      digest = digestOf(db, 2, repo, 'api');
+      const json = db.prepare('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string;
+      const edited = json.replace('"protected":true', '"protected":trUe');
+      expect(edited.length).toBe(json.length);
+      expect(edited).not.toBe(json);
+      db.prepare('UPDATE blobs SET json = ? WHERE digest = ?').run(edited, digest);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'blob_hash_mismatch', runId: run(2).id, kind: repo }]);
+    expect(report.problems[0]).toMatchObject({ digest, runSeq: 2 });
+    expect(report.problems[0]!.message).toContain(run(2).id);
+  });
+
+  it('(a2) a changed provenance blob, located by the observations that cite it', async () => {
+    const report = await tampered(['blobs'], (db) => {
+      const provenance = db.prepare('SELECT DISTINCT provenance FROM observations WHERE run_seq = 1').pluck().all() as string[];
+      expect(provenance).toHaveLength(1);
+      db.prepare("UPDATE blobs SET json = replace(json, '\"status\":200', '\"status\":201') WHERE digest = ?").run(provenance[0]);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([
+      { problem: 'blob_hash_mismatch', runId: run(1).id, kind: member },
+      { problem: 'blob_hash_mismatch', runId: run(1).id, kind: repo },
+    ]);
+  });
+
+  it('(b) an observation row deleted', async () => {
+    const report = await tampered(['observations'], (db) => {
+      const info = db.prepare("DELETE FROM observations WHERE run_seq = 2 AND kind = ? AND subject = 'bob'").run(member);
+      expect(info.changes).toBe(1);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'observations_changed', runId: run(2).id, kind: member }]);
+    expect(report.problems[0]!.message).toMatch(/1 observation\(s\) deleted/);
+  });
+
+  it('(b2) an observation pointed at another payload', async () => {
+    const report = await tampered(['observations'], (db) => {
+      const other = digestOf(db, 1, repo, 'web');
+      db.prepare("UPDATE observations SET digest = ? WHERE run_seq = 3 AND kind = ? AND subject = 'web'").run(other, repo);
+    });
+    expect(report.problems.map(slim)).toEqual([{ problem: 'observations_changed', runId: run(3).id, kind: repo }]);
+  });
+
+  it('(c) an outcome row changed', async () => {
+    const report = await tampered(['outcomes'], (db) => {
+      const info = db.prepare("UPDATE outcomes SET status = 'failed', record_count = 0 WHERE run_seq = 2 AND kind = ?").run(repo);
+      expect(info.changes).toBe(1);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'outcomes_changed', runId: run(2).id, kind: undefined }]);
+    expect(report.problems[0]!.message).toContain(run(2).id);
+  });
+
+  it('(c2) an outcome row deleted', async () => {
+    const report = await tampered(['outcomes'], (db) => {
+      db.prepare('DELETE FROM outcomes WHERE run_seq = 1 AND kind = ?').run(member);
+    });
+    expect(report.problems.map(slim)).toEqual([{ problem: 'outcomes_changed', runId: run(1).id, kind: undefined }]);
+    expect(report.problems[0]!.message).toMatch(/1 stored, 2 sealed/);
+  });
+
+  it('(d) a whole middle run deleted', async () => {
+    const report = await tampered(['runs', 'run_seals', 'observations', 'outcomes'], (db) => {
+      for (const table of ['observations', 'outcomes', 'run_seals']) db.prepare(`DELETE FROM ${table} WHERE run_seq = 2`).run();
+      db.prepare('DELETE FROM runs WHERE seq = 2').run();
+    });
+    expect(report.ok).toBe(false);
+    expect(report.runsChecked).toBe(2);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'run_missing', runSeq: 2 }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'chain_broken', runId: run(3).id, runSeq: 3 }));
+    // The surviving runs' own contents are intact: only the chain is accused.
+    expect(report.problems.every((p) => p.problem === 'run_missing' || p.problem === 'chain_broken')).toBe(true);
+  });
+
+  it('(d2) the whole first run deleted', async () => {
+    const report = await tampered(['runs', 'run_seals', 'observations', 'outcomes'], (db) => {
+      for (const table of ['observations', 'outcomes', 'run_seals']) db.prepare(`DELETE FROM ${table} WHERE run_seq = 1`).run();
+      db.prepare('DELETE FROM runs WHERE seq = 1').run();
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'run_missing', runSeq: 1 }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'chain_broken', runId: run(2).id }));
+  });
+
+  it('(e) two runs reordered, with their seals, observations and outcomes', async () => {
+    const report = await tampered(['runs', 'run_seals', 'observations', 'outcomes'], (db) => {
+      for (const [table, column] of [
+        ['runs', 'seq'],
+        ['run_seals', 'run_seq'],
+        ['observations', 'run_seq'],
+        ['outcomes', 'run_seq'],
+      ] as const) {
+        db.prepare(`UPDATE ${table} SET ${column} = 1001 WHERE ${column} = 1`).run();
+        db.prepare(`UPDATE ${table} SET ${column} = 1 WHERE ${column} = 2`).run();
+        db.prepare(`UPDATE ${table} SET ${column} = 2 WHERE ${column} = 1001`).run();
+      }
+      expect(db.prepare('SELECT id FROM runs ORDER BY seq').pluck().all()).toEqual([run(2).id, run(1).id, run(3).id]);
+    });
+    expect(report.ok).toBe(false);
+    const accused = report.problems.filter((p) => p.problem === 'chain_broken' || p.problem === 'run_hash_mismatch');
+    expect(accused.length).toBeGreaterThan(0);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'run_hash_mismatch', runId: run(1).id }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'run_hash_mismatch', runId: run(2).id }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'chain_broken', runId: run(2).id, runSeq: 1 }));
+    // Content travelled with its run, so no content problem is reported: only order and hashes.
+    expect(report.problems.filter((p) => !['chain_broken', 'run_hash_mismatch'].includes(p.problem))).toEqual([]);
+  });
+
+  it('(f) a seal manifest edited', async () => {
+    const report = await tampered(['run_seals'], (db) => {
+      const manifest = db.prepare('SELECT manifest FROM run_seals WHERE run_seq = 2').pluck().get() as string;
+      const edited = manifest.replace('"status":"partial"', '"status":"complete"');
+      expect(edited).not.toBe(manifest);
+      db.prepare('UPDATE run_seals SET manifest = ? WHERE run_seq = 2').run(edited);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'run_hash_mismatch', runId: run(2).id, runSeq: 2 }));
+    expect(report.problems.every((p) => p.runId === run(2).id)).toBe(true);
+  });
+
+  it('(f2) a seal hash overwritten', async () => {
+    const report = await tampered(['run_seals'], (db) => {
+      db.prepare('UPDATE run_seals SET hash = ? WHERE run_seq = 2').run('f'.repeat(64));
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([
+      { problem: 'run_hash_mismatch', runId: run(2).id, kind: undefined },
+      { problem: 'chain_broken', runId: run(3).id, kind: undefined },
+    ]);
+  });
+
+  it('(g) a blob row deleted', async () => {
+    let digest = '';
+    const report = await tampered(['blobs'], (db) => {
+      digest = digestOf(db, 3, member, 'carol');
+      expect(db.prepare('DELETE FROM blobs WHERE digest = ?').run(digest).changes).toBe(1);
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'blob_missing', runId: run(3).id, kind: member }]);
+    expect(report.problems[0]!.digest).toBe(digest);
+    expect(report.blobsChecked).toBe(17);
+  });
+
+  it('(h) a run header edited', async () => {
+    const report = await tampered(['runs'], (db) => {
+      db.prepare("UPDATE runs SET command = 'collect --only something-else' WHERE seq = 1").run();
+    });
+    expect(report.problems.map(slim)).toEqual([{ problem: 'run_hash_mismatch', runId: run(1).id, kind: undefined }]);
+  });
+
+  it('(i) a seal status column edited without touching the hashed manifest', async () => {
+    // runs() shows the column, so rewriting a partial run as complete there must not pass verify.
+    const report = await tampered(['run_seals'], (db) => {
+      db.prepare("UPDATE run_seals SET status = 'complete' WHERE run_seq = 2").run();
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'run_hash_mismatch', runId: run(2).id, kind: undefined }]);
+  });
+
+  it('(j) a seal finish time edited without touching the hashed manifest', async () => {
+    const report = await tampered(['run_seals'], (db) => {
+      db.prepare("UPDATE run_seals SET finished_at = '2024-02-02T00:00:00.000Z' WHERE run_seq = 2").run();
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems.map(slim)).toEqual([{ problem: 'run_hash_mismatch', runId: run(2).id, kind: undefined }]);
+  });
+
+  it('(k) the seal of a middle run deleted', async () => {
+    const report = await tampered(['run_seals'], (db) => {
+      db.prepare('DELETE FROM run_seals WHERE run_seq = 2').run();
+    });
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'seal_missing', runId: run(2).id }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'chain_broken', runId: run(3).id }));
+  });
+});
+
+describe('limits of an in-file chain', () => {
+  it('a deleted newest seal looks like a crashed run, but the head hash recorded elsewhere changes', async () => {
+    const report = await tampered(['run_seals'], (db) => {
+      db.prepare('DELETE FROM run_seals WHERE run_seq = 3').run();
+    });
+    // Nothing inside the file can tell this from a crash before sealing...
+    expect(report.ok).toBe(true);
+    expect(report.unsealedRuns).toEqual([run(3).id]);
+    // ...which is why verify reports the head hash to be recorded outside the store.
+    expect(report.headHash).toBe(run(2).hash);
+    expect(report.headHash).not.toBe(run(3).hash);
+  });
+});
