@@ -23,6 +23,16 @@ export interface EvidenceStore {
   run(id: string): Promise<RunDetail | undefined>;
   /** A stored blob's JSON value, by digest. */
   blob(digest: string): Promise<unknown>;
+  /** Every observation of a kind (across runs) up to a date, oldest first: accumulating evidence such as manual files. */
+  records(kind: string, options?: { until?: Date }): Promise<StoredRecord[]>;
+  /** Successful collections (outcomes) finished in a window, oldest first, for change detection. */
+  collections(options?: { since?: Date; until?: Date }): Promise<StoredOutcome[]>;
+  /** Subject and payload digest of every record of a collection (cheap: no payloads are read). */
+  subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]>;
+  /** Recorded check results of runs started in a window, in run order. */
+  checkResults(options?: { since?: Date; until?: Date }): Promise<StoredCheckResult[]>;
+  /** Streams a stored file's bytes (manual evidence), verifying each chunk as it is read. */
+  readFile(digest: string): AsyncIterable<Uint8Array>;
   /** Re-hashes every blob and walks the run chain. Read-only. */
   verify(): Promise<VerifyReport>;
   close(): Promise<void>;
@@ -52,6 +62,8 @@ export interface ObservationInput {
   payload: unknown;
   collectedAt: Date;
   provenance: Provenance;
+  /** sha256 of a file stored with {@link RunWriter.addFile} that this record describes. */
+  attachment?: string;
 }
 
 /** A collector run's end: `collected` with a count, or `failed` with a stable code. */
@@ -72,10 +84,50 @@ export interface OutcomeInput {
 /** How a run ended. `incomplete` is set by the store for runs a crash left open. */
 export type RunStatus = 'complete' | 'partial' | 'failed' | 'incomplete';
 
+/** A check result to record, tied to the evidence it read. */
+export interface CheckResultInput {
+  checkId: string;
+  instanceId: string;
+  subject: string;
+  status: string;
+  message: string;
+  /** The date the evidence was judged as of. */
+  asOf: Date;
+  /** What was read: kinds, runs and payload digests (stored content-addressed). */
+  evidence: unknown;
+}
+
+/** A recorded check result. */
+export interface StoredCheckResult {
+  runId: string;
+  runSeq: number;
+  /** When the check run started. */
+  recordedAt: string;
+  checkId: string;
+  instanceId: string;
+  subject: string;
+  status: string;
+  message: string;
+  asOf: string;
+  evidenceDigest: string;
+}
+
+/** A file stored in chunks (manual evidence), addressed by its sha256. */
+export interface StoredFile {
+  digest: string;
+  size: number;
+}
+
 /** Writes one run. Each call is atomic; `finish` seals the run into the chain. */
 export interface RunWriter {
   readonly runId: string;
   addObservations(batch: readonly ObservationInput[]): Promise<void>;
+  /**
+   * Streams a file into the store in content-addressed chunks, in one transaction (a crash or a
+   * read error leaves nothing behind), and returns its sha256. Memory stays flat for large files.
+   */
+  addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile>;
+  addCheckResults(batch: readonly CheckResultInput[]): Promise<void>;
   addOutcome(outcome: OutcomeInput): Promise<void>;
   finish(status: Exclude<RunStatus, 'incomplete'>, finishedAt: Date): Promise<RunInfo>;
   /** Releases the writer lock without sealing (the next start seals the run as incomplete). */
@@ -93,6 +145,7 @@ export interface StoredRecord {
   payload: unknown;
   collectedAt: string;
   provenanceDigest: string;
+  attachment: string | null;
 }
 
 /** A collector outcome as stored. */
@@ -150,7 +203,10 @@ export interface VerifyProblem {
     | 'run_hash_mismatch'
     | 'chain_broken'
     | 'run_missing'
-    | 'seal_missing';
+    | 'seal_missing'
+    | 'file_hash_mismatch'
+    | 'file_missing'
+    | 'check_results_changed';
   message: string;
   runId?: string;
   runSeq?: number;

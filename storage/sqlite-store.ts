@@ -5,6 +5,9 @@ import { randomBytes, createHash, type Hash } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import type {
+  CheckResultInput,
+  StoredCheckResult,
+  StoredFile,
   EvidenceSnapshot,
   EvidenceStore,
   KindSummary,
@@ -52,7 +55,8 @@ CREATE TABLE IF NOT EXISTS observations (
   subject TEXT NOT NULL,
   digest TEXT NOT NULL REFERENCES blobs(digest),
   provenance TEXT NOT NULL REFERENCES blobs(digest),
-  collected_at TEXT NOT NULL
+  collected_at TEXT NOT NULL,
+  attachment TEXT REFERENCES files(digest)
 );
 CREATE INDEX IF NOT EXISTS observations_by_run ON observations(run_seq, instance_id, kind);
 CREATE INDEX IF NOT EXISTS observations_by_subject ON observations(kind, subject);
@@ -72,6 +76,27 @@ CREATE TABLE IF NOT EXISTS outcomes (
   finished_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outcomes_by_kind ON outcomes(kind, instance_id, finished_at);
+CREATE TABLE IF NOT EXISTS chunks (
+  digest TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+  digest TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  chunks TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS check_results (
+  id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL REFERENCES runs(seq),
+  check_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  as_of TEXT NOT NULL,
+  evidence TEXT NOT NULL REFERENCES blobs(digest)
+);
+CREATE INDEX IF NOT EXISTS check_results_by_run ON check_results(run_seq);
 CREATE TABLE IF NOT EXISTS run_seals (
   run_seq INTEGER PRIMARY KEY REFERENCES runs(seq),
   status TEXT NOT NULL,
@@ -82,7 +107,10 @@ CREATE TABLE IF NOT EXISTS run_seals (
 );
 `;
 
-const appendOnlyTables = ['blobs', 'runs', 'observations', 'outcomes', 'run_seals'];
+const appendOnlyTables = ['blobs', 'chunks', 'files', 'runs', 'observations', 'outcomes', 'check_results', 'run_seals'];
+
+/** Manual evidence files are stored in chunks of this size, each content-addressed. */
+const chunkSize = 1024 * 1024;
 const appendOnlyTriggers = appendOnlyTables
   .flatMap((table) =>
     ['UPDATE', 'DELETE'].map(
@@ -134,6 +162,7 @@ interface ObservationRow {
   digest: string;
   provenance: string;
   collected_at: string;
+  attachment: string | null;
   json: string;
 }
 
@@ -143,6 +172,7 @@ export interface RunManifest {
   finishedAt: string;
   kinds: Record<string, { count: number; hash: string }>;
   outcomes: { count: number; hash: string };
+  checks: { count: number; hash: string };
 }
 
 /** Options for {@link openSqliteStore}. */
@@ -221,7 +251,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         | undefined;
       const run = this.db.prepare('SELECT * FROM runs WHERE seq = ?').get(seq) as RunRow;
       const content = this.hashRunContent(seq);
-      const manifest: RunManifest = { status, finishedAt, kinds: content.kinds, outcomes: content.outcomes };
+      const manifest: RunManifest = { status, finishedAt, ...content };
       const prevHash = prev?.hash ?? genesisHash;
       const hash = runHash(prevHash, run, manifest);
       const row: SealRow = { run_seq: seq, status, finished_at: finishedAt, prev_hash: prevHash, manifest: canonicalJson(manifest), hash };
@@ -233,10 +263,10 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   /** Per-kind hashes over a run's observations and one hash over its outcomes, in insertion order. */
-  private hashRunContent(seq: number): Pick<RunManifest, 'kinds' | 'outcomes'> {
+  private hashRunContent(seq: number): Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'> {
     const hashes = new Map<string, { count: number; hash: Hash }>();
     const rows = this.db
-      .prepare('SELECT instance_id, collector_id, kind, subject, digest, provenance, collected_at FROM observations WHERE run_seq = ? ORDER BY id')
+      .prepare('SELECT instance_id, collector_id, kind, subject, digest, provenance, collected_at, attachment FROM observations WHERE run_seq = ? ORDER BY id')
       .raw()
       .iterate(seq) as IterableIterator<string[]>;
     for (const row of rows) {
@@ -250,26 +280,32 @@ export class SqliteEvidenceStore implements EvidenceStore {
     for (const [kind, entry] of [...hashes].sort(([a], [b]) => a.localeCompare(b))) {
       kinds[kind] = { count: entry.count, hash: entry.hash.digest('hex') };
     }
-    const outcomeHash = createHash('sha256');
-    let outcomeCount = 0;
-    const outcomeRows = this.db
-      .prepare(
-        'SELECT instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM outcomes WHERE run_seq = ? ORDER BY id',
-      )
-      .raw()
-      .iterate(seq) as IterableIterator<unknown[]>;
-    for (const row of outcomeRows) {
-      outcomeCount++;
-      outcomeHash.update(JSON.stringify(row) + '\n');
+    const outcomes = this.hashRows(
+      'SELECT instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM outcomes WHERE run_seq = ? ORDER BY id',
+      seq,
+    );
+    const checks = this.hashRows(
+      'SELECT check_id, instance_id, subject, status, message, as_of, evidence FROM check_results WHERE run_seq = ? ORDER BY id',
+      seq,
+    );
+    return { kinds, outcomes, checks };
+  }
+
+  private hashRows(sql: string, seq: number): { count: number; hash: string } {
+    const hash = createHash('sha256');
+    let count = 0;
+    for (const row of this.db.prepare(sql).raw().iterate(seq) as IterableIterator<unknown[]>) {
+      count++;
+      hash.update(JSON.stringify(row) + '\n');
     }
-    return { kinds, outcomes: { count: outcomeCount, hash: outcomeHash.digest('hex') } };
+    return { count, hash: hash.digest('hex') };
   }
 
   /** @internal */
   insertObservations(seq: number, batch: readonly ObservationInput[]): void {
     const putBlob = this.db.prepare('INSERT OR IGNORE INTO blobs (digest, json, size) VALUES (?, ?, ?)');
     const putObservation = this.db.prepare(
-      'INSERT INTO observations (run_seq, instance_id, collector_id, kind, subject, digest, provenance, collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO observations (run_seq, instance_id, collector_id, kind, subject, digest, provenance, collected_at, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // Records of one API page share one provenance object: hash it once.
     const provenanceDigests = new Map<unknown, string>();
@@ -283,7 +319,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
       for (const o of batch) {
         let provenance = provenanceDigests.get(o.provenance);
         if (!provenance) provenanceDigests.set(o.provenance, (provenance = store(o.provenance)));
-        putObservation.run(seq, o.instanceId, o.collectorId, o.kind, o.subject, store(o.payload), provenance, o.collectedAt.toISOString());
+        putObservation.run(seq, o.instanceId, o.collectorId, o.kind, o.subject, store(o.payload), provenance, o.collectedAt.toISOString(), o.attachment ?? null);
       }
     })();
   }
@@ -310,6 +346,145 @@ export class SqliteEvidenceStore implements EvidenceStore {
       );
   }
 
+  /** @internal */
+  insertCheckResults(seq: number, batch: readonly CheckResultInput[]): void {
+    const putBlob = this.db.prepare('INSERT OR IGNORE INTO blobs (digest, json, size) VALUES (?, ?, ?)');
+    const put = this.db.prepare(
+      'INSERT INTO check_results (run_seq, check_id, instance_id, subject, status, message, as_of, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const evidenceDigests = new Map<unknown, string>();
+    this.db.transaction(() => {
+      for (const r of batch) {
+        let digest = evidenceDigests.get(r.evidence);
+        if (!digest) {
+          const json = canonicalJson(r.evidence);
+          digest = sha256Hex(json);
+          putBlob.run(digest, json, Buffer.byteLength(json));
+          evidenceDigests.set(r.evidence, digest);
+        }
+        put.run(seq, r.checkId, r.instanceId, r.subject, r.status, r.message, r.asOf.toISOString(), digest);
+      }
+    })();
+  }
+
+  /**
+   * @internal Streams a file into content-addressed chunks. One explicit transaction spans the
+   * whole stream (better-sqlite3's transaction helper cannot await), so an error or a crash
+   * mid-file rolls everything back; the writer lock guarantees no other statement interleaves.
+   */
+  async insertFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    const putChunk = this.db.prepare('INSERT OR IGNORE INTO chunks (digest, data) VALUES (?, ?)');
+    const whole = createHash('sha256');
+    const chunkDigests: string[] = [];
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingSize = 0;
+    const writeChunk = (chunk: Buffer) => {
+      const digest = sha256Hex(chunk);
+      putChunk.run(digest, chunk);
+      chunkDigests.push(digest);
+    };
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for await (const piece of content) {
+        const buffer = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        whole.update(buffer);
+        size += buffer.length;
+        pending.push(buffer);
+        pendingSize += buffer.length;
+        while (pendingSize >= chunkSize) {
+          const joined = Buffer.concat(pending);
+          writeChunk(joined.subarray(0, chunkSize));
+          pending = [joined.subarray(chunkSize)];
+          pendingSize = joined.length - chunkSize;
+        }
+      }
+      if (pendingSize > 0 || chunkDigests.length === 0) writeChunk(Buffer.concat(pending));
+      const digest = whole.digest('hex');
+      this.db.prepare('INSERT OR IGNORE INTO files (digest, size, chunks) VALUES (?, ?, ?)').run(digest, size, JSON.stringify(chunkDigests));
+      this.db.exec('COMMIT');
+      return { digest, size };
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async *readFile(digest: string): AsyncGenerator<Uint8Array> {
+    const file = this.db.prepare('SELECT chunks FROM files WHERE digest = ?').get(digest) as { chunks: string } | undefined;
+    if (!file) throw new Error(`no stored file ${digest}`);
+    const getChunk = this.db.prepare('SELECT data FROM chunks WHERE digest = ?');
+    for (const chunkDigest of JSON.parse(file.chunks) as string[]) {
+      const row = getChunk.get(chunkDigest) as { data: Buffer } | undefined;
+      if (!row) throw new Error(`stored file ${digest} is missing chunk ${chunkDigest}`);
+      if (sha256Hex(row.data) !== chunkDigest) throw new Error(`stored file ${digest} has a modified chunk ${chunkDigest}`);
+      yield row.data;
+    }
+  }
+
+  async records(kind: string, options: { until?: Date } = {}): Promise<StoredRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
+         FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
+         WHERE o.kind = ? AND o.collected_at <= ? ORDER BY o.collected_at, o.id`,
+      )
+      .all(kind, options.until?.toISOString() ?? '9999') as ObservationRow[];
+    return rows.map(toRecord);
+  }
+
+  async collections(options: { since?: Date; until?: Date } = {}): Promise<StoredOutcome[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT o.*, r.id AS run_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq
+         WHERE o.status = 'collected' AND o.finished_at >= ? AND o.finished_at <= ? ORDER BY o.finished_at, o.id`,
+      )
+      .all(options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as OutcomeRow[];
+    return rows.map(toOutcome);
+  }
+
+  async subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]> {
+    return this.db
+      .prepare(
+        `SELECT o.subject, o.digest FROM observations o JOIN runs r ON r.seq = o.run_seq
+         WHERE r.id = ? AND o.instance_id = ? AND o.kind = ? AND o.collector_id = ? ORDER BY o.id`,
+      )
+      .all(outcome.runId, outcome.instanceId, outcome.kind, outcome.collectorId) as { subject: string; digest: string }[];
+  }
+
+  async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, c.check_id, c.instance_id, c.subject, c.status, c.message, c.as_of, c.evidence
+         FROM check_results c JOIN runs r ON r.seq = c.run_seq
+         WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, c.id`,
+      )
+      .all(options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as {
+      run_id: string;
+      run_seq: number;
+      started_at: string;
+      check_id: string;
+      instance_id: string;
+      subject: string;
+      status: string;
+      message: string;
+      as_of: string;
+      evidence: string;
+    }[];
+    return rows.map((r) => ({
+      runId: r.run_id,
+      runSeq: r.run_seq,
+      recordedAt: r.started_at,
+      checkId: r.check_id,
+      instanceId: r.instance_id,
+      subject: r.subject,
+      status: r.status,
+      message: r.message,
+      asOf: r.as_of,
+      evidenceDigest: r.evidence,
+    }));
+  }
+
   async latest(kind: string, options: { asOf?: Date; instanceId?: string } = {}): Promise<EvidenceSnapshot[]> {
     const summaries = (await this.kinds(options)).filter(
       (s) => s.kind === kind && (options.instanceId === undefined || s.instanceId === options.instanceId),
@@ -326,7 +501,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
   private recordsOf(outcome: StoredOutcome & { runSeq?: number }): StoredRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, b.json
+        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
          FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
          WHERE r.id = ? AND o.instance_id = ? AND o.kind = ? AND o.collector_id = ? ORDER BY o.id`,
       )
@@ -337,7 +512,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
   async history(kind: string, subject: string, options: { since?: Date; until?: Date } = {}): Promise<StoredRecord[]> {
     const rows = this.db
       .prepare(
-        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, b.json
+        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
          FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
          WHERE o.kind = ? AND o.subject = ? AND o.collected_at >= ? AND o.collected_at <= ? ORDER BY o.collected_at, o.id`,
       )
@@ -456,7 +631,55 @@ export class SqliteEvidenceStore implements EvidenceStore {
         message: `payload ${m.digest.slice(0, 12)} of ${m.kind} in run ${m.run_id} is missing (blob row deleted)`,
       });
     }
-    // 3. Walk the chain: each seal must match the run's content and link to the previous seal.
+    // 3. Every stored file (manual evidence) must rebuild from its chunks to its address.
+    const attachedTo = (digest: string) =>
+      this.db
+        .prepare('SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq WHERE o.attachment = ? ORDER BY r.seq')
+        .all(digest) as { run_id: string; seq: number; kind: string }[];
+    const getChunk = this.db.prepare('SELECT data FROM chunks WHERE digest = ?');
+    for (const file of this.db.prepare('SELECT digest, size, chunks FROM files').all() as { digest: string; size: number; chunks: string }[]) {
+      blobsChecked++;
+      const whole = createHash('sha256');
+      let size = 0;
+      let fault: string | undefined;
+      for (const chunkDigest of JSON.parse(file.chunks) as string[]) {
+        const row = getChunk.get(chunkDigest) as { data: Buffer } | undefined;
+        if (!row) {
+          fault = `chunk ${chunkDigest.slice(0, 12)} is missing`;
+          break;
+        }
+        whole.update(row.data);
+        size += row.data.length;
+      }
+      if (!fault && (whole.digest('hex') !== file.digest || size !== file.size)) fault = 'its content no longer hashes to its address';
+      if (!fault) continue;
+      const users = attachedTo(file.digest);
+      for (const u of users.length ? users : [undefined]) {
+        problems.push({
+          problem: 'file_hash_mismatch',
+          digest: file.digest,
+          ...(u ? { runId: u.run_id, runSeq: u.seq, kind: u.kind } : {}),
+          message: `file ${file.digest.slice(0, 12)}${u ? ` of ${u.kind} in run ${u.run_id}` : ''} was modified: ${fault}`,
+        });
+      }
+    }
+    const orphans = this.db
+      .prepare(
+        `SELECT DISTINCT r.id AS run_id, r.seq, o.kind, o.attachment FROM observations o JOIN runs r ON r.seq = o.run_seq
+         LEFT JOIN files f ON f.digest = o.attachment WHERE o.attachment IS NOT NULL AND f.digest IS NULL`,
+      )
+      .all() as { run_id: string; seq: number; kind: string; attachment: string }[];
+    for (const o of orphans) {
+      problems.push({
+        problem: 'file_missing',
+        digest: o.attachment,
+        runId: o.run_id,
+        runSeq: o.seq,
+        kind: o.kind,
+        message: `file ${o.attachment.slice(0, 12)} of ${o.kind} in run ${o.run_id} is missing (file row deleted)`,
+      });
+    }
+    // 4. Walk the chain: each seal must match the run's content and link to the previous seal.
     const seals = this.db.prepare('SELECT * FROM run_seals ORDER BY run_seq').all() as SealRow[];
     const sealedSeqs = new Set(seals.map((s) => s.run_seq));
     let prevHash = genesisHash;
@@ -539,6 +762,14 @@ export class SqliteEvidenceStore implements EvidenceStore {
         message: `observations of ${kind} in run ${run.id} differ from the seal: ${detail}`,
       });
     }
+    if (actual.checks.hash !== manifest.checks?.hash) {
+      problems.push({
+        problem: 'check_results_changed',
+        runId: run.id,
+        runSeq: run.seq,
+        message: `check results of run ${run.id} differ from the seal (${actual.checks.count} stored, ${manifest.checks?.count ?? 0} sealed)`,
+      });
+    }
     if (actual.outcomes.hash !== manifest.outcomes?.hash) {
       problems.push({
         problem: 'outcomes_changed',
@@ -572,6 +803,16 @@ class SqliteRunWriter implements RunWriter {
   async addOutcome(outcome: OutcomeInput): Promise<void> {
     this.assertOpen();
     this.store.insertOutcome(this.seq, outcome);
+  }
+
+  async addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    this.assertOpen();
+    return this.store.insertFile(content);
+  }
+
+  async addCheckResults(batch: readonly CheckResultInput[]): Promise<void> {
+    this.assertOpen();
+    this.store.insertCheckResults(this.seq, batch);
   }
 
   async finish(status: Exclude<RunStatus, 'incomplete'>, finishedAt: Date): Promise<RunInfo> {
@@ -622,6 +863,7 @@ function toRecord(row: ObservationRow): StoredRecord {
     payload: JSON.parse(row.json) as unknown,
     collectedAt: row.collected_at,
     provenanceDigest: row.provenance,
+    attachment: row.attachment,
   };
 }
 

@@ -28,6 +28,8 @@ export class GitHubApi {
     private readonly octokit: Octokit,
     readonly org: string,
     private readonly clock: Clock,
+    /** Where GraphQL is posted: `/graphql` under the REST base, or GHES's `/api/graphql`. */
+    private readonly graphqlUrl: string = '/graphql',
   ) {}
 
   /** Builds the client for a connector instance, wired to the shared HTTP layer. */
@@ -41,10 +43,11 @@ export class GitHubApi {
         debug: () => undefined,
         info: () => undefined,
         warn: (message: string) => io.logger.warn(message),
-        error: (message: string) => io.logger.error(message),
+        // Octokit logs every failed request; the pipeline already records it as the outcome.
+        error: (message: string) => io.logger.debug(message),
       },
     });
-    return new GitHubApi(octokit, settings.org, io.clock);
+    return new GitHubApi(octokit, settings.org, io.clock, graphqlEndpoint(settings.baseUrl));
   }
 
   /** One GET, validated. */
@@ -76,7 +79,7 @@ export class GitHubApi {
   async graphql<S extends z.ZodType>(query: string, variables: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
     const operation = /query\s+(\w+)/.exec(query)?.[1] ?? 'query';
     for (let attempt = 0; ; attempt++) {
-      const response = await this.octokit.request('POST /graphql', { query, variables });
+      const response = await this.octokit.request({ method: 'POST', url: this.graphqlUrl, query, variables });
       const request = { ...this.requestRef('POST', response), url: `${sanitizeUrl(response.url)}#${operation}` };
       const body = parse(graphqlEnvelope, response.data, request);
       if (body.errors?.length) {
@@ -118,6 +121,16 @@ export class GitHubApi {
       at: this.clock.now().toISOString(),
     };
   }
+}
+
+/**
+ * GitHub Enterprise Server serves REST under `https://host/api/v3` but GraphQL at
+ * `https://host/api/graphql`, not `/api/v3/graphql` (the same mapping `@octokit/graphql` makes).
+ * Elsewhere (github.com, a test server) GraphQL is `/graphql` under the REST base.
+ */
+export function graphqlEndpoint(baseUrl: string | undefined): string {
+  const ghesRest = /\/api\/v3\/?$/;
+  return baseUrl && ghesRest.test(baseUrl) ? baseUrl.replace(ghesRest, '/api/graphql') : '/graphql';
 }
 
 const graphqlEnvelope = z.object({

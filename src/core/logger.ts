@@ -39,8 +39,8 @@ export function createLogger(options: LoggerOptions): Logger {
         logMethod(args, method) {
           const redacted: unknown[] = args.map((a, i) => {
             if (typeof a === 'string') return redactor.redact(a);
-            // Interpolation values (`%o`, `%j`) are formatted into the message, past the formatters.
-            if (i > 0 && a !== null && typeof a === 'object') return redactor.redactDeep(serializeValue(a));
+            // Interpolation values (`%s`, `%o`, `%j`) are formatted into the message, past the formatters.
+            if (i > 0 && a !== null && typeof a === 'object') return isPlain(a) ? redactor.redactDeep(a) : redactor.redact(String(a));
             return a;
           });
           // Without a message pino takes the error's message itself, after the formatters ran:
@@ -62,6 +62,11 @@ export function createLogger(options: LoggerOptions): Logger {
     return child.call(this, redactor.redactDeep(serializeErrors(bindings)), childOptions as never);
   } as typeof logger.child;
   return logger;
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return Array.isArray(value) || proto === Object.prototype || proto === null;
 }
 
 /** The message pino would use for a log call without one: an Error's, or that of the `err` field. */

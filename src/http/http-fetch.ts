@@ -81,8 +81,12 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
     const reset = Number(response.headers.get('x-ratelimit-reset'));
     let until = 0;
     if (retryAfter !== undefined) until = now + retryAfter;
-    else if (remaining === '0' && Number.isFinite(reset) && reset > 0) until = reset * 1000 + 1000;
-    else if (rateLimited) until = now + Math.max(backoff(attempt), 1000);
+    else {
+      // A rate-limited response's reset applies even without `x-ratelimit-remaining: 0`.
+      if ((remaining === '0' || rateLimited) && Number.isFinite(reset) && reset > 0) until = reset * 1000 + 1000;
+      // A reset already in the past (clock skew) must not turn into an immediate retry storm.
+      if (rateLimited && until <= now) until = now + Math.max(backoff(attempt), 1000);
+    }
     if (until > blockedUntil) blockedUntil = until;
   }
 
@@ -91,6 +95,8 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
     const safeUrl = sanitizeUrl(input);
     const callerSignal = anySignal([init?.signal ?? undefined, options.signal]);
     for (let attempt = 0; ; attempt++) {
+      // Queued behind other requests while the caller gave up: do not start (a transport need not check).
+      callerSignal?.throwIfAborted();
       await waitForBudget(safeUrl, callerSignal);
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       const signal = anySignal([callerSignal, timeout])!;

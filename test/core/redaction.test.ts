@@ -180,9 +180,11 @@ describe('createLogger', () => {
     logger.child({ connector: 'github-acme', token: SECRET }).info('from child');
     logger.info('as json %j', { token: SECRET });
     logger.info('as object %o', { token: SECRET });
+    logger.info('as string %s', new Error(`wrapped ${SECRET}`));
     logger.child({ connector: 'github-acme' }).child({ collector: 'members', auth: `Bearer ${SECRET}` }).info('grandchild');
-    expectClean(lines, 4);
-    expect(lines[3]).toContain('"collector":"members"');
+    expectClean(lines, 5);
+    expect(JSON.parse(lines[3]!).msg).toBe(`as string Error: wrapped ${MASK}`);
+    expect(lines[4]).toContain('"collector":"members"');
     expect(lines[0]).toContain('github-acme');
   });
 

@@ -85,9 +85,9 @@ export function link(rels: Record<string, string>): string {
     .join(', ');
 }
 
-/** The nock scope for the test API; every request must carry the token and Annexa's user agent. */
-export function github(): nock.Scope {
-  return nock(API, {
+/** The nock scope for the test API (or another host); every request must carry the token and Annexa's user agent. */
+export function github(base: string = API): nock.Scope {
+  return nock(base, {
     reqheaders: {
       authorization: `token ${TOKEN}`,
       'user-agent': (value: string) => value.startsWith('annexa/'),
@@ -152,14 +152,14 @@ export interface Harness {
   signal: AbortSignal;
 }
 
-export function createHarness(options: { lookbackDays?: number; clock?: FakeClock } = {}): Harness {
+export function createHarness(options: { lookbackDays?: number; clock?: FakeClock; baseUrl?: string } = {}): Harness {
   const clock = options.clock ?? new FakeClock();
   const logger = silentLogger();
   const signal = new AbortController().signal;
   const config: GitHubSettings = {
     org: 'acme',
     token: new Secret(TOKEN, 'env:GITHUB_TOKEN'),
-    baseUrl: API,
+    baseUrl: options.baseUrl ?? API,
     pullRequests: { lookbackDays: options.lookbackDays ?? 90 },
   };
   const fetch = createHttpFetch({
@@ -190,6 +190,9 @@ export interface PipelineSetup {
   config: AnnexaConfig;
   store: SqliteEvidenceStore;
   redactor: Redactor;
+  /** Closes the store (idempotent), e.g. to inspect the files after the WAL is checkpointed. */
+  close: () => Promise<void>;
+  /** Closes the store and removes the directory. */
   cleanup: () => Promise<void>;
 }
 
@@ -215,14 +218,18 @@ export function setupPipeline(): PipelineSetup {
   );
   const store = openSqliteStore(config.storePath);
   let closed = false;
+  const close = async () => {
+    if (!closed) await store.close();
+    closed = true;
+  };
   return {
     dir,
     config,
     store,
     redactor,
+    close,
     cleanup: async () => {
-      if (!closed) await store.close();
-      closed = true;
+      await close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -39,10 +39,13 @@ export function mockTwoFactor(answer: 'visible' | 403 | 422 = 'visible'): nock.S
   );
 }
 
-/** role=admin (one page) and role=member (three pages linked by rel="next", page=2, page=3). */
-export function mockRoleListings(page2Body: unknown = fixture('members-page2.json')): nock.Scope {
+/**
+ * role=admin (one page) and role=member (three pages linked by rel="next", page=2, page=3).
+ * `page2Body` replaces the second member page; `page3: false` leaves the third page unanswered.
+ */
+export function mockRoleListings(options: { page2Body?: unknown; page3?: boolean } = {}): nock.Scope {
   const page = urls.membersPage;
-  return github()
+  const scope = github()
     .get('/orgs/acme/members')
     .query({ per_page: '100', role: 'admin' })
     .reply(200, fixture('members-admin.json'), ghHeaders('MEM:ADMIN'))
@@ -51,7 +54,9 @@ export function mockRoleListings(page2Body: unknown = fixture('members-page2.jso
     .reply(200, fixture('members-page1.json'), ghHeaders('MEM:P1', { link: link({ next: page(2), last: page(3) }) }))
     .get('/organizations/4242/members')
     .query({ role: 'member', per_page: '100', page: '2' })
-    .reply(200, page2Body as nock.Body, ghHeaders('MEM:P2', { link: link({ prev: page(1), next: page(3), last: page(3), first: page(1) }) }))
+    .reply(200, (options.page2Body ?? fixture('members-page2.json')) as nock.Body, ghHeaders('MEM:P2', { link: link({ prev: page(1), next: page(3), last: page(3), first: page(1) }) }));
+  if (options.page3 === false) return scope;
+  return scope
     .get('/organizations/4242/members')
     .query({ role: 'member', per_page: '100', page: '3' })
     .reply(200, fixture('members-page3.json'), ghHeaders('MEM:P3', { link: link({ prev: page(2), first: page(1) }) }));

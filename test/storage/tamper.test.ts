@@ -93,7 +93,7 @@ describe('an untouched store', () => {
     try {
       const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all();
       expect(triggers).toEqual(
-        ['blobs', 'observations', 'outcomes', 'run_seals', 'runs'].flatMap((t) => [`${t}_no_delete`, `${t}_no_update`]),
+        ['blobs', 'check_results', 'chunks', 'files', 'observations', 'outcomes', 'run_seals', 'runs'].flatMap((t) => [`${t}_no_delete`, `${t}_no_update`]),
       );
     } finally {
       db.close();
