@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
-import { classifyError } from '../../src/core/errors.js';
 import type { GitHubApi } from './client.js';
 import type { GitHubSettings } from './settings.js';
 import { simpleUser } from './api-schemas.js';
@@ -41,7 +40,7 @@ export const membersCollector = defineCollector<GitHubApi, GitHubSettings, typeo
       const status = (error as { status?: number }).status;
       // Only owners may use the filter: GitHub answers 403 or 422 to everyone else.
       if (status !== 403 && status !== 422) throw error;
-      notVisibleReason = `HTTP ${status} from filter=2fa_disabled (${classifyError(error).code}): only organization owners can see member 2FA status`;
+      notVisibleReason = `HTTP ${status} from filter=2fa_disabled: only organization owners can see member 2FA status`;
       logger.warn({ org: client.org }, 'member 2FA status is not visible to this token; recording it as not visible');
     }
     for (const role of ['admin', 'member'] as const) {

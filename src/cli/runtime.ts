@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { connectorRegistry } from '../registry.js';
+import { checkRegistry } from '../checks/registry.js';
 import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 
 /** Options every command accepts. */
@@ -47,7 +48,7 @@ export function loadConfig(options: GlobalOptions, io: CliIO, redactor: Redactor
       file,
     );
   }
-  return loadConfigFile(file, connectorRegistry, { env: io.env, readFile: (p) => readFileSync(p, 'utf8'), redactor, skipSecrets });
+  return loadConfigFile(file, connectorRegistry, { env: io.env, readFile: (p) => readFileSync(p, 'utf8'), redactor, skipSecrets }, checkRegistry);
 }
 
 /** A logger for a command: JSON lines unless stderr is a terminal. */

@@ -33,6 +33,11 @@ const fileSchema = z.strictObject({
   http: httpOverrides.default({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   connectors: z.array(z.looseObject(connectorBase.shape)).default([]),
+  soa: z.strictObject({ path: z.string().min(1).describe('Statement of Applicability YAML (relative to this file).') }).optional(),
+  reports: z
+    .strictObject({ dir: z.string().min(1).describe('Where `annexa run` writes coverage and change reports (relative to this file).') })
+    .default({ dir: './annexa-reports' }),
+  checks: z.record(z.string(), z.unknown()).default({}).describe('Parameters per check id, validated by each check.'),
 });
 
 /** One configured, validated connector instance. */
@@ -53,6 +58,18 @@ export interface AnnexaConfig {
   storePath: string;
   logLevel: string;
   connectors: ConnectorInstanceConfig[];
+  /** Absolute SoA path, when configured. */
+  soaPath: string | null;
+  /** Absolute reports folder for `annexa run`. */
+  reportsDir: string;
+  /** Validated parameters per check id (defaults applied by each check). */
+  checkParams: Record<string, unknown>;
+}
+
+/** What config validation needs to know about a check: its id and parameter schema. */
+export interface CheckParamsDefinition {
+  id: string;
+  params?: z.ZodType;
 }
 
 /** Where config and secrets come from; injectable for tests. */
@@ -69,6 +86,7 @@ export function loadConfigFile(
   file: string,
   registry: readonly ConnectorDefinition[],
   sources: ConfigSources,
+  checks: readonly CheckParamsDefinition[] = [],
 ): AnnexaConfig {
   let text: string;
   try {
@@ -81,7 +99,7 @@ export function loadConfigFile(
     const issues = doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`);
     throw new ConfigError(issues.join('\n'), file, issues);
   }
-  return parseConfig(doc.toJS() ?? {}, file, registry, sources);
+  return parseConfig(doc.toJS() ?? {}, file, registry, sources, checks);
 }
 
 /** Validates a config value (already parsed from YAML). */
@@ -90,6 +108,7 @@ export function parseConfig(
   file: string,
   registry: readonly ConnectorDefinition[],
   sources: ConfigSources,
+  checks: readonly CheckParamsDefinition[] = [],
 ): AnnexaConfig {
   const baseDir = file.startsWith('<') ? process.cwd() : dirname(resolve(file));
   const issues: string[] = [];
@@ -125,9 +144,32 @@ export function parseConfig(
       definition: definition as ConnectorDefinition,
     });
   });
+  const checkParams: Record<string, unknown> = {};
+  for (const [id, raw] of Object.entries(top.data.checks)) {
+    const check = checks.find((c) => c.id === id);
+    if (!check) {
+      issues.push(`${file}: checks.${id}: unknown check; expected one of ${checks.map((c) => c.id).join(', ')}`);
+      continue;
+    }
+    if (!check.params) {
+      issues.push(`${file}: checks.${id}: this check takes no parameters`);
+      continue;
+    }
+    const parsed = check.params.safeParse(raw);
+    if (parsed.success) checkParams[id] = parsed.data;
+    else issues.push(...formatIssues(file, ['checks', id], parsed.error.issues));
+  }
   if (issues.length > 0) throw new ConfigError(issues.join('\n'), file, issues);
-  const storePath = isAbsolute(top.data.store.path) ? top.data.store.path : resolve(baseDir, top.data.store.path);
-  return { file, storePath, logLevel: top.data.log.level, connectors };
+  const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    file,
+    storePath: fromBase(top.data.store.path),
+    logLevel: top.data.log.level,
+    connectors,
+    soaPath: top.data.soa ? fromBase(top.data.soa.path) : null,
+    reportsDir: fromBase(top.data.reports.dir),
+    checkParams,
+  };
 }
 
 function httpPolicy(

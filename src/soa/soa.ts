@@ -52,7 +52,7 @@ const topSchema = z.strictObject({
     .optional()
     .refine((v) => v == null || v.trim() === '' || isIsoDate(v.trim()), 'expected a date like 2026-01-15'),
   // Checked key by key below (ids are normalized and reported with their line).
-  controls: z.unknown(),
+  controls: z.unknown().optional(),
 });
 
 const entrySchema = z.strictObject({
@@ -101,7 +101,15 @@ export function parseSoa(text: string, file: string, catalog: Catalog): Statemen
     fail();
   }
 
-  const top = topSchema.safeParse(doc.toJS());
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (error) {
+    // e.g. an alias bomb (yaml caps alias expansion).
+    issues.push(`${file}: (top level): ${(error as Error).message}`);
+    fail();
+  }
+  const top = topSchema.safeParse(js);
   if (!top.success) {
     for (const issue of top.error.issues) issues.push(`${file}: ${formatIssue(issue)}`);
   }
@@ -129,12 +137,12 @@ export function parseSoa(text: string, file: string, catalog: Catalog): Statemen
 
       if (!keyNode || !isScalar(keyNode) || typeof keyNode.value !== 'string') {
         if (keyNode && isScalar(keyNode) && typeof keyNode.value === 'number') {
+          const meant = normalizeControlId(written);
           issues.push(
             `${file}: controls.${written}: unquoted key is read by YAML as the number ${keyNode.value}, not a control id — ` +
-              `quote it ("${written}") or write A.${written}${at(line)}`,
+              `quote it ("${written}")${known.has(meant) ? ` or write ${meant}` : ''}${at(line)}`,
           );
           // Already reported: don't also call the control it was meant to be missing.
-          const meant = normalizeControlId(written);
           if (known.has(meant) && !firstSeen.has(meant)) firstSeen.set(meant, written);
         } else {
           issues.push(`${file}: controls.${written}: expected a control id like A.5.1${at(line)}`);

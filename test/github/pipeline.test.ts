@@ -5,7 +5,6 @@ import { planCollection } from '../../src/pipeline/plan.js';
 import { createLogger } from '../../src/core/logger.js';
 import { FakeClock, TOKEN, fixture, ghHeaders, github, graphqlBody, setupPipeline, storeFiles, useNock, type PipelineSetup } from './harness.js';
 import {
-  mockDependabot,
   mockOrg,
   mockOutsideCollaborators,
   mockPullRequests,
