@@ -65,6 +65,10 @@ export function escapeHtml(value: string): string {
 
 const esc = escapeHtml;
 
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
 const glyph: Record<RequirementStatus, string> = {
   passing: '✓',
   failing: '✕',
@@ -180,7 +184,6 @@ ${s ? statusBar(s.byStatus, s.applicable, `${t.title} by status`) : ''}</div>
 <ul class="grid">
 ${tiles}
 </ul>
-<p class="empty" hidden>No requirement in this theme matches the filter.</p>
 </section>`;
     })
     .join('\n');
@@ -193,10 +196,11 @@ ${tiles}
 <button type="button" id="reset" class="reset" hidden>Show all</button>
 </div>
 <ul class="legend" aria-label="Legend">
-${displayStatuses.map((s) => `<li><span class="swatch" data-status="${s}" aria-hidden="true"></span> <strong>${esc(statusLabel[s])}</strong>: ${esc(statusMeaning[s].toLowerCase())}</li>`).join('\n')}
+${displayStatuses.map((s) => `<li><span class="swatch" data-status="${s}" aria-hidden="true"></span> <strong>${esc(statusLabel[s])}</strong>: ${esc(lowerFirst(statusMeaning[s]))}</li>`).join('\n')}
 </ul>
 <div class="layout">
 <div class="themes">
+<p class="empty" id="no-match" hidden>No requirement matches the filter.</p>
 ${themes}
 </div>
 <aside class="detail" id="detail" aria-label="Requirement details">
@@ -259,7 +263,7 @@ function panel(row: RequirementRow, id: string, report: CoverageReport): string 
   const manual =
     row.manualEvidence.length === 0
       ? '<p class="muted">No manual evidence recorded.</p>'
-      : manualTable(row.manualEvidence, report.asOf);
+      : manualList(row.manualEvidence, report.asOf);
   return `<section class="panel" id="panel-${id}" data-status="${row.status}" tabindex="-1" aria-labelledby="panel-${id}-h">
 <div class="panel-head">
 <p class="panel-kind">${esc(kindLabel(row))} · ${esc(theme)}</p>
@@ -328,22 +332,22 @@ function checkBadge(status: CheckStatus): string {
   return `<span class="cbadge" data-check-status="${status}"><span class="glyph" aria-hidden="true">${checkGlyph[status]}</span> ${esc(checkStatusLabel[status])}</span>`;
 }
 
-function manualTable(rows: readonly ManualEvidenceRow[], asOf: string): string {
-  return `<table class="manual">
-<thead><tr><th scope="col">File</th><th scope="col">Effective</th><th scope="col">Expires</th><th scope="col">State</th></tr></thead>
-<tbody>
+function manualList(rows: readonly ManualEvidenceRow[], asOf: string): string {
+  return `<ul class="manual">
 ${rows
   .map((m) => {
     const state = manualEvidenceState(m, asOf);
-    return `<tr><td><span class="file">${esc(m.fileName)}</span><span class="instance">${esc(formatSize(m.size))} · added by ${esc(m.addedBy)} on ${esc(formatInstant(m.addedAt))}</span>${
-      m.note ? `<span class="note prose">${esc(m.note)}</span>` : ''
-    }<span class="digest" title="${esc(m.digest)}">${esc(m.digest)}</span></td><td>${esc(formatInstant(m.effective))}</td><td>${
-      m.expires === null ? '<span class="muted">never</span>' : esc(formatInstant(m.expires))
-    }</td><td><span class="mstate" data-state="${state === 'current' ? 'current' : 'not-current'}">${esc(state)}</span></td></tr>`;
+    return `<li class="mfile" data-state="${state === 'current' ? 'current' : 'not-current'}">
+<div class="mfile-head"><span class="file">${esc(m.fileName)}</span><span class="mstate">${esc(state)}</span></div>
+<dl class="mfacts"><div><dt>Effective</dt><dd>${esc(formatInstant(m.effective))}</dd></div><div><dt>Expires</dt><dd>${
+      m.expires === null ? 'never' : esc(formatInstant(m.expires))
+    }</dd></div><div><dt>Size</dt><dd>${esc(formatSize(m.size))}</dd></div><div><dt>Added</dt><dd>${esc(formatInstant(m.addedAt))} by ${esc(m.addedBy)}</dd></div></dl>
+${m.note ? `<p class="note prose">${esc(m.note)}</p>` : ''}
+<p class="digest" title="${esc(m.digest)}">${esc(m.digest)}</p>
+</li>`;
   })
   .join('\n')}
-</tbody>
-</table>`;
+</ul>`;
 }
 
 const severity: Record<CheckStatus, number> = { error: 0, fail: 0, stale: 1, not_collected: 1, warn: 2, pass: 3 };
@@ -497,7 +501,7 @@ section{margin-bottom:22px}
 .tile-id{font-weight:700;font-size:.9rem}
 .tile-status{font-size:.72rem;font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:var(--c);white-space:nowrap}
 .tile-title{font-size:.84rem;line-height:1.3;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden;min-height:2.6em}
-.tile-foot{font-size:.74rem;color:var(--muted)}
+.tile-foot{font-size:.74rem;color:var(--muted);margin-top:auto}
 .tile[data-status=failing] .tile-foot{color:var(--fail);font-weight:600}
 .detail{position:sticky;top:12px;max-height:calc(100vh - 24px);overflow:auto;padding:0}
 .placeholder{padding:22px 20px;color:var(--fg)}
@@ -539,12 +543,20 @@ td{vertical-align:top;border-bottom:1px solid #eaeef2;padding:6px 8px 6px 0}
 .subjects td:first-child{width:36%}
 .subjects.failing .subject{color:var(--fail)}
 .instance{display:block;font-size:.74rem;color:var(--muted)}
+.manual{list-style:none;margin:0;padding:0}
+.mfile{border:1px solid var(--line);border-left:4px solid var(--k);border-radius:8px;padding:8px 12px;margin-bottom:8px;font-size:.84rem}
+.mfile[data-state=current]{--k:var(--pass);--kbg:var(--pass-bg)}
+.mfile[data-state=not-current]{--k:var(--stale);--kbg:var(--stale-bg)}
+.mfile p{margin:4px 0 0}
+.mfile-head{display:flex;justify-content:space-between;gap:8px;align-items:baseline}
 .file{font-weight:600;overflow-wrap:anywhere}
-.note{display:block;font-size:.8rem}
-.digest{display:block;font-size:.7rem;color:var(--muted);max-width:260px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.mstate{font-weight:600;font-size:.8rem;white-space:nowrap}
-.mstate[data-state=current]{color:var(--pass)}
-.mstate[data-state=not-current]{color:var(--stale)}
+.mstate{font-weight:700;font-size:.74rem;white-space:nowrap;padding:0 8px;border-radius:999px;color:var(--k);background:var(--kbg);border:1px solid var(--k)}
+.mfacts{display:flex;flex-wrap:wrap;gap:2px 16px;margin:6px 0 0}
+.mfacts dt{display:inline;color:var(--muted)}
+.mfacts dt::after{content:": "}
+.mfacts dd{display:inline;margin:0}
+.note{font-size:.82rem}
+.digest{font-size:.7rem;color:var(--muted);overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .attention,.excluded{padding:16px 18px}
 .attention h2,.excluded h2{margin-bottom:4px}
 .attention>p{margin:0 0 10px;font-size:.88rem}
@@ -553,7 +565,7 @@ td{vertical-align:top;border-bottom:1px solid #eaeef2;padding:6px 8px 6px 0}
 .req-link{display:inline-block;margin:0 4px 3px 0;padding:0 7px;border-radius:5px;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.8rem;font-weight:600;color:var(--c);background:var(--cbg);border:1px solid var(--c);text-decoration:none}
 .req-link:hover{text-decoration:underline}
 footer{padding:4px 28px 28px;color:var(--muted);font-size:.8rem}
-.empty{color:var(--muted);font-size:.88rem;margin:4px 0 0}
+.empty{color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:10px;padding:18px;margin:0}
 @media (max-width:1100px){
   .summary{grid-template-columns:1fr}
   .cards{grid-template-columns:repeat(3,minmax(0,1fr))}
@@ -584,6 +596,7 @@ const script = `
   var search = doc.getElementById('search');
   var reset = doc.getElementById('reset');
   var state = doc.getElementById('filter-state');
+  var noMatch = doc.getElementById('no-match');
   var narrow = window.matchMedia('(max-width: 1100px)');
   var active = {};
   var openTile = null;
@@ -646,9 +659,9 @@ const script = `
       if (ok) shown++;
     });
     themes.forEach(function (theme) {
-      var visible = theme.querySelector('.grid li:not([hidden])');
-      theme.querySelector('.empty').hidden = !!visible;
+      theme.hidden = !theme.querySelector('.grid li:not([hidden])');
     });
+    noMatch.hidden = shown > 0;
     cards.forEach(function (card) {
       card.setAttribute('aria-pressed', active[card.getAttribute('data-status')] ? 'true' : 'false');
     });

@@ -50,7 +50,6 @@ export const memberRecords: Rec[] = roster.map(([login, id, role, page]) => ({
 
 /** 2FA refused with 403/422: every member null / not_visible, and only the listing page as provenance. */
 export function memberRecordsNotVisible(status: 403 | 422): Rec[] {
-  const code = status === 403 ? 'permission_denied' : 'unexpected';
   return roster.map(([login, id, role, page]) => ({
     subject: login,
     requests: [page],
@@ -60,7 +59,7 @@ export function memberRecordsNotVisible(status: 403 | 422): Rec[] {
       role,
       twoFactorEnabled: null,
       twoFactorVisibility: 'not_visible',
-      twoFactorNotVisibleReason: `HTTP ${status} from filter=2fa_disabled (${code}): only organization owners can see member 2FA status`,
+      twoFactorNotVisibleReason: `HTTP ${status} from filter=2fa_disabled: only organization owners can see member 2FA status`,
     },
   }));
 }
