@@ -4,6 +4,8 @@ export const exitCodes = {
   unexpected: 1,
   usage: 2,
   partial: 3,
+  /** A `--fail-on` gate matched (coverage statuses, or new failing checks in `run`). */
+  gate: 4,
   /** `verify` found tampering (non-zero, distinct from usage errors). */
   verifyFailed: 5,
 } as const;

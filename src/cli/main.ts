@@ -11,6 +11,12 @@ import { runsCommand } from './commands/runs.js';
 import { evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
 import { verifyCommand } from './commands/verify.js';
 import { connectorsCommand } from './commands/connectors.js';
+import { checkCommand } from './commands/check.js';
+import { coverageCommand } from './commands/coverage.js';
+import { changesCommand } from './commands/changes.js';
+import { runCommand } from './commands/run.js';
+import { evidenceAddCommand } from './commands/evidence-add.js';
+import { soaExportCommand, soaInitCommand } from './commands/soa.js';
 
 /**
  * The command line: argv to a command function and an exit code, nothing else. Every command
@@ -38,6 +44,58 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action((opts: { only?: string[]; json?: boolean }) => run(() => collectCommand({ ...global(), ...opts }, io, commandLine()))());
 
   program
+    .command('run')
+    .description('for cron: collect, check, write coverage (JSON, HTML) and changes to the reports folder (exit 3 partial, 4 --fail-on matched)')
+    .option('--only <id...>', 'only these connector ids (or id:collector)')
+    .option('--fail-on <statuses>', 'exit 4 on: new-failing (checks that newly fail), and/or coverage statuses failing,stale,missing,manual')
+    .option('--reports-dir <dir>', 'where reports go (default: reports.dir from config)')
+    .option('--json', 'print the summary as JSON')
+    .action((opts: { only?: string[]; failOn?: string; reportsDir?: string; json?: boolean }) => run(() => runCommand({ ...global(), ...opts }, io, commandLine()))());
+
+  program
+    .command('check')
+    .description('evaluate every check against stored evidence and record the results (append-only, chained)')
+    .option('--as-of <date>', 'judge the evidence as it stood at this date or time (UTC)')
+    .option('--json', 'JSON output')
+    .action((opts: { asOf?: string; json?: boolean }) => run(() => checkCommand({ ...global(), ...opts }, io, commandLine()))());
+
+  program
+    .command('coverage')
+    .description('Annex A coverage: per control applicable/excluded, status, checks, failing subjects, newest evidence')
+    .option('--as-of <date>', 'the picture at this date or time (UTC), from stored history')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md', 'html']).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--fail-on <statuses>', 'exit 4 when any applicable control has one of these statuses (failing,stale,missing,manual)')
+    .option('--soa <file>', 'Statement of Applicability (default: soa.path from config)')
+    .action((opts: { asOf?: string; format: string; out?: string; failOn?: string; soa?: string }) => run(() => coverageCommand({ ...global(), ...opts }, io))());
+
+  program
+    .command('changes')
+    .description('check results that changed status and evidence subjects that appeared, disappeared or changed')
+    .requiredOption('--since <date|run>', 'a date (2026-03-31), a timestamp, or a run id')
+    .option('--until <date>', 'up to this date (default: now)')
+    .option('--json', 'JSON output')
+    .action((opts: { since: string; until?: string; json?: boolean }) => run(() => changesCommand({ ...global(), ...opts }, io))());
+
+  const soa = program.command('soa').description('Statement of Applicability (soa.yaml)');
+  soa
+    .command('init')
+    .description('write a complete SoA template listing every Annex A control')
+    .option('--out <file>', 'where to write it', 'soa.yaml')
+    .option('--force', 'overwrite an existing file')
+    .option('--organization <name>', 'organization name for the header')
+    .option('--json', 'JSON summary')
+    .action((opts: { out: string; force?: boolean; organization?: string; json?: boolean }) => run(() => soaInitCommand({ ...global(), ...opts }, io))());
+  soa
+    .command('export')
+    .description('validate the SoA and export it for the auditor')
+    .option('--soa <file>', 'the SoA file', 'soa.yaml')
+    .addOption(new Option('--format <format>', 'csv or md').choices(['csv', 'md', 'markdown']).makeOptionMandatory())
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--json', 'JSON summary (with --out)')
+    .action((opts: { soa: string; format: string; out?: string; json?: boolean }) => run(() => soaExportCommand({ ...global(), ...opts }, io))());
+
+  program
     .command('demo')
     .description('start local sample APIs on 127.0.0.1, collect from them with the real connectors, verify the store')
     .option('--dir <dir>', 'where the demo store and config go', './annexa-demo')
@@ -54,6 +112,20 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action((id: string | undefined, opts: { limit?: string; json?: boolean }) => run(() => runsCommand(id, { ...global(), ...opts }, io))());
 
   const evidence = program.command('evidence').description('read stored evidence');
+  evidence
+    .command('add')
+    .description('add a file (policy, minutes, audit report, sign-off) as evidence for controls or clauses; streamed, chained')
+    .requiredOption('--file <file>', 'the file')
+    .option('--control <id...>', 'Annex A control(s) it evidences (5.1 or A.5.1)')
+    .option('--clause <id...>', 'clause requirement(s) it evidences (9.2, 6.1.3.d)')
+    .requiredOption('--effective <date>', 'the date the document speaks for (YYYY-MM-DD)')
+    .option('--expires <date>', 'from this date it no longer counts as current (YYYY-MM-DD)')
+    .option('--note <text>', 'a note for the auditor')
+    .option('--by <name>', 'who adds it (default: $ANNEXA_USER or the OS user)')
+    .option('--json', 'JSON output')
+    .action((opts: { file: string; control?: string[]; clause?: string[]; effective: string; expires?: string; note?: string; by?: string; json?: boolean }) =>
+      run(() => evidenceAddCommand({ ...global(), ...opts }, io, commandLine()))(),
+    );
   evidence
     .command('ls')
     .description('every evidence kind with its latest collection per connector')

@@ -87,6 +87,9 @@ const checkGlyph: Record<CheckStatus, string> = {
   error: '✕',
 };
 
+/** Worst first: what to fix, then what is out of date, then what to review. */
+const severity: Record<CheckStatus, number> = { error: 0, fail: 0, stale: 1, not_collected: 1, warn: 2, pass: 3 };
+
 /** Stable, unique, URL-friendly element ids per requirement (`A.5.17` → `A-5-17`). */
 function requirementIds(rows: readonly RequirementRow[]): Map<RequirementRow, string> {
   const used = new Set<string>();
@@ -259,7 +262,10 @@ function panel(row: RequirementRow, id: string, report: CoverageReport): string 
   const checks =
     row.checks.length === 0
       ? '<p class="muted">No automated check maps to this requirement.</p>'
-      : row.checks.map((c) => checkBlock(c, report.asOf)).join('\n');
+      : [...row.checks]
+          .sort((a, b) => severity[a.status] - severity[b.status])
+          .map((c) => checkBlock(c, report.asOf))
+          .join('\n');
   const manual =
     row.manualEvidence.length === 0
       ? '<p class="muted">No manual evidence recorded.</p>'
@@ -349,8 +355,6 @@ ${m.note ? `<p class="note prose">${esc(m.note)}</p>` : ''}
   .join('\n')}
 </ul>`;
 }
-
-const severity: Record<CheckStatus, number> = { error: 0, fail: 0, stale: 1, not_collected: 1, warn: 2, pass: 3 };
 
 function attentionSection(report: CoverageReport, ids: Map<RequirementRow, string>): string {
   const byCheck = new Map<string, { check: CheckRow; rows: RequirementRow[] }>();

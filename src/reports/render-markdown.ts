@@ -7,7 +7,6 @@ import {
   formatInstant,
   formatSize,
   isFailingCheck,
-  kindLabel,
   manualEvidenceState,
   statusLabel,
   themesOf,

@@ -1,0 +1,81 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { assembleCoverage, failOnStatuses } from '../../pipeline/coverage-run.js';
+import { renderCoverageTable } from '../../reports/render-table.js';
+import { renderCoverageMarkdown } from '../../reports/render-markdown.js';
+import { renderCoverageHtml } from '../../reports/render-html.js';
+import type { CoverageReport } from '../../reports/coverage-model.js';
+import { UsageError } from '../../core/errors.js';
+import { Redactor } from '../../core/redact.js';
+import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { loadConfig, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
+import { json } from '../table.js';
+import { exitCodes } from '../exit-codes.js';
+
+export interface CoverageOptions extends GlobalOptions {
+  asOf?: string;
+  format: string;
+  out?: string;
+  failOn?: string;
+  soa?: string;
+}
+
+const formats = ['table', 'json', 'md', 'html'] as const;
+
+/** Renders a coverage report in one of the formats. */
+export function renderCoverage(report: CoverageReport, format: (typeof formats)[number]): string {
+  switch (format) {
+    case 'json':
+      return json(report);
+    case 'md':
+      return renderCoverageMarkdown(report);
+    case 'html':
+      return renderCoverageHtml(report);
+    default:
+      return renderCoverageTable(report);
+  }
+}
+
+/** Parses `--fail-on failing,stale,missing`. */
+export function parseFailOn(value: string | undefined): (typeof failOnStatuses)[number][] {
+  if (!value) return [];
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !(failOnStatuses as readonly string[]).includes(p));
+  if (bad.length) throw new UsageError(`--fail-on ${value}: unknown status ${bad.join(', ')}; expected some of ${failOnStatuses.join(',')}`);
+  return parts as (typeof failOnStatuses)[number][];
+}
+
+/** `annexa coverage`: which applicable controls have current, passing evidence, and the gaps. */
+export async function coverageCommand(options: CoverageOptions, io: CliIO): Promise<number> {
+  if (!(formats as readonly string[]).includes(options.format)) throw new UsageError(`--format ${options.format}: expected one of ${formats.join(', ')}`);
+  const failOn = parseFailOn(options.failOn);
+  const config = loadConfig(options, io, new Redactor(), true);
+  const store = openSqliteStore(options.store ? resolve(io.cwd, options.store) : config.storePath, { readonly: true });
+  try {
+    const now = new Date();
+    const report = await assembleCoverage({
+      store,
+      soaPath: options.soa ? resolve(io.cwd, options.soa) : config.soaPath,
+      checkParams: config.checkParams,
+      asOf: parseAsOf(options.asOf) ?? now,
+      now,
+    });
+    const text = renderCoverage(report, options.format as (typeof formats)[number]);
+    if (options.out) {
+      const out = resolve(io.cwd, options.out);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, text);
+      io.stderr(`coverage report written to ${out}\n`);
+    } else {
+      io.stdout(text);
+    }
+    const gating = failOn.filter((status) => report.summary.byStatus[status] > 0);
+    if (gating.length) {
+      io.stderr(`coverage gate: ${gating.map((s) => `${report.summary.byStatus[s]} ${s}`).join(', ')} (--fail-on ${options.failOn})\n`);
+      return exitCodes.gate;
+    }
+    return exitCodes.ok;
+  } finally {
+    await store.close();
+  }
+}

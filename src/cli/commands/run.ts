@@ -1,0 +1,95 @@
+import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectWithConfig, formatCollectResult } from './collect.js';
+import { formatCheckSummary } from './check.js';
+import { renderCoverage, parseFailOn } from './coverage.js';
+import { formatChanges } from './changes.js';
+import { recordCheckRun } from '../../pipeline/check-run.js';
+import { assembleCoverage } from '../../pipeline/coverage-run.js';
+import { computeChanges, newlyFailing } from '../../reports/changes.js';
+import { checkRegistry } from '../../checks/registry.js';
+import { connectorRegistry } from '../../registry.js';
+import { systemClock } from '../../core/clock.js';
+import { Redactor } from '../../core/redact.js';
+import { UsageError } from '../../core/errors.js';
+import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
+import { json } from '../table.js';
+import { exitCodes } from '../exit-codes.js';
+
+export interface RunOptions extends GlobalOptions {
+  only?: string[];
+  failOn?: string;
+  reportsDir?: string;
+}
+
+/**
+ * `annexa run`, the one command for cron: collect, check, write the coverage report (JSON and
+ * HTML) and the changes since the previous check run to the reports folder. Exit 0 when all is
+ * well, 3 when collection was partial, 4 when `--fail-on` matched (new failing checks, or
+ * coverage statuses).
+ */
+export async function runCommand(options: RunOptions, io: CliIO, command: string): Promise<number> {
+  const failOn = (options.failOn ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const gateNewFailing = failOn.includes('new-failing');
+  const coverageGate = parseFailOn(failOn.filter((s) => s !== 'new-failing').join(','));
+  if (failOn.length && !gateNewFailing && coverageGate.length === 0) throw new UsageError(`--fail-on ${options.failOn}: nothing to gate on`);
+  const redactor = new Redactor();
+  const config = loadConfig(options, io, redactor);
+  const logger = commandLogger(options, io, redactor, config.logLevel);
+  const reportsDir = options.reportsDir ? join(io.cwd, options.reportsDir) : config.reportsDir;
+
+  const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: globalThis.fetch });
+  const store = openSqliteStore(config.storePath);
+  try {
+    const previousCheckRun = (await store.checkResults()).at(-1);
+    const asOf = systemClock.now();
+    const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf, clock: systemClock, command: `${command} (check)` });
+    const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf, now: systemClock.now() });
+    const since = previousCheckRun ? new Date(previousCheckRun.recordedAt) : new Date(collection.run.startedAt);
+    const changes = await computeChanges(store, since, systemClock.now());
+
+    mkdirSync(reportsDir, { recursive: true });
+    const stamp = collection.run.id;
+    const files = {
+      coverageJson: join(reportsDir, `coverage-${stamp}.json`),
+      coverageHtml: join(reportsDir, `coverage-${stamp}.html`),
+      changesJson: join(reportsDir, `changes-${stamp}.json`),
+    };
+    writeFileSync(files.coverageJson, renderCoverage(coverage, 'json'));
+    writeFileSync(files.coverageHtml, renderCoverage(coverage, 'html'));
+    writeFileSync(files.changesJson, json(changes));
+    // Stable names for whoever serves or mails the latest report.
+    copyFileSync(files.coverageJson, join(reportsDir, 'coverage-latest.json'));
+    copyFileSync(files.coverageHtml, join(reportsDir, 'coverage-latest.html'));
+
+    const fresh = newlyFailing(changes);
+    const s = coverage.summary;
+    if (options.json) {
+      io.stdout(json({ collection, checkRun: checks.run, coverage: { summary: s }, newlyFailing: fresh, reports: files }));
+    } else {
+      io.stdout(
+        formatCollectResult(collection, config.storePath) +
+          '\n' +
+          formatCheckSummary(checks.evaluations) +
+          `\nCoverage: ${s.applicable} applicable, ${s.byStatus.passing} passing, ${s.byStatus.failing} failing, ${s.byStatus.stale} stale, ` +
+          `${s.byStatus.manual} manual, ${s.byStatus.missing} missing; ${s.currentEvidencePercent}% with current evidence\n\n` +
+          formatChanges(changes) +
+          `\nReports: ${files.coverageHtml}\n         ${files.coverageJson}\n         ${files.changesJson}\n`,
+      );
+    }
+    if (collection.status !== 'complete') return exitCodes.partial;
+    if (gateNewFailing && fresh.length > 0) {
+      io.stderr(`${fresh.length} check result(s) newly failing (--fail-on new-failing)\n`);
+      return exitCodes.gate;
+    }
+    const gated = coverageGate.filter((status) => s.byStatus[status] > 0);
+    if (gated.length) {
+      io.stderr(`coverage gate: ${gated.map((g) => `${s.byStatus[g]} ${g}`).join(', ')}\n`);
+      return exitCodes.gate;
+    }
+    return exitCodes.ok;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { checkRegistry } from '../checks/registry.js';
+import { evaluateChecks } from '../checks/run-checks.js';
+import { connectorRegistry } from '../registry.js';
+import { loadFramework } from '../frameworks/framework.js';
+import { loadSoa } from '../soa/soa.js';
+import { buildCoverageReport, type Applicability } from '../reports/coverage.js';
+import type { CoverageReport } from '../reports/coverage-model.js';
+import type { EvidenceStore } from '../../storage/evidence-store.js';
+import { loadManualEvidence } from './manual-evidence.js';
+
+/**
+ * Everything the coverage report needs, read as of a date: check evaluations over stored
+ * evidence, the SoA, and manual evidence added by then. Shared by `annexa coverage` and `annexa run`.
+ */
+export async function assembleCoverage(options: {
+  store: EvidenceStore;
+  soaPath: string | null;
+  checkParams: Readonly<Record<string, unknown>>;
+  asOf: Date;
+  now: Date;
+}): Promise<CoverageReport> {
+  const framework = loadFramework();
+  let applicability: Map<string, Applicability> | null = null;
+  if (options.soaPath) {
+    const soa = loadSoa(options.soaPath, framework.catalog);
+    applicability = new Map(
+      Object.values(soa.controls).map((e) => [e.id, { applicable: e.applicable, justification: e.justification || null, implementation: e.implementation || null }]),
+    );
+  }
+  const evaluations = await evaluateChecks({
+    store: options.store,
+    checks: checkRegistry,
+    connectors: connectorRegistry,
+    asOf: options.asOf,
+    params: options.checkParams,
+  });
+  return buildCoverageReport({
+    framework,
+    checks: checkRegistry,
+    evaluations,
+    applicability,
+    soaFile: options.soaPath,
+    manualEvidence: await loadManualEvidence(options.store, options.asOf),
+    asOf: options.asOf,
+    generatedAt: options.now,
+  });
+}
+
+/** The `--fail-on` values: which applicable statuses make `coverage` exit non-zero. */
+export const failOnStatuses = ['failing', 'stale', 'missing', 'manual'] as const;
