@@ -60,7 +60,6 @@ CREATE TABLE IF NOT EXISTS observations (
 );
 CREATE INDEX IF NOT EXISTS observations_by_run ON observations(run_seq, instance_id, kind);
 CREATE INDEX IF NOT EXISTS observations_by_subject ON observations(kind, subject);
-CREATE INDEX IF NOT EXISTS observations_by_digest ON observations(digest);
 CREATE TABLE IF NOT EXISTS outcomes (
   id INTEGER PRIMARY KEY,
   run_seq INTEGER NOT NULL REFERENCES runs(seq),

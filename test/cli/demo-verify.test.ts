@@ -44,12 +44,26 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
 
   it('lists runs and kinds as JSON', async () => {
     const runs = await runCli(['runs', '--json', '--config', config], tmp.dir);
-    const parsed = JSON.parse(runs.stdout) as { status: string; hash: string; observationCount: number }[];
-    expect(parsed).toHaveLength(1);
-    expect(parsed[0]!.status).toBe('complete');
-    expect(parsed[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
-    const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as unknown[];
-    expect(kinds).toHaveLength(6);
+    const parsed = JSON.parse(runs.stdout) as { command: string; status: string; hash: string; prevHash: string; observationCount: number }[];
+    // Newest first: the check run, two manual evidence runs, the collection.
+    expect(parsed.map((r) => r.command)).toEqual([
+      'annexa demo (check)',
+      'annexa demo (evidence add)',
+      'annexa demo (evidence add)',
+      'annexa demo --scale 0.3',
+    ]);
+    expect(parsed.every((r) => r.status === 'complete' && /^[0-9a-f]{64}$/.test(r.hash))).toBe(true);
+    expect(parsed[0]!.prevHash).toBe(parsed[1]!.hash);
+    const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as { kind: string }[];
+    expect(kinds.map((k) => k.kind).sort()).toEqual([
+      'github.branch_protection.v1',
+      'github.dependabot_alert.v1',
+      'github.member.v1',
+      'github.merged_pull_request.v1',
+      'github.org_settings.v1',
+      'github.outside_collaborator.v1',
+      'manual.document.v1',
+    ]);
   });
 
   it('fails verify and names the run and kind when one payload byte is changed with another SQLite client', async () => {
@@ -62,7 +76,9 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(changed).not.toBe(row.json);
     db.prepare('UPDATE blobs SET json = ? WHERE digest = ?').run(changed, row.digest);
     db.close();
-    const runId = (JSON.parse((await runCli(['runs', '--json', '--store', copy], tmp.dir)).stdout) as { id: string }[])[0]!.id;
+    const runId = (JSON.parse((await runCli(['runs', '--json', '--store', copy], tmp.dir)).stdout) as { id: string; command: string }[]).find((r) =>
+      r.command.startsWith('annexa demo --scale'),
+    )!.id;
     const verify = await runCli(['verify', '--store', copy], tmp.dir);
     expect(verify.code).toBe(5);
     expect(verify.stdout).toContain('blob_hash_mismatch');

@@ -1,0 +1,104 @@
+/**
+ * Benchmarks (`npm run bench`): performance targets live here, never in unit tests.
+ * Each scenario prints its measurement and target; the process exits 1 when a target is missed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../storage/sqlite-store.js';
+import type { ObservationInput } from '../storage/evidence-store.js';
+import { parseConfig } from '../src/config/config.js';
+import { connectorRegistry } from '../src/registry.js';
+import { checkRegistry } from '../src/checks/registry.js';
+import { Redactor } from '../src/core/redact.js';
+import { systemClock } from '../src/core/clock.js';
+import { silentLogger } from '../src/core/logger.js';
+import { planCollection } from '../src/pipeline/plan.js';
+import { runCollection } from '../src/pipeline/collect.js';
+import { assembleCoverage } from '../src/pipeline/coverage-run.js';
+import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
+
+interface Result {
+  name: string;
+  value: number;
+  unit: string;
+  target: number;
+}
+const results: Result[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'annexa-bench-'));
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+async function storeScenario(): Promise<void> {
+  const store = openSqliteStore(join(dir, 'store.db'));
+  const rows = 100_000;
+  const provenance = { tool: 'bench', connectorType: 'bench', requests: [{ method: 'GET', url: 'https://api.example/x', status: 200, at: new Date().toISOString() }] };
+  const batch = (run: number): ObservationInput[] =>
+    Array.from({ length: rows }, (_, i) => ({
+      instanceId: 'bench',
+      collectorId: 'members',
+      kind: 'bench.member.v1',
+      subject: `user-${i}`,
+      payload: { login: `user-${i}`, id: i, role: i % 20 === 0 ? 'admin' : 'member', twoFactorEnabled: i % 97 !== 0 },
+      collectedAt: new Date(),
+      provenance: run === 0 ? provenance : { ...provenance },
+    }));
+  for (const run of [0, 1]) {
+    const writer = await store.startRun({ command: 'bench', toolVersion: 'bench', startedAt: new Date() });
+    const records = batch(run);
+    const [, ms] = await timed(async () => {
+      for (let i = 0; i < records.length; i += 2000) await writer.addObservations(records.slice(i, i + 2000));
+      await writer.finish('complete', new Date());
+    });
+    results.push({ name: `store ${rows} observations (run ${run + 1}${run ? ', all payloads deduplicated' : ''})`, value: ms, unit: 'ms', target: 6_000 });
+  }
+  const [report, verifyMs] = await timed(() => store.verify());
+  if (!report.ok) throw new Error('bench store does not verify');
+  results.push({ name: `verify ${report.blobsChecked} blobs, ${report.runsChecked} runs`, value: verifyMs, unit: 'ms', target: 10_000 });
+  await store.close();
+}
+
+async function collectionScenario(scale: number): Promise<void> {
+  const sandbox = await startSandboxEnvironment({ scale, now: new Date() });
+  try {
+    const config = parseConfig(
+      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries() },
+      join(dir, 'annexa.yaml'),
+      connectorRegistry,
+      { env: { [sandboxTokenVariable]: sandboxToken }, readFile: () => '', redactor: new Redactor() },
+      checkRegistry,
+    );
+    const store = openSqliteStore(config.storePath);
+    const [result, ms] = await timed(() =>
+      runCollection({ plan: planCollection(config), store, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), command: 'bench' }),
+    );
+    if (result.status !== 'complete') throw new Error(`collection at scale ${scale} was ${result.status}`);
+    const repos = sandbox.github.world.repositories.length;
+    results.push({ name: `GitHub collection, ${repos} repositories, ${result.run.observationCount} records`, value: ms, unit: 'ms', target: 30_000 * scale });
+    results.push({ name: `GitHub requests for ${repos} repositories`, value: sandbox.github.requestCount(), unit: 'requests', target: Math.ceil(repos * 2.5) + 20 });
+    const [, coverageMs] = await timed(() => assembleCoverage({ store, soaPath: null, checkParams: {}, asOf: new Date(), now: new Date() }));
+    results.push({ name: 'coverage report over that store', value: coverageMs, unit: 'ms', target: 5_000 });
+    await store.close();
+  } finally {
+    await sandbox.close();
+  }
+}
+
+try {
+  await storeScenario();
+  await collectionScenario(1);
+  await collectionScenario(5);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+let missed = 0;
+for (const r of results) {
+  const ok = r.value <= r.target;
+  if (!ok) missed++;
+  console.log(`${ok ? 'ok  ' : 'MISS'}  ${r.name}: ${Math.round(r.value)} ${r.unit} (target ≤ ${r.target})`);
+}
+process.exitCode = missed ? 1 : 0;
