@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** Raised when another process holds the writer lock. */
@@ -47,7 +47,11 @@ export function acquireWriterLock(dbPath: string, command: string): WriterLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readHolder(lockPath);
-      if (holder && holder.host === info.host && !isAlive(holder.pid)) {
+      const deadHolder = holder !== undefined && holder.host === info.host && !isAlive(holder.pid);
+      // A crash between creating the file and writing it leaves it empty; after a grace period
+      // (the writer may still be between the two calls) it cannot belong to a live process.
+      const unreadableAndOld = holder === undefined && ageMs(lockPath) > 60_000;
+      if (deadHolder || unreadableAndOld) {
         unlinkSync(lockPath);
         continue;
       }
@@ -68,6 +72,14 @@ function readHolder(lockPath: string): LockInfo | undefined {
     return JSON.parse(readFileSync(lockPath, 'utf8')) as LockInfo;
   } catch {
     return undefined;
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

@@ -38,5 +38,8 @@ export function planCollection(config: AnnexaConfig, only: readonly string[] = [
       ) as CollectorDefinition<unknown, unknown>[];
       return { instance, collectors };
     });
+  if (instances.length === 0) {
+    throw new UsageError(`${config.file}: no enabled connector to collect from (add one under connectors:, see config.example.yaml)`);
+  }
   return { instances };
 }
