@@ -580,25 +580,42 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   async verify(): Promise<VerifyReport> {
-    const problems: VerifyProblem[] = [];
-    const runsBySeq = new Map<number, RunRow>();
-    for (const run of this.db.prepare('SELECT * FROM runs ORDER BY seq').all() as RunRow[]) runsBySeq.set(run.seq, run);
-    const where = (digest: string) =>
-      this.db
-        .prepare(
-          `SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq
-           WHERE o.digest = ? OR o.provenance = ? ORDER BY r.seq`,
-        )
-        .all(digest, digest) as { run_id: string; seq: number; kind: string }[];
+    const blobs = this.verifyBlobs();
+    const files = this.verifyFiles();
+    const chain = this.verifyChain();
+    const problems = [...blobs.problems, ...files.problems, ...chain.problems];
+    return {
+      ok: problems.length === 0,
+      blobsChecked: blobs.checked + files.checked,
+      runsChecked: chain.runsChecked,
+      ...(chain.headHash ? { headHash: chain.headHash } : {}),
+      unsealedRuns: chain.unsealedRuns,
+      problems,
+    };
+  }
 
-    // 1. Every blob must hash to its address.
-    let blobsChecked = 0;
+  /** Where a blob is used: the runs and kinds (or check results) that reference it. */
+  private blobUsers(digest: string): { run_id: string; seq: number; kind: string }[] {
+    return this.db
+      .prepare(
+        `SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq
+         WHERE o.digest = ? OR o.provenance = ?
+         UNION SELECT DISTINCT r.id, r.seq, 'check results' FROM check_results c JOIN runs r ON r.seq = c.run_seq WHERE c.evidence = ?
+         ORDER BY 2`,
+      )
+      .all(digest, digest, digest) as { run_id: string; seq: number; kind: string }[];
+  }
+
+  /** Every blob must hash to its address, and every referenced blob must exist. */
+  private verifyBlobs(): { checked: number; problems: VerifyProblem[] } {
+    const problems: VerifyProblem[] = [];
+    let checked = 0;
     for (const [digest, json] of this.db.prepare('SELECT digest, json FROM blobs').raw().iterate() as IterableIterator<[string, string]>) {
-      blobsChecked++;
+      checked++;
       if (sha256Hex(json) === digest) continue;
-      const users = where(digest);
+      const users = this.blobUsers(digest);
       if (users.length === 0) {
-        problems.push({ problem: 'blob_hash_mismatch', digest, message: `blob ${digest.slice(0, 12)} does not match its hash (referenced by no observation)` });
+        problems.push({ problem: 'blob_hash_mismatch', digest, message: `blob ${digest.slice(0, 12)} does not match its hash (referenced by nothing)` });
       }
       for (const u of users) {
         problems.push({
@@ -611,12 +628,13 @@ export class SqliteEvidenceStore implements EvidenceStore {
         });
       }
     }
-    // 2. Every referenced blob must exist.
     const missing = this.db
       .prepare(
-        `SELECT DISTINCT r.id AS run_id, r.seq, o.kind, d.digest FROM (
-            SELECT id, digest FROM observations UNION ALL SELECT id, provenance FROM observations) d
-         JOIN observations o ON o.id = d.id JOIN runs r ON r.seq = o.run_seq
+        `SELECT DISTINCT r.id AS run_id, r.seq, d.kind, d.digest FROM (
+            SELECT run_seq, kind, digest FROM observations
+            UNION ALL SELECT run_seq, kind, provenance FROM observations
+            UNION ALL SELECT run_seq, 'check results', evidence FROM check_results) d
+         JOIN runs r ON r.seq = d.run_seq
          LEFT JOIN blobs b ON b.digest = d.digest WHERE b.digest IS NULL ORDER BY r.seq`,
       )
       .all() as { run_id: string; seq: number; kind: string; digest: string }[];
@@ -630,14 +648,20 @@ export class SqliteEvidenceStore implements EvidenceStore {
         message: `payload ${m.digest.slice(0, 12)} of ${m.kind} in run ${m.run_id} is missing (blob row deleted)`,
       });
     }
-    // 3. Every stored file (manual evidence) must rebuild from its chunks to its address.
+    return { checked, problems };
+  }
+
+  /** Every stored file (manual evidence) must rebuild from its chunks to its address, and exist where referenced. */
+  private verifyFiles(): { checked: number; problems: VerifyProblem[] } {
+    const problems: VerifyProblem[] = [];
+    let checked = 0;
     const attachedTo = (digest: string) =>
       this.db
         .prepare('SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq WHERE o.attachment = ? ORDER BY r.seq')
         .all(digest) as { run_id: string; seq: number; kind: string }[];
     const getChunk = this.db.prepare('SELECT data FROM chunks WHERE digest = ?');
     for (const file of this.db.prepare('SELECT digest, size, chunks FROM files').all() as { digest: string; size: number; chunks: string }[]) {
-      blobsChecked++;
+      checked++;
       const whole = createHash('sha256');
       let size = 0;
       let fault: string | undefined;
@@ -678,7 +702,14 @@ export class SqliteEvidenceStore implements EvidenceStore {
         message: `file ${o.attachment.slice(0, 12)} of ${o.kind} in run ${o.run_id} is missing (file row deleted)`,
       });
     }
-    // 4. Walk the chain: each seal must match the run's content and link to the previous seal.
+    return { checked, problems };
+  }
+
+  /** Each seal must match its run's content and link to the previous seal; no run may be missing. */
+  private verifyChain(): { runsChecked: number; headHash?: string; unsealedRuns: string[]; problems: VerifyProblem[] } {
+    const problems: VerifyProblem[] = [];
+    const runsBySeq = new Map<number, RunRow>();
+    for (const run of this.db.prepare('SELECT * FROM runs ORDER BY seq').all() as RunRow[]) runsBySeq.set(run.seq, run);
     const seals = this.db.prepare('SELECT * FROM run_seals ORDER BY run_seq').all() as SealRow[];
     const sealedSeqs = new Set(seals.map((s) => s.run_seq));
     let prevHash = genesisHash;
@@ -729,14 +760,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
       prevSeq = seal.run_seq;
     }
     const unsealed = [...runsBySeq.values()].filter((r) => !sealedSeqs.has(r.seq) && r.seq > prevSeq).map((r) => r.id);
-    return {
-      ok: problems.length === 0,
-      blobsChecked,
-      runsChecked,
-      ...(seals.length ? { headHash: prevHash } : {}),
-      unsealedRuns: unsealed,
-      problems,
-    };
+    return { runsChecked, ...(seals.length ? { headHash: prevHash } : {}), unsealedRuns: unsealed, problems };
   }
 
   private compareContent(run: RunRow, manifest: RunManifest): VerifyProblem[] {
