@@ -81,17 +81,19 @@ async function evaluateForInstance(
       collectedAt: last?.finishedAt ?? null,
       digests: snapshot?.records.map((r) => r.digest) ?? [],
     });
-    if (!snapshot || !last) {
-      blocked.push({ subject: instanceId, status: 'not_collected', message: `${kind} has never been collected from ${instanceId}` });
-      continue;
-    }
-    if (snapshot.latestOutcome.status === 'failed') {
+    if (snapshot?.latestOutcome.status === 'failed') {
+      // Checked before "never collected": a first collection that failed must show its error code.
       const o = snapshot.latestOutcome;
+      const error = [o.errorCode, o.errorMessage].filter(Boolean).join(': ') || 'no error recorded';
       blocked.push({
         subject: instanceId,
         status: 'not_collected',
-        message: `the last collection of ${kind} failed at ${o.finishedAt} (${o.errorCode}: ${o.errorMessage}); last good evidence ${last.finishedAt}`,
+        message: `the last collection of ${kind} failed at ${o.finishedAt} (${error}); ${last ? `last good evidence ${last.finishedAt}` : 'it has never been collected successfully'}`,
       });
+      continue;
+    }
+    if (!snapshot || !last) {
+      blocked.push({ subject: instanceId, status: 'not_collected', message: `${kind} has never been collected from ${instanceId}` });
       continue;
     }
     const ttlHours = ttlByKind.get(kind) ?? 24;

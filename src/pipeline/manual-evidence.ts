@@ -15,6 +15,13 @@ export const manualInstanceId = 'manual';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((d) => !Number.isNaN(Date.parse(d)), 'not a calendar date');
 
+/** A real calendar day (`Date.parse` rolls 2026-02-30 over to March 2 instead of rejecting it). */
+function isCalendarDate(value: string): boolean {
+  if (!isoDate.safeParse(value).success) return false;
+  const time = Date.parse(`${value}T00:00:00.000Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
 /** The payload of a manual evidence record: the data dictionary of `manual.document.v1`. */
 export const manualEvidencePayload = z.object({
   framework: z.string().describe('Framework whose requirements the file evidences.'),
@@ -68,7 +75,7 @@ export async function addManualEvidence(options: AddManualEvidenceOptions): Prom
   if (options.requirements.length === 0) throw new UsageError('name at least one --control or --clause the file is evidence for');
   if (unknown.length) throw new UsageError(`unknown requirement id(s) ${unknown.join(', ')} in ${catalog.title} (controls look like 5.1 or A.5.1, clauses like 9.2)`);
   for (const [flag, value] of [['--effective', options.effective], ['--expires', options.expires]] as const) {
-    if (value !== undefined && !isoDate.safeParse(value).success) throw new UsageError(`${flag} ${value}: expected a date like 2026-01-15`);
+    if (value !== undefined && !isCalendarDate(value)) throw new UsageError(`${flag} ${value}: expected a date like 2026-01-15`);
   }
   if (options.expires !== undefined && options.expires <= options.effective) {
     throw new UsageError(`--expires ${options.expires} must be after --effective ${options.effective}`);

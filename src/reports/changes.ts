@@ -1,4 +1,5 @@
 import type { EvidenceStore, StoredCheckResult, StoredOutcome } from '../../storage/evidence-store.js';
+import { manualEvidenceKind } from '../pipeline/manual-evidence.js';
 
 /** A check result whose status changed between two recorded check runs. */
 export interface CheckStatusChange {
@@ -35,6 +36,13 @@ export interface ChangesReport {
 }
 
 const failing = new Set(['fail', 'error']);
+
+/**
+ * Kinds whose collections accumulate instead of replacing the previous snapshot: a manual
+ * evidence run records only the file it adds, so comparing it with the run before would report
+ * every earlier file as disappeared.
+ */
+const accumulatingKinds: ReadonlySet<string> = new Set([manualEvidenceKind]);
 
 /** Status changes that newly fail (the gate `annexa run --fail-on new-failing` uses). */
 export function newlyFailing(report: ChangesReport): CheckStatusChange[] {
@@ -80,6 +88,15 @@ async function evidenceChanges(store: EvidenceStore, since: Date, until: Date): 
   const streams = groupBy(await store.collections({ until }), (c) => `${c.instanceId}\u0000${c.kind}\u0000${c.collectorId}`);
   const changes: EvidenceChange[] = [];
   for (const stream of streams.values()) {
+    if (accumulatingKinds.has(stream[0]!.kind)) {
+      // Each collection adds records to the earlier ones (one file per `evidence add`): every
+      // record of a collection in the window is new, and nothing disappears.
+      for (const added of stream.filter((c) => c.finishedAt >= since.toISOString())) {
+        const base = { kind: added.kind, instanceId: added.instanceId, runId: added.runId, at: added.finishedAt };
+        for (const [subject, digest] of await digestsOf(store, added)) changes.push({ ...base, subject, change: 'appeared', before: null, after: digest });
+      }
+      continue;
+    }
     for (const [before, after] of pairsSince(stream, since, (c) => c.finishedAt)) {
       const previous = await digestsOf(store, before);
       const current = await digestsOf(store, after);

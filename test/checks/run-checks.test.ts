@@ -90,11 +90,17 @@ describe('evaluateChecks', () => {
     ]);
   });
 
-  it('is not_collected when the only collection failed', async () => {
+  it('is not_collected with the error code when the only collection failed', async () => {
     await collectAt(store, T, [{ kind: 'github.org_settings.v1', failed: { code: 'permission_denied', message: 'HTTP 403' } }]);
     const evaluation = only(await evaluate(at(hour), checks(orgRequires2fa as never)));
-    expect(evaluation.results.map((r) => [r.subject, r.status])).toEqual([['github-acme', 'not_collected']]);
-    expect(evaluation.results[0]!.message).toContain('github.org_settings.v1 has never been collected from github-acme');
+    expect(evaluation.results).toEqual([
+      {
+        subject: 'github-acme',
+        status: 'not_collected',
+        message: `the last collection of github.org_settings.v1 failed at ${T.toISOString()} (permission_denied: HTTP 403); it has never been collected successfully`,
+      },
+    ]);
+    expect(evaluation.evidence).toEqual([{ kind: 'github.org_settings.v1', instanceId: 'github-acme', runId: null, collectedAt: null, digests: [] }]);
   });
 
   it('is not_collected, with the error code, when the newest collection failed even though an older one succeeded', async () => {

@@ -172,6 +172,9 @@ describe('addManualEvidence validation and dating', () => {
     );
     await expect(add(file, { effective: '2026-03-01', expires: '2026-03-01' }, at)).rejects.toBeInstanceOf(UsageError);
     await expect(add(file, { effective: '15/01/2026' }, at)).rejects.toBeInstanceOf(UsageError);
+    // Not a calendar day (Date.parse alone would roll it over to March 2).
+    await expect(add(file, { effective: '2026-02-30' }, at)).rejects.toThrow(/--effective 2026-02-30: expected a date/);
+    await expect(add(file, { expires: '2026-04-31' }, at)).rejects.toThrow(/--expires 2026-04-31: expected a date/);
     await expect(add(file, { requirements: [] }, at)).rejects.toBeInstanceOf(UsageError);
     await expect(add(join(dir, 'nope.pdf'), {}, at)).rejects.toBeInstanceOf(UsageError);
 

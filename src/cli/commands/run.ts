@@ -46,7 +46,8 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
     const asOf = systemClock.now();
     const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf, clock: systemClock, command: `${command} (check)` });
     const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf, now: systemClock.now() });
-    const since = previousCheckRun ? new Date(previousCheckRun.recordedAt) : new Date(collection.run.startedAt);
+    // Changes after the previous check run (exclusive: its own changes were reported last time).
+    const since = previousCheckRun ? new Date(Date.parse(previousCheckRun.recordedAt) + 1) : new Date(collection.run.startedAt);
     const changes = await computeChanges(store, since, systemClock.now());
 
     mkdirSync(reportsDir, { recursive: true });

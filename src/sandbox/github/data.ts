@@ -845,13 +845,22 @@ function buildPullRequests(
     const repo = active.find((r) => r.name === repoName) as GithubRepository;
     return drafts.filter((d) => d.repository === repoName && d.baseRefName === repo.defaultBranch && d.mergedMs < nowMs - DAY_MS);
   };
-  const noApproval = rng.pick(onDefault(protection.unprotected));
+  // Seeded violations land in the last 60 days, inside the connector's default 90-day look-back,
+  // so the demo and tests find them at every scale.
+  const recent = (draft: DraftPull): DraftPull => {
+    if (draft.mergedMs >= nowMs - 60 * DAY_MS) return draft;
+    const duration = draft.mergedMs - draft.createdMs;
+    draft.mergedMs = minute(nowMs - rng.int(2 * 24 * 60, 60 * 24 * 60) * MINUTE_MS);
+    draft.createdMs = draft.mergedMs - duration;
+    return draft;
+  };
+  const noApproval = recent(rng.pick(onDefault(protection.unprotected)));
   const commenter = rng.pick(employedDuring(noApproval.createdMs, noApproval.mergedMs).filter((l) => l !== noApproval.author));
   noApproval.reviews = [{ author: commenter, state: 'COMMENTED', atMs: between(noApproval.createdMs + MINUTE_MS, noApproval.mergedMs - MINUTE_MS) }];
   noApproval.mergedBy = noApproval.author;
 
   // --- Seeded violation 2: admin-merged without review, approved hours later.
-  const afterMerge = rng.pick(onDefault(protection.adminBypassRepo));
+  const afterMerge = recent(rng.pick(onDefault(protection.adminBypassRepo)));
   const admins = accounts.members.filter((m) => m.role === 'admin' && m.login !== afterMerge.author).map((m) => m.login);
   const employed = new Set(employedDuring(afterMerge.createdMs, afterMerge.mergedMs + DAY_MS));
   afterMerge.mergedBy = rng.pick(admins);
