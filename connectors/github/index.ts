@@ -16,7 +16,7 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
   type: 'github',
   title: 'GitHub',
   description: 'Organization security settings, members and 2FA, outside collaborators, branch protection, reviewed merges and Dependabot alerts.',
-  config: githubSettingsSchema as never,
+  config: githubSettingsSchema,
   http: { concurrency: 4 },
   permissions: [
     { grant: 'Organization permissions › Administration: Read-only', reason: 'org_settings: 2FA requirement and base permission' },

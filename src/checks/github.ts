@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineCheck, payloadsOf, type CheckResult } from './check.js';
-import type { z as Z } from 'zod';
 import type { orgSettingsPayload } from '../../connectors/github/org-settings.js';
 import type { memberPayload } from '../../connectors/github/members.js';
 import type { branchProtectionPayload } from '../../connectors/github/branch-protection.js';
@@ -8,12 +7,12 @@ import type { mergedPullRequestPayload } from '../../connectors/github/merged-pu
 import type { dependabotAlertPayload } from '../../connectors/github/dependabot-alerts.js';
 import type { outsideCollaboratorPayload } from '../../connectors/github/outside-collaborators.js';
 
-type OrgSettings = Z.output<typeof orgSettingsPayload>;
-type Member = Z.output<typeof memberPayload>;
-type BranchProtection = Z.output<typeof branchProtectionPayload>;
-type MergedPullRequest = Z.output<typeof mergedPullRequestPayload>;
-type DependabotAlert = Z.output<typeof dependabotAlertPayload>;
-type OutsideCollaborator = Z.output<typeof outsideCollaboratorPayload>;
+type OrgSettings = z.output<typeof orgSettingsPayload>;
+type Member = z.output<typeof memberPayload>;
+type BranchProtection = z.output<typeof branchProtectionPayload>;
+type MergedPullRequest = z.output<typeof mergedPullRequestPayload>;
+type DependabotAlert = z.output<typeof dependabotAlertPayload>;
+type OutsideCollaborator = z.output<typeof outsideCollaboratorPayload>;
 
 const dayMs = 86_400_000;
 

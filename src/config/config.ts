@@ -129,7 +129,7 @@ export function parseConfig(
     if (seen.has(entry.id)) issues.push(`${file}: ${formatPath([...at, 'id'])}: duplicate connector id "${entry.id}"`);
     seen.add(entry.id);
     const { id, type, enabled, http, ...rest } = entry;
-    const settings = (definition.config as z.ZodType).safeParse(rest);
+    const settings = definition.config.safeParse(rest);
     if (!settings.success) {
       issues.push(...formatIssues(file, at, settings.error.issues));
       return;

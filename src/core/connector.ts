@@ -86,8 +86,12 @@ export interface ConnectorDefinition<Config = unknown, Client = unknown> {
   type: string;
   title: string;
   description: string;
-  /** zod schema of the connector-specific config keys (besides `id`, `type`, `enabled`). */
-  config: z.ZodType<Config>;
+  /**
+   * zod schema of the connector-specific config keys (besides `id`, `type`, `enabled`, `http`).
+   * Its output still holds secret references; the config loader resolves them to `Secret`s,
+   * which is what `Config` describes.
+   */
+  config: z.ZodType;
   /** Default HTTP policy for this API (concurrency, request-id header); config may override. */
   http: Partial<HttpPolicy> & { requestIdHeader?: string };
   permissions: readonly Permission[];
