@@ -31,7 +31,8 @@ export interface CoverageReport {
   /** The Statement of Applicability used, or null (then every control counts as applicable). */
   soaFile: string | null;
   summary: CoverageSummary;
-  requirements: RequirementRow[];
+  /** One row per requirement: every Annex A control, and the clause requirements (kind `clause`). */
+  controls: RequirementRow[];
 }
 
 export interface StatusCounts {

@@ -52,7 +52,7 @@ const checkSeverity: CheckStatus[] = ['fail', 'error', 'not_collected', 'stale',
 export function buildCoverageReport(inputs: CoverageInputs): CoverageReport {
   const { catalog, mappings } = inputs.framework;
   const asOf = inputs.asOf.toISOString();
-  const requirements = catalog.requirements.map((requirement): RequirementRow => {
+  const rows = catalog.requirements.map((requirement): RequirementRow => {
     const decision: Applicability =
       requirement.kind === 'clause'
         ? { applicable: true, justification: null, implementation: null }
@@ -96,8 +96,8 @@ export function buildCoverageReport(inputs: CoverageInputs): CoverageReport {
     asOf,
     generatedAt: inputs.generatedAt.toISOString(),
     soaFile: inputs.soaFile,
-    summary: summarize(requirements, catalog.themes),
-    requirements,
+    summary: summarize(rows, catalog.themes),
+    controls: rows,
   };
 }
 

@@ -155,7 +155,7 @@ export function ageBefore(value: string, asOf: string): string | null {
 export function themesOf(report: CoverageReport): { theme: string; title: string; rows: RequirementRow[] }[] {
   const themes = report.summary.byTheme.map((t) => ({ theme: t.theme, title: t.title, rows: [] as RequirementRow[] }));
   const byId = new Map(themes.map((t) => [t.theme, t]));
-  for (const row of report.requirements) {
+  for (const row of report.controls) {
     let group = byId.get(row.theme);
     if (!group) {
       group = { theme: row.theme, title: row.theme, rows: [] };

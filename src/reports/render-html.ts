@@ -27,7 +27,7 @@ export const coverageHtmlCsp = "default-src 'none'; style-src 'unsafe-inline'; s
  * statuses are written out as text, colour only reinforces them. Pure: no I/O.
  */
 export function renderCoverageHtml(report: CoverageReport): string {
-  const ids = requirementIds(report.requirements);
+  const ids = requirementIds(report.controls);
   const title = `${report.framework.title} coverage`;
   return [
     '<!doctype html>',
@@ -161,7 +161,7 @@ function summarySection(report: CoverageReport): string {
 <div class="pct"><span class="pct-value" data-percent>${esc(pct.toFixed(1))}%</span>
 <span class="pct-text">of applicable requirements have <strong>current evidence</strong> (passing, failing or manual)</span></div>
 ${statusBar(summary.byStatus, summary.applicable, 'Applicable requirements by status')}
-<p class="totals"><span><strong data-applicable>${summary.applicable}</strong> applicable</span> <span><strong data-excluded>${summary.excluded}</strong> excluded in the SoA</span> <span><strong>${report.requirements.length}</strong> requirements in total</span></p>
+<p class="totals"><span><strong data-applicable>${summary.applicable}</strong> applicable</span> <span><strong data-excluded>${summary.excluded}</strong> excluded in the SoA</span> <span><strong>${report.controls.length}</strong> requirements in total</span></p>
 </div>
 <div class="cards" role="group" aria-label="Requirements by status (select to filter the matrix)">
 ${cards}
@@ -190,7 +190,7 @@ ${tiles}
 </section>`;
     })
     .join('\n');
-  const panels = report.requirements.map((row) => panel(row, ids.get(row)!, report)).join('\n');
+  const panels = report.controls.map((row) => panel(row, ids.get(row)!, report)).join('\n');
   return `<section class="matrix" aria-labelledby="matrix-h">
 <div class="toolbar">
 <h2 id="matrix-h">Control matrix</h2>
@@ -358,7 +358,7 @@ ${m.note ? `<p class="note prose">${esc(m.note)}</p>` : ''}
 
 function attentionSection(report: CoverageReport, ids: Map<RequirementRow, string>): string {
   const byCheck = new Map<string, { check: CheckRow; rows: RequirementRow[] }>();
-  for (const row of report.requirements) {
+  for (const row of report.controls) {
     for (const check of row.checks) {
       if (check.status === 'pass' && check.failing.length === 0 && check.warnings.length === 0) continue;
       const entry = byCheck.get(check.id);
@@ -398,7 +398,7 @@ ${rows}
 }
 
 function excludedSection(report: CoverageReport, ids: Map<RequirementRow, string>): string {
-  const excluded = report.requirements.filter((r) => !r.applicable || r.status === 'excluded');
+  const excluded = report.controls.filter((r) => !r.applicable || r.status === 'excluded');
   if (excluded.length === 0) return '';
   return `<section class="excluded" aria-labelledby="excluded-h">
 <h2 id="excluded-h">Excluded in the Statement of Applicability</h2>

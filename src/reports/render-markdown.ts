@@ -90,7 +90,7 @@ export function renderCoverageMarkdown(report: CoverageReport): string {
   }
 
   out.push('## Excluded controls', '');
-  const excluded = report.requirements.filter((r) => !r.applicable || r.status === 'excluded');
+  const excluded = report.controls.filter((r) => !r.applicable || r.status === 'excluded');
   if (excluded.length === 0) {
     out.push('No control is excluded in the Statement of Applicability.', '');
   } else {
@@ -101,7 +101,7 @@ export function renderCoverageMarkdown(report: CoverageReport): string {
     out.push('');
   }
 
-  const manual = report.requirements.filter((r) => r.manualEvidence.length > 0);
+  const manual = report.controls.filter((r) => r.manualEvidence.length > 0);
   if (manual.length > 0) {
     out.push('## Manual evidence', '');
     out.push('| Requirement | File | Size | Effective | Expires | State | Added by | Note |', '| --- | --- | ---: | --- | --- | --- | --- | --- |');
@@ -136,7 +136,7 @@ function requirementLine(row: RequirementRow): string {
 /** Every check matching `keep`, once, with the requirements it backs (a check maps to several). */
 function checksWith(report: CoverageReport, keep: (check: CheckRow) => boolean): { check: CheckRow; requirements: string[] }[] {
   const byId = new Map<string, { check: CheckRow; requirements: string[] }>();
-  for (const row of report.requirements) {
+  for (const row of report.controls) {
     for (const check of row.checks) {
       if (!keep(check)) continue;
       const entry = byId.get(check.id);

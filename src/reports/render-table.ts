@@ -63,7 +63,7 @@ export function renderCoverageTable(report: CoverageReport): string {
   }
 
   const headers = ['ID', 'Status', 'Title', 'Checks', 'Failing subjects'];
-  const rows = report.requirements.map((row) => [
+  const rows = report.controls.map((row) => [
     oneLine(row.id),
     row.status,
     truncate(oneLine(row.title), titleWidth),

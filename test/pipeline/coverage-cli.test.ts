@@ -26,7 +26,7 @@ describe('annexa coverage end to end against the GitHub sandbox', () => {
   /** A member whose 2FA the run test turns off in the sandbox (restored after all tests). */
   let member: SandboxEnvironment['github']['world']['members'][number] | undefined;
   const row = (id: string): RequirementRow => {
-    const found = report.requirements.find((r) => r.id === id);
+    const found = report.controls.find((r) => r.id === id);
     if (!found) throw new Error(`no row ${id}`);
     return found;
   };
@@ -183,7 +183,7 @@ describe('annexa coverage end to end against the GitHub sandbox', () => {
     const before = await cli('coverage', '--format', 'json', '--as-of', day(-2));
     expect(before.code, before.stderr).toBe(0);
     const past = JSON.parse(before.stdout) as CoverageReport;
-    const status = (id: string) => past.requirements.find((r) => r.id === id)!.status;
+    const status = (id: string) => past.controls.find((r) => r.id === id)!.status;
     for (const id of ['A.8.5', 'A.5.17', 'A.8.4', 'A.8.32', 'A.8.8', 'A.5.18']) expect(status(id), id).toBe('missing');
     // The manual files were added today, after that as-of date.
     expect(status('A.5.1')).toBe('missing');
@@ -217,8 +217,8 @@ describe('annexa coverage end to end against the GitHub sandbox', () => {
     expect(existsSync(join(tmp.dir, 'reports', 'coverage-latest.html'))).toBe(true);
     expect(existsSync(latestJson)).toBe(true);
     const latest = JSON.parse(readFileSync(latestJson, 'utf8')) as CoverageReport;
-    expect(latest.requirements.find((r) => r.id === 'A.8.5')!.status).toBe('failing');
-    expect(latest.requirements.find((r) => r.id === 'A.7.12')!.status).toBe('excluded');
+    expect(latest.controls.find((r) => r.id === 'A.8.5')!.status).toBe('failing');
+    expect(latest.controls.find((r) => r.id === 'A.7.12')!.status).toBe('excluded');
     expect(existsSync(summary.reports.changesJson!)).toBe(true);
 
     // A member with 2FA turns it off: the next run gates on it, naming the login.

@@ -14,7 +14,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshotPath = '/tmp/coverage.png';
 
 const report = buildCoverageReport();
-const rows = report.requirements;
+const rows = report.controls;
 const html = renderCoverageHtml(report);
 const count = (status: RequirementStatus) => rows.filter((r) => r.status === status).length;
 const tileSelector = (row: RequirementRow) => `.tile[data-id="${row.id}"]`;

@@ -46,7 +46,7 @@ function withoutCode(md: string): string {
 
 describe('renderCoverageMarkdown', () => {
   const report = buildCoverageReport();
-  const rows = report.requirements;
+  const rows = report.controls;
   const md = renderCoverageMarkdown(report);
   const count = (status: RequirementStatus) => rows.filter((r) => r.status === status).length;
 

@@ -15,7 +15,7 @@ function requirementLines(out: string): string[] {
 
 describe('renderCoverageTable', () => {
   const report = buildCoverageReport();
-  const rows = report.requirements;
+  const rows = report.controls;
   const out = renderCoverageTable(report);
   const count = (status: RequirementStatus) => rows.filter((r) => r.status === status).length;
 

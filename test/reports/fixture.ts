@@ -311,7 +311,7 @@ export function buildCoverageReport(rows: RequirementRow[] = buildRows()): Cover
     generatedAt: '2025-06-30T08:15:00.000Z',
     soaFile: 'isms/statement-of-applicability.yaml',
     summary: summarize(rows),
-    requirements: rows,
+    controls: rows,
   };
 }
 
