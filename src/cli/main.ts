@@ -162,6 +162,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
 /** Runs the CLI and returns the exit code (0 ok, 2 usage/config, 3 partial, 5 verify failed, 1 unexpected). */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  if (io === processIO) {
+    // `annexa runs | head`: a closed pipe ends the output, it is not an error.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(exitCodes.ok);
+      throw error;
+    });
+  }
   let code: number = exitCodes.ok;
   const program = buildProgram(io, (c) => (code = c));
   try {
