@@ -8,7 +8,7 @@ import { exitCodes } from './exit-codes.js';
 import { collectCommand } from './commands/collect.js';
 import { demoCommand } from './commands/demo.js';
 import { runsCommand } from './commands/runs.js';
-import { evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
+import { evidenceFileCommand, evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
 import { verifyCommand } from './commands/verify.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
@@ -144,6 +144,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action((target: string, opts: { subject?: string; history?: boolean; connector?: string; asOf?: string; json?: boolean }) =>
       run(() => evidenceShowCommand(target, { ...global(), ...opts }, io))(),
     );
+
+  evidence
+    .command('file')
+    .description('write a stored manual evidence file back out (each chunk verified on the way)')
+    .argument('<sha256>', 'the file digest (from `evidence show manual.document.v1`)')
+    .requiredOption('--out <file>', 'where to write it (must not exist)')
+    .action((digest: string, opts: { out: string }) => run(() => evidenceFileCommand(digest, { ...global(), ...opts }, io))());
 
   program
     .command('verify')

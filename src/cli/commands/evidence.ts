@@ -1,3 +1,8 @@
+import { rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { openStoreForReading, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { UsageError } from '../../core/errors.js';
@@ -72,6 +77,41 @@ export async function evidenceShowCommand(
       for (const r of s.records) io.stdout(`\n# ${r.subject}  (sha256:${r.digest.slice(0, 16)}…)\n${JSON.stringify(r.payload, null, 2)}\n`);
     }
     return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `annexa evidence file <sha256> --out FILE`: writes a stored manual evidence file back out, verifying every chunk. */
+export async function evidenceFileCommand(digest: string, options: GlobalOptions & { out: string }, io: CliIO): Promise<number> {
+  const hex = /^(?:sha256:)?([0-9a-f]{64})$/.exec(digest)?.[1];
+  if (!hex) throw new UsageError(`${digest}: expected a sha256 digest (64 hex characters)`);
+  const store = openStoreForReading(options, io);
+  const out = resolve(io.cwd, options.out);
+  try {
+    const hash = createHash('sha256');
+    const chunks = store.readFile(hex);
+    // Open first (exclusively), so a failure below can remove exactly what was created.
+    const target = await open(out, 'wx');
+    // Re-hash while writing: what leaves the store is exactly what was added.
+    await pipeline(
+      (async function* () {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      })(),
+      target.createWriteStream(),
+    );
+    if (hash.digest('hex') !== hex) throw new Error(`stored file ${hex} does not match its digest; run \`annexa verify\``);
+    io.stderr(`wrote ${out}\n`);
+    return 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`--out ${out} already exists`);
+    // Never leave a partial or unverified copy behind.
+    rmSync(out, { force: true });
+    if (error instanceof Error && error.message.startsWith('no stored file')) throw new UsageError(`${error.message} (see \`annexa evidence show manual.document.v1\`)`);
+    throw error;
   } finally {
     await store.close();
   }
