@@ -16,6 +16,7 @@ import type { branchProtectionPayload } from '../../connectors/github/branch-pro
 import type { mergedPullRequestPayload } from '../../connectors/github/merged-pull-requests.js';
 import type { dependabotAlertPayload } from '../../connectors/github/dependabot-alerts.js';
 import type { outsideCollaboratorPayload } from '../../connectors/github/outside-collaborators.js';
+import { orgPayload } from '../pipeline/store-helpers.js';
 
 /**
  * Each GitHub check's `evaluate` on hand-written payloads. Every expected result below is
@@ -65,16 +66,7 @@ describe('github.org.requires_2fa', () => {
   type OrgSettings = z.input<typeof orgSettingsPayload>;
   const org = (login: string, twoFactorRequirementEnabled: boolean | null): { subject: string; payload: OrgSettings } => ({
     subject: login,
-    payload: {
-      org: login,
-      name: 'Acme',
-      twoFactorRequirementEnabled,
-      defaultRepositoryPermission: 'read',
-      membersCanCreateRepositories: false,
-      membersCanCreatePublicRepositories: false,
-      webCommitSignoffRequired: false,
-      plan: 'enterprise',
-    },
+    payload: orgPayload(login, twoFactorRequirementEnabled),
   });
 
   it('passes when the organization requires 2FA', () => {
