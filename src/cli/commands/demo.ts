@@ -38,7 +38,10 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
   mkdirSync(dir, { recursive: true });
   const redactor = new Redactor();
   const logger = commandLogger({ logLevel: 'warn', ...options }, io, redactor);
-  const sandbox = await startSandboxEnvironment({ scale, now: systemClock.now() });
+  // The synthetic company is anchored to the start of the UTC day, so demo runs on the same day
+  // see identical data: the store then keeps one copy and `annexa changes` shows nothing new.
+  const today = new Date(systemClock.now().toISOString().slice(0, 10) + 'T00:00:00.000Z');
+  const sandbox = await startSandboxEnvironment({ scale, now: today });
   try {
     const raw = { store: { path: './evidence.db' }, soa: { path: './soa.yaml' }, reports: { dir: './reports' }, connectors: sandbox.connectorEntries() };
     const configFile = join(dir, 'annexa.yaml');
