@@ -1,5 +1,5 @@
 import { checkRegistry } from '../checks/registry.js';
-import { evaluateChecks } from '../checks/run-checks.js';
+import { evaluateChecks, type CheckEvaluation } from '../checks/run-checks.js';
 import { connectorRegistry } from '../registry.js';
 import { loadFramework } from '../frameworks/framework.js';
 import { loadSoa } from '../soa/soa.js';
@@ -18,6 +18,8 @@ export async function assembleCoverage(options: {
   checkParams: Readonly<Record<string, unknown>>;
   asOf: Date;
   now: Date;
+  /** Check evaluations already made as of `asOf` (by a check run); evaluated here when absent. */
+  evaluations?: readonly CheckEvaluation[];
 }): Promise<CoverageReport> {
   const framework = loadFramework();
   let applicability: Map<string, Applicability> | null = null;
@@ -27,13 +29,15 @@ export async function assembleCoverage(options: {
       Object.values(soa.controls).map((e) => [e.id, { applicable: e.applicable, justification: e.justification || null, implementation: e.implementation || null }]),
     );
   }
-  const evaluations = await evaluateChecks({
+  const evaluations =
+    options.evaluations ??
+    (await evaluateChecks({
     store: options.store,
     checks: checkRegistry,
     connectors: connectorRegistry,
     asOf: options.asOf,
     params: options.checkParams,
-  });
+  }));
   return buildCoverageReport({
     framework,
     checks: checkRegistry,

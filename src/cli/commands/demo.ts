@@ -75,7 +75,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     if (firstRun) await addDemoManualEvidence(store, dir, systemClock.now());
     const now = systemClock.now();
     const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf: now, clock: systemClock, command: 'annexa demo (check)' });
-    const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf: now, now });
+    const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf: now, now, evaluations: checks.evaluations });
     mkdirSync(config.reportsDir, { recursive: true });
     const coverageHtml = join(config.reportsDir, 'coverage.html');
     writeFileSync(coverageHtml, renderCoverage(coverage, 'html'));

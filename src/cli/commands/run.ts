@@ -45,7 +45,7 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
     const previousCheckRun = (await store.checkResults()).at(-1);
     const asOf = systemClock.now();
     const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf, clock: systemClock, command: `${command} (check)` });
-    const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf, now: systemClock.now() });
+    const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf, now: systemClock.now(), evaluations: checks.evaluations });
     // Changes after the previous check run (exclusive: its own changes were reported last time).
     const since = previousCheckRun ? new Date(Date.parse(previousCheckRun.recordedAt) + 1) : new Date(collection.run.startedAt);
     const changes = await computeChanges(store, since, systemClock.now());
