@@ -31,6 +31,8 @@ export interface EvidenceStore {
   subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]>;
   /** Recorded check results of runs started in a window, in run order. */
   checkResults(options?: { since?: Date; until?: Date }): Promise<StoredCheckResult[]>;
+  /** The newest run that recorded check results, started before a date (default: ever). */
+  lastCheckRun(options?: { before?: Date }): Promise<{ runId: string; startedAt: string } | undefined>;
   /** Streams a stored file's bytes (manual evidence), verifying each chunk as it is read. */
   readFile(digest: string): AsyncIterable<Uint8Array>;
   /** Re-hashes every blob and walks the run chain. Read-only. */

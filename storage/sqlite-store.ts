@@ -451,6 +451,16 @@ export class SqliteEvidenceStore implements EvidenceStore {
       .all(outcome.runId, outcome.instanceId, outcome.kind, outcome.collectorId) as { subject: string; digest: string }[];
   }
 
+  async lastCheckRun(options: { before?: Date } = {}): Promise<{ runId: string; startedAt: string } | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < ? AND EXISTS (SELECT 1 FROM check_results c WHERE c.run_seq = r.seq)
+         ORDER BY r.seq DESC LIMIT 1`,
+      )
+      .get(options.before?.toISOString() ?? '9999') as { id: string; started_at: string } | undefined;
+    return row ? { runId: row.id, startedAt: row.started_at } : undefined;
+  }
+
   async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
     const rows = this.db
       .prepare(

@@ -65,7 +65,10 @@ export async function computeChanges(store: EvidenceStore, since: Date, until: D
 }
 
 async function checkChanges(store: EvidenceStore, since: Date, until: Date): Promise<CheckStatusChange[]> {
-  const runs = [...groupBy(await store.checkResults({ until }), (r) => r.runId).values()];
+  // Only the window and its baseline (the last check run before it) are read, not all history.
+  const baseline = await store.lastCheckRun({ before: since });
+  const from = baseline ? new Date(baseline.startedAt) : since;
+  const runs = [...groupBy(await store.checkResults({ since: from, until }), (r) => r.runId).values()];
   const changes: CheckStatusChange[] = [];
   for (const [before, after] of pairsSince(runs, since, (results) => results[0]!.recordedAt)) {
     const previous = keyed(before);

@@ -42,12 +42,12 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
   const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: globalThis.fetch });
   const store = openSqliteStore(config.storePath);
   try {
-    const previousCheckRun = (await store.checkResults()).at(-1);
+    const previousCheckRun = await store.lastCheckRun();
     const asOf = systemClock.now();
     const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf, clock: systemClock, command: `${command} (check)` });
     const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf, now: systemClock.now(), evaluations: checks.evaluations });
     // Changes after the previous check run (exclusive: its own changes were reported last time).
-    const since = previousCheckRun ? new Date(Date.parse(previousCheckRun.recordedAt) + 1) : new Date(collection.run.startedAt);
+    const since = previousCheckRun ? new Date(Date.parse(previousCheckRun.startedAt) + 1) : new Date(collection.run.startedAt);
     const changes = await computeChanges(store, since, systemClock.now());
 
     mkdirSync(reportsDir, { recursive: true });
