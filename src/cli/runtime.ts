@@ -60,9 +60,18 @@ export function commandLogger(options: GlobalOptions, io: CliIO, redactor: Redac
  * Opens the store for reading commands: `--store` when given (an auditor with only the database
  * file), otherwise the config's `store.path`.
  */
-export function openStoreForReading(options: GlobalOptions, io: CliIO): SqliteEvidenceStore {
-  const path = options.store ? resolve(io.cwd, options.store) : loadConfig(options, io, new Redactor(), true).storePath;
+export function openStoreForReading(options: GlobalOptions, io: CliIO, config?: AnnexaConfig | null): SqliteEvidenceStore {
+  const path = options.store ? resolve(io.cwd, options.store) : (config ?? loadConfig(options, io, new Redactor(), true)).storePath;
   return openSqliteStore(path, { readonly: true });
+}
+
+/**
+ * The config for a reading command, without resolving secrets. With `--store` and no config file
+ * at all (an auditor with only the database), there is none: callers fall back to defaults.
+ */
+export function loadConfigForReading(options: GlobalOptions, io: CliIO): AnnexaConfig | null {
+  if (options.store && !options.config && !io.env.ANNEXA_CONFIG && !existsSync(configPath(options, io))) return null;
+  return loadConfig(options, io, new Redactor(), true);
 }
 
 /** Parses a `--as-of` value (a date or a timestamp); a bare date means the end of that day, UTC. */

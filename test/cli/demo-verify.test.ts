@@ -88,6 +88,15 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(clean.code).toBe(0);
   });
 
+  it('gives an auditor coverage from the database file alone (--store, no config file)', async () => {
+    const fromStore = await runCli(['coverage', '--format', 'json', '--store', join('demo', 'evidence.db'), '--soa', join('demo', 'soa.yaml')], tmp.dir);
+    expect(fromStore.stderr).toBe('');
+    expect(fromStore.code).toBe(0);
+    const fromConfig = await runCli(['coverage', '--format', 'json', '--config', config], tmp.dir);
+    const summary = (out: string) => (JSON.parse(out) as { summary: unknown }).summary;
+    expect(summary(fromStore.stdout)).toEqual(summary(fromConfig.stdout));
+  });
+
   it('exits 2 with the file and key path for a bad config, and for an unknown --only id', async () => {
     const bad = join(tmp.dir, 'bad.yaml');
     writeFileSync(bad, 'connectors:\n  - id: gh\n    type: github\n    org: 42\n    token: ${GITHUB_TOKEN}\n');

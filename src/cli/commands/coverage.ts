@@ -6,9 +6,7 @@ import { renderCoverageMarkdown } from '../../reports/render-markdown.js';
 import { renderCoverageHtml } from '../../reports/render-html.js';
 import type { CoverageReport } from '../../reports/coverage-model.js';
 import { UsageError } from '../../core/errors.js';
-import { Redactor } from '../../core/redact.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
-import { loadConfig, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
+import { loadConfigForReading, openStoreForReading, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
 
@@ -49,14 +47,14 @@ export function parseFailOn(value: string | undefined): (typeof failOnStatuses)[
 export async function coverageCommand(options: CoverageOptions, io: CliIO): Promise<number> {
   if (!(formats as readonly string[]).includes(options.format)) throw new UsageError(`--format ${options.format}: expected one of ${formats.join(', ')}`);
   const failOn = parseFailOn(options.failOn);
-  const config = loadConfig(options, io, new Redactor(), true);
-  const store = openSqliteStore(options.store ? resolve(io.cwd, options.store) : config.storePath, { readonly: true });
+  const config = loadConfigForReading(options, io);
+  const store = openStoreForReading(options, io, config);
   try {
     const now = new Date();
     const report = await assembleCoverage({
       store,
-      soaPath: options.soa ? resolve(io.cwd, options.soa) : config.soaPath,
-      checkParams: config.checkParams,
+      soaPath: options.soa ? resolve(io.cwd, options.soa) : (config?.soaPath ?? null),
+      checkParams: config?.checkParams ?? {},
       asOf: parseAsOf(options.asOf) ?? now,
       now,
     });
