@@ -1,10 +1,10 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { assembleCoverage, failOnStatuses } from '../../pipeline/coverage-run.js';
 import { renderCoverageTable } from '../../reports/render-table.js';
 import { renderCoverageMarkdown } from '../../reports/render-markdown.js';
 import { renderCoverageHtml } from '../../reports/render-html.js';
-import type { CoverageReport } from '../../reports/coverage-model.js';
+import type { CoverageReport, CoverageSummary } from '../../reports/coverage-model.js';
 import { UsageError } from '../../core/errors.js';
 import { loadConfigForReading, openStoreForReading, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
@@ -32,6 +32,23 @@ export function renderCoverage(report: CoverageReport, format: (typeof formats)[
     default:
       return renderCoverageTable(report);
   }
+}
+
+/** Writes `<name>.json` and `<name>.html` into a folder (created when missing) and returns both paths. */
+export function writeCoverageFiles(dir: string, name: string, report: CoverageReport): { json: string; html: string } {
+  mkdirSync(dir, { recursive: true });
+  const files = { json: join(dir, `${name}.json`), html: join(dir, `${name}.html`) };
+  writeFileSync(files.json, renderCoverage(report, 'json'));
+  writeFileSync(files.html, renderCoverage(report, 'html'));
+  return files;
+}
+
+/** One line: counts by status and the share of applicable requirements with current evidence. */
+export function coverageSummaryLine(s: CoverageSummary): string {
+  return (
+    `${s.applicable} applicable, ${s.excluded} excluded; ${s.byStatus.passing} passing, ${s.byStatus.failing} failing, ` +
+    `${s.byStatus.stale} stale, ${s.byStatus.manual} manual, ${s.byStatus.missing} missing (${s.currentEvidencePercent}% with current evidence)`
+  );
 }
 
 /** Parses `--fail-on failing,stale,missing`. */

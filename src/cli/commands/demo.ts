@@ -18,7 +18,7 @@ import { addManualEvidence } from '../../pipeline/manual-evidence.js';
 import { loadFramework } from '../../frameworks/framework.js';
 import type { EvidenceStore } from '../../../storage/evidence-store.js';
 import { formatCheckSummary } from './check.js';
-import { renderCoverage } from './coverage.js';
+import { coverageSummaryLine, writeCoverageFiles } from './coverage.js';
 import { exitCodes } from '../exit-codes.js';
 
 export interface DemoOptions extends GlobalOptions {
@@ -76,10 +76,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     const now = systemClock.now();
     const checks = await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: config.checkParams, asOf: now, clock: systemClock, command: 'annexa demo (check)' });
     const coverage = await assembleCoverage({ store, soaPath: config.soaPath, checkParams: config.checkParams, asOf: now, now, evaluations: checks.evaluations });
-    mkdirSync(config.reportsDir, { recursive: true });
-    const coverageHtml = join(config.reportsDir, 'coverage.html');
-    writeFileSync(coverageHtml, renderCoverage(coverage, 'html'));
-    writeFileSync(join(config.reportsDir, 'coverage.json'), renderCoverage(coverage, 'json'));
+    const coverageHtml = writeCoverageFiles(config.reportsDir, 'coverage', coverage).html;
     const verified = await store.verify();
     const runs = await store.runs();
     await store.close();
@@ -95,9 +92,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +
           formatCheckSummary(checks.evaluations) +
-          `\nAnnex A coverage (${config.soaPath ? relative(io.cwd, config.soaPath) : 'no SoA'}): ${s.applicable} applicable, ${s.excluded} excluded; ` +
-          `${s.byStatus.passing} passing, ${s.byStatus.failing} failing, ${s.byStatus.stale} stale, ${s.byStatus.manual} manual, ${s.byStatus.missing} missing ` +
-          `(${s.currentEvidencePercent}% with current evidence)\n` +
+          `\nAnnex A coverage (${config.soaPath ? relative(io.cwd, config.soaPath) : 'no SoA'}): ${coverageSummaryLine(s)}\n` +
           `Report: ${relative(io.cwd, coverageHtml)}\n` +
           `\nNext:\n` +
           `  npx annexa evidence ls --config ${where}/annexa.yaml\n` +

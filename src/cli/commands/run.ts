@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectWithConfig, formatCollectResult } from './collect.js';
 import { formatCheckSummary } from './check.js';
-import { renderCoverage, parseFailOn } from './coverage.js';
+import { coverageSummaryLine, parseFailOn, writeCoverageFiles } from './coverage.js';
 import { formatChanges } from './changes.js';
 import { recordCheckRun } from '../../pipeline/check-run.js';
 import { assembleCoverage } from '../../pipeline/coverage-run.js';
@@ -50,19 +50,12 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
     const since = previousCheckRun ? new Date(Date.parse(previousCheckRun.startedAt) + 1) : new Date(collection.run.startedAt);
     const changes = await computeChanges(store, since, systemClock.now());
 
-    mkdirSync(reportsDir, { recursive: true });
     const stamp = collection.run.id;
-    const files = {
-      coverageJson: join(reportsDir, `coverage-${stamp}.json`),
-      coverageHtml: join(reportsDir, `coverage-${stamp}.html`),
-      changesJson: join(reportsDir, `changes-${stamp}.json`),
-    };
-    writeFileSync(files.coverageJson, renderCoverage(coverage, 'json'));
-    writeFileSync(files.coverageHtml, renderCoverage(coverage, 'html'));
-    writeFileSync(files.changesJson, json(changes));
+    const written = writeCoverageFiles(reportsDir, `coverage-${stamp}`, coverage);
     // Stable names for whoever serves or mails the latest report.
-    copyFileSync(files.coverageJson, join(reportsDir, 'coverage-latest.json'));
-    copyFileSync(files.coverageHtml, join(reportsDir, 'coverage-latest.html'));
+    writeCoverageFiles(reportsDir, 'coverage-latest', coverage);
+    const files = { coverageJson: written.json, coverageHtml: written.html, changesJson: join(reportsDir, `changes-${stamp}.json`) };
+    writeFileSync(files.changesJson, json(changes));
 
     const fresh = newlyFailing(changes);
     const s = coverage.summary;
@@ -73,8 +66,7 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
         formatCollectResult(collection, config.storePath) +
           '\n' +
           formatCheckSummary(checks.evaluations) +
-          `\nCoverage: ${s.applicable} applicable, ${s.byStatus.passing} passing, ${s.byStatus.failing} failing, ${s.byStatus.stale} stale, ` +
-          `${s.byStatus.manual} manual, ${s.byStatus.missing} missing; ${s.currentEvidencePercent}% with current evidence\n\n` +
+          `\nCoverage: ${coverageSummaryLine(s)}\n\n` +
           formatChanges(changes) +
           `\nReports: ${files.coverageHtml}\n         ${files.coverageJson}\n         ${files.changesJson}\n`,
       );
