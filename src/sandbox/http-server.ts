@@ -1,0 +1,157 @@
+/**
+ * The one HTTP front door every sandbox API sits behind (node:http only).
+ *
+ * An API module supplies a handler that routes a parsed request and returns status, headers and
+ * an already-encoded body (JSON, XML, CSV: encoded by a library in the API module). This file owns
+ * what every fake needs the same way: binding to loopback, reading bodies, counting requests per
+ * route for the request-economy tests and benchmarks, and fault knobs (latency, injected 5xx and
+ * throttling) so connectors can be exercised against each API's own error format.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request as an API module sees it. */
+export interface SandboxRequest {
+  method: string;
+  /** Absolute URL as the client reached it (`http://127.0.0.1:4000/path?x=1`). */
+  url: URL;
+  headers: IncomingMessage['headers'];
+  /** Raw body (empty for GET). */
+  body: Buffer;
+  /** 1-based sequence number of this request on this server, for request ids. */
+  seq: number;
+}
+
+/** What a handler answers. `body` is sent as is: strings as UTF-8. */
+export interface SandboxResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** Injected faults, applied before the handler runs (the handler renders them in the API's own format). */
+export interface SandboxFaults {
+  /** Added delay per request, in ms. */
+  latencyMs?: number;
+  /** Share of requests (0–1) answered by {@link SandboxApi.serverError}. */
+  errorRate?: number;
+  /** Share of requests (0–1) answered by {@link SandboxApi.throttled}. */
+  throttleRate?: number;
+  /** Seconds the throttled answer asks the client to wait. */
+  retryAfterSeconds?: number;
+  /** Deterministic fault sequence: a function of the request sequence number in [0, 1). */
+  random?: (seq: number) => number;
+}
+
+/** One fake API: a router over its world plus its own error encodings. */
+export interface SandboxApi {
+  /** Name for logs and per-API request counts (`github`, `aws-iam`). */
+  name: string;
+  handle(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse>;
+  /** The API's own 5xx answer (used for injected errors and handler crashes). */
+  serverError(request: SandboxRequest, message: string): SandboxResponse;
+  /** The API's own throttling answer (429 or its equivalent) with the given wait. */
+  throttled?(request: SandboxRequest, retryAfterSeconds: number): SandboxResponse;
+}
+
+/** A running sandbox API. */
+export interface SandboxServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** Requests received so far, including rejected ones. */
+  requestCount(): number;
+  /** Requests per `METHOD route` (route = path with digits collapsed), for request-economy reports. */
+  requestsByRoute(): Record<string, number>;
+  /** Replaces the fault knobs (an empty object clears them). */
+  setFaults(faults: SandboxFaults): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 5_000_000;
+
+/** Starts `api` on 127.0.0.1 (or `options.host`) on a free port. */
+export async function startSandboxServer(
+  api: SandboxApi,
+  options: { host?: string; port?: number; faults?: SandboxFaults } = {},
+): Promise<SandboxServer> {
+  const host = options.host ?? '127.0.0.1';
+  let faults: SandboxFaults = options.faults ?? {};
+  let requests = 0;
+  const byRoute = new Map<string, number>();
+
+  const server = createServer((req, res) => {
+    requests += 1;
+    const seq = requests;
+    void (async () => {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${host}:${port()}`}`);
+      const method = req.method ?? 'GET';
+      const route = `${method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
+      byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
+      const request: SandboxRequest = { method, url, headers: req.headers, body, seq };
+      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      const roll = (faults.random ?? Math.random)(seq);
+      let response: SandboxResponse;
+      if (faults.errorRate && roll < faults.errorRate) {
+        response = api.serverError(request, 'injected fault');
+      } else if (faults.throttleRate && api.throttled && roll < (faults.errorRate ?? 0) + faults.throttleRate) {
+        response = api.throttled(request, faults.retryAfterSeconds ?? 1);
+      } else {
+        try {
+          response = await api.handle(request);
+        } catch (error) {
+          response = api.serverError(request, error instanceof Error ? error.message : String(error));
+        }
+      }
+      const payload = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? Buffer.alloc(0));
+      res.writeHead(response.status, { 'content-length': String(payload.length), ...response.headers });
+      res.end(payload);
+    })().catch(() => res.destroy());
+  });
+
+  function port(): number {
+    return (server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${displayHost}:${port()}`,
+    requestCount: () => requests,
+    requestsByRoute: () => Object.fromEntries([...byRoute].sort(([a], [b]) => a.localeCompare(b))),
+    setFaults: (next) => {
+      faults = next;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Reads the whole body; requests must be drained even when rejected, or keep-alive breaks. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** JSON answer with the given status and extra headers. */
+export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): SandboxResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
