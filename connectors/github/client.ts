@@ -5,6 +5,7 @@ import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
 import { CollectError, type CollectErrorCode } from '../../src/core/errors.js';
 import { toolName } from '../../src/core/version.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { Secret } from '../../src/core/secret.js';
 import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
 
@@ -152,18 +153,6 @@ function graphqlErrorCode(type: string | undefined): CollectErrorCode {
   }
 }
 
-/** Validates a response at the boundary; the error names the endpoint and the first offending fields. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, request: RequestRef): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const where = result.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-  throw new CollectError('invalid_payload', `${request.method} ${request.url} returned an unexpected payload: ${where}`, {
-    endpoint: request.url,
-  });
-}
 
 function nextLink(link: unknown): string | undefined {
   if (typeof link !== 'string') return undefined;
