@@ -39,6 +39,19 @@ export interface CollectorContext<Client, Config> {
   clock: Clock;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * For incremental collectors only: the instance's last successful collection of this kind, so
+   * the collector can ask the API only for what changed since and re-emit the rest. The latest
+   * collection then stays the whole population, which is what checks read.
+   */
+  previous?: PreviousCollection;
+}
+
+/** The last successful collection of a kind, as handed to an incremental collector. */
+export interface PreviousCollection {
+  /** When that collection finished (ISO-8601 UTC). */
+  finishedAt: string;
+  records: readonly EvidenceRecord<unknown>[];
 }
 
 /**
@@ -57,6 +70,8 @@ export interface CollectorDefinition<Client, Config, Payload extends z.ZodType =
   /** How long a collection stays current; older evidence is `stale` for checks. */
   ttlHours: number;
   payload: Payload;
+  /** Set for event populations collected incrementally: the pipeline passes {@link CollectorContext.previous}. */
+  incremental?: boolean;
   collect(ctx: CollectorContext<Client, Config>): AsyncIterable<EvidenceRecord<z.output<Payload>>>;
 }
 

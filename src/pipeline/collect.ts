@@ -2,11 +2,11 @@ import type { CollectionPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
-import type { CollectorDefinition } from '../core/connector.js';
+import type { CollectorDefinition, EvidenceRecord, PreviousCollection, RequestRef } from '../core/connector.js';
 import type { ConnectorInstanceConfig } from '../config/config.js';
 import { CollectError, classifyError, type CollectErrorCode } from '../core/errors.js';
 import { createHttpFetch } from '../http/http-fetch.js';
-import type { EvidenceStore, ObservationInput, RunInfo, RunWriter } from '../../storage/evidence-store.js';
+import type { EvidenceStore, ObservationInput, Provenance, RunInfo, RunWriter } from '../../storage/evidence-store.js';
 import { toolName, toolVersion } from '../core/version.js';
 
 /** What a collection needs; all I/O injected. */
@@ -125,6 +125,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
   let failure: { code: CollectErrorCode; message: string } | undefined;
   try {
     if (job.clientError) throw job.clientError;
+    const previous = collector.incremental ? await previousCollection(job.store, collector.kind, instance.id) : undefined;
     const records = collector.collect({
       client: job.client,
       config: instance.settings,
@@ -132,6 +133,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       clock,
       logger: logger.child({ collector: collector.id }),
       signal: job.signal,
+      ...(previous ? { previous } : {}),
     });
     for await (const record of records) {
       const checked = collector.payload.safeParse(record.payload);
@@ -184,6 +186,23 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
   if (failure) logger.error({ collector: collector.id, code: failure.code, err: failure.message }, 'collector failed');
   else logger.info({ collector: collector.id, records: count }, 'collector finished');
   return outcome;
+}
+
+/** The newest successful collection of a kind with each record's original requests (provenance). */
+async function previousCollection(store: EvidenceStore, kind: string, instanceId: string): Promise<PreviousCollection | undefined> {
+  const snapshot = (await store.latest(kind, { instanceId }))[0];
+  if (!snapshot?.lastCollected) return undefined;
+  const provenance = new Map<string, readonly RequestRef[]>();
+  const records: EvidenceRecord<unknown>[] = [];
+  for (const record of snapshot.records) {
+    let requests = provenance.get(record.provenanceDigest);
+    if (!requests) {
+      requests = ((await store.blob(record.provenanceDigest)) as Provenance).requests;
+      provenance.set(record.provenanceDigest, requests);
+    }
+    records.push({ subject: record.subject, payload: record.payload, requests });
+  }
+  return { finishedAt: snapshot.lastCollected.finishedAt, records };
 }
 
 /** Plan order, so output does not depend on which collector finished first. */
