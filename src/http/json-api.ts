@@ -34,7 +34,7 @@ export class HttpStatusError extends Error {
     /** The API's own error text, when its error body had one. */
     readonly apiMessage: string | undefined,
   ) {
-    super(`GET ${endpoint}: HTTP ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
+    super(`GET ${endpoint}${apiMessage ? `: ${apiMessage}` : ''}`);
   }
 }
 
@@ -57,7 +57,7 @@ export async function getJson<S extends z.ZodType>(options: JsonApiOptions, url:
   if (!response.ok) {
     const error = new HttpStatusError(response.status, request.url, apiErrorMessage(text));
     if (codeForHttpStatus(response.status)) throw error;
-    throw new CollectError('unexpected', error.message, { cause: error, endpoint: request.url });
+    throw new CollectError('unexpected', `HTTP ${response.status}: ${error.message}`, { cause: error, endpoint: request.url });
   }
   let body: unknown;
   try {
