@@ -1,6 +1,8 @@
 import type { ConnectorDefinition } from './core/connector.js';
 import { githubConnector } from '../connectors/github/index.js';
 import { jiraConnector } from '../connectors/jira/index.js';
+import { knowbe4Connector } from '../connectors/knowbe4/index.js';
+import { fileConnector } from '../connectors/file/index.js';
 
 /**
  * Every connector Annexa ships, listed explicitly: adding one is one line here, and nothing is
@@ -10,4 +12,6 @@ export const connectorRegistry: readonly ConnectorDefinition[] = [
   // Each definition is typed with its own settings and client; the registry holds them erased.
   githubConnector as ConnectorDefinition,
   jiraConnector as ConnectorDefinition,
+  knowbe4Connector as ConnectorDefinition,
+  fileConnector as ConnectorDefinition,
 ];

@@ -70,6 +70,12 @@ export interface CollectorDefinition<Client, Config, Payload extends z.ZodType =
   /** How long a collection stays current; older evidence is `stale` for checks. */
   ttlHours: number;
   payload: Payload;
+  /**
+   * Whether this collector runs for an instance with these (validated) settings; default yes. A
+   * `type: file` instance imports one kind, so the collectors of other kinds do not apply: they
+   * are left out of the plan instead of recording an empty collection of a kind never imported.
+   */
+  appliesTo?(config: Config): boolean;
   /** Set for event populations collected incrementally: the pipeline passes {@link CollectorContext.previous}. */
   incremental?: boolean;
   collect(ctx: CollectorContext<Client, Config>): AsyncIterable<EvidenceRecord<z.output<Payload>>>;

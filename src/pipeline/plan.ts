@@ -24,8 +24,8 @@ export function planCollection(config: AnnexaConfig, only: readonly string[] = [
     if (!instance) {
       throw new UsageError(`--only ${s}: no connector with id "${instanceId}" in ${config.file} (configured: ${config.connectors.map((c) => c.id).join(', ') || 'none'})`);
     }
-    if (collectorId && !instance.definition.collectors.some((c) => c.id === collectorId)) {
-      throw new UsageError(`--only ${s}: connector ${instanceId} has no collector "${collectorId}" (it has: ${instance.definition.collectors.map((c) => c.id).join(', ')})`);
+    if (collectorId && !instance.definition.collectors.some((c) => c.id === collectorId && applies(c, instance))) {
+      throw new UsageError(`--only ${s}: connector ${instanceId} has no collector "${collectorId}" (it has: ${instance.definition.collectors.filter((c) => applies(c, instance)).map((c) => c.id).join(', ')})`);
     }
     return { instanceId, collectorId };
   });
@@ -34,7 +34,7 @@ export function planCollection(config: AnnexaConfig, only: readonly string[] = [
     .map((instance) => {
       const wanted = selectors.filter((s) => s.instanceId === instance.id);
       const collectors = instance.definition.collectors.filter(
-        (c) => wanted.length === 0 || wanted.some((s) => s.collectorId === undefined || s.collectorId === c.id),
+        (c) => applies(c, instance) && (wanted.length === 0 || wanted.some((s) => s.collectorId === undefined || s.collectorId === c.id)),
       ) as CollectorDefinition<unknown, unknown>[];
       return { instance, collectors };
     });
@@ -42,4 +42,8 @@ export function planCollection(config: AnnexaConfig, only: readonly string[] = [
     throw new UsageError(`${config.file}: no enabled connector to collect from (add one under connectors:, see config.example.yaml)`);
   }
   return { instances };
+}
+
+function applies(collector: CollectorDefinition<unknown, unknown>, instance: ConnectorInstanceConfig): boolean {
+  return collector.appliesTo?.(instance.settings) ?? true;
 }
