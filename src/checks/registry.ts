@@ -1,6 +1,7 @@
 import type { CheckDefinition } from './check.js';
 import { githubChecks } from './github.js';
 import { jiraChecks } from './jira.js';
+import { peopleChecks } from './people.js';
 
 /** Every check Annexa ships, listed explicitly (connectors bring theirs here as they land). */
-export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...jiraChecks] as CheckDefinition<unknown>[];
+export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...jiraChecks, ...peopleChecks] as CheckDefinition<unknown>[];

@@ -1,6 +1,6 @@
-import type { EvidenceStore } from '../../storage/evidence-store.js';
+import type { EvidenceStore, KindSummary } from '../../storage/evidence-store.js';
 import type { ConnectorDefinition } from '../core/connector.js';
-import type { CheckDefinition, CheckResult, EvidenceSet } from './check.js';
+import type { CheckDefinition, CheckInput, CheckResult, EvidenceSet, UnavailableInput } from './check.js';
 
 /** The evidence a check evaluation read, so a recorded result can be traced to the exact payloads. */
 export interface EvidenceRef {
@@ -31,6 +31,9 @@ export interface EvaluateOptions {
   params?: Readonly<Record<string, unknown>>;
 }
 
+/** The instance id of an `across-instances` check's evaluation. */
+export const acrossInstancesId = '*';
+
 /**
  * Evaluates checks over stored evidence as of a date. The runner, not the check, decides
  * `not_collected` (never collected, or the newest collection failed) and `stale` (older than the
@@ -42,22 +45,88 @@ export async function evaluateChecks(options: EvaluateOptions): Promise<CheckEva
   const summaries = await store.kinds({ asOf });
   const evaluations: CheckEvaluation[] = [];
   for (const check of options.checks) {
+    const params = options.params?.[check.id];
+    if (check.scope === 'across-instances') {
+      evaluations.push(await evaluateAcrossInstances(check, summaries, store, asOf, ttlByKind, params));
+      continue;
+    }
     const instances = [...new Set(summaries.filter((s) => check.kinds.includes(s.kind)).map((s) => s.instanceId))].sort();
     if (instances.length === 0) {
-      evaluations.push({
-        checkId: check.id,
-        instanceId: '-',
-        asOf: asOf.toISOString(),
-        results: [{ subject: '-', status: 'not_collected', message: `no evidence of ${check.kinds.join(', ')} has been collected` }],
-        evidence: [],
-      });
+      evaluations.push(nothingCollected(check, '-', asOf));
       continue;
     }
     for (const instanceId of instances) {
-      evaluations.push(await evaluateForInstance(check, instanceId, store, asOf, ttlByKind, options.params?.[check.id]));
+      evaluations.push(await evaluateForInstance(check, instanceId, store, asOf, ttlByKind, params));
     }
   }
   return evaluations;
+}
+
+function nothingCollected(check: CheckDefinition<unknown>, instanceId: string, asOf: Date): CheckEvaluation {
+  return {
+    checkId: check.id,
+    instanceId,
+    asOf: asOf.toISOString(),
+    results: [{ subject: '-', status: 'not_collected', message: `no evidence of ${check.kinds.join(', ')} has been collected` }],
+    evidence: [],
+  };
+}
+
+/** One (kind, instance) input judged for currency: the set when current, else why not. */
+interface JudgedInput {
+  ref: EvidenceRef;
+  set?: EvidenceSet;
+  unavailable?: UnavailableInput;
+}
+
+async function judgeInput(
+  kind: string,
+  instanceId: string,
+  store: EvidenceStore,
+  asOf: Date,
+  ttlByKind: Map<string, number>,
+): Promise<JudgedInput> {
+  const snapshot = (await store.latest(kind, { asOf, instanceId }))[0];
+  const last = snapshot?.lastCollected;
+  const ref: EvidenceRef = {
+    kind,
+    instanceId,
+    runId: last?.runId ?? null,
+    collectedAt: last?.finishedAt ?? null,
+    digests: snapshot?.records.map((r) => r.digest) ?? [],
+  };
+  const unavailable = (status: UnavailableInput['status'], message: string): JudgedInput => ({ ref, unavailable: { kind, instanceId, status, message } });
+  if (snapshot?.latestOutcome.status === 'failed') {
+    // Checked before "never collected": a first collection that failed must show its error code.
+    const o = snapshot.latestOutcome;
+    const error = [o.errorCode, o.errorMessage].filter(Boolean).join(': ') || 'no error recorded';
+    return unavailable(
+      'not_collected',
+      `the last collection of ${kind} failed at ${o.finishedAt} (${error}); ${last ? `last good evidence ${last.finishedAt}` : 'it has never been collected successfully'}`,
+    );
+  }
+  if (!snapshot || !last) return unavailable('not_collected', `${kind} has never been collected from ${instanceId}`);
+  const ttlHours = ttlByKind.get(kind) ?? 24;
+  const ageHours = (asOf.getTime() - Date.parse(last.finishedAt)) / 3_600_000;
+  if (ageHours > ttlHours) {
+    return unavailable('stale', `newest ${kind} evidence is from ${last.finishedAt}, ${Math.floor(ageHours)} h old (fresh for ${ttlHours} h)`);
+  }
+  const set: EvidenceSet = {
+    kind,
+    instanceId,
+    collectedAt: last.finishedAt,
+    records: snapshot.records.map((r) => ({ subject: r.subject, payload: r.payload, digest: r.digest })),
+  };
+  return { ref, set };
+}
+
+function runEvaluate(check: CheckDefinition<unknown>, input: Omit<CheckInput<unknown>, 'params'>, rawParams: unknown): CheckResult[] {
+  try {
+    const params = check.params ? check.params.parse(rawParams ?? undefined) : undefined;
+    return check.evaluate({ ...input, params });
+  } catch (error) {
+    return [{ subject: input.instanceId, status: 'error', message: `check failed to evaluate: ${(error as Error).message}` }];
+  }
 }
 
 async function evaluateForInstance(
@@ -70,59 +139,70 @@ async function evaluateForInstance(
 ): Promise<CheckEvaluation> {
   const evidence: Record<string, EvidenceSet> = {};
   const refs: EvidenceRef[] = [];
-  const blocked: CheckResult[] = [];
+  const blocked: UnavailableInput[] = [];
   for (const kind of check.kinds) {
-    const snapshot = (await store.latest(kind, { asOf, instanceId }))[0];
-    const last = snapshot?.lastCollected;
-    refs.push({
-      kind,
-      instanceId,
-      runId: last?.runId ?? null,
-      collectedAt: last?.finishedAt ?? null,
-      digests: snapshot?.records.map((r) => r.digest) ?? [],
-    });
-    if (snapshot?.latestOutcome.status === 'failed') {
-      // Checked before "never collected": a first collection that failed must show its error code.
-      const o = snapshot.latestOutcome;
-      const error = [o.errorCode, o.errorMessage].filter(Boolean).join(': ') || 'no error recorded';
-      blocked.push({
-        subject: instanceId,
-        status: 'not_collected',
-        message: `the last collection of ${kind} failed at ${o.finishedAt} (${error}); ${last ? `last good evidence ${last.finishedAt}` : 'it has never been collected successfully'}`,
-      });
-      continue;
-    }
-    if (!snapshot || !last) {
-      blocked.push({ subject: instanceId, status: 'not_collected', message: `${kind} has never been collected from ${instanceId}` });
-      continue;
-    }
-    const ttlHours = ttlByKind.get(kind) ?? 24;
-    const ageHours = (asOf.getTime() - Date.parse(last.finishedAt)) / 3_600_000;
-    if (ageHours > ttlHours) {
-      blocked.push({
-        subject: instanceId,
-        status: 'stale',
-        message: `newest ${kind} evidence is from ${last.finishedAt}, ${Math.floor(ageHours)} h old (fresh for ${ttlHours} h)`,
-      });
-      continue;
-    }
-    evidence[kind] = {
-      kind,
-      instanceId,
-      collectedAt: last.finishedAt,
-      records: snapshot.records.map((r) => ({ subject: r.subject, payload: r.payload, digest: r.digest })),
-    };
+    const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
+    refs.push(judged.ref);
+    if (judged.set) evidence[kind] = judged.set;
+    if (judged.unavailable) blocked.push(judged.unavailable);
   }
   const base = { checkId: check.id, instanceId, asOf: asOf.toISOString(), evidence: refs };
   if (blocked.length > 0) {
     // not_collected outranks stale: the one that needs fixing first is shown.
     const worst = blocked.find((b) => b.status === 'not_collected') ?? blocked[0]!;
-    return { ...base, results: [{ ...worst, message: blocked.map((b) => b.message).join('; ') }] };
+    return { ...base, results: [{ subject: instanceId, status: worst.status, message: blocked.map((b) => b.message).join('; ') }] };
   }
-  try {
-    const params = check.params ? check.params.parse(rawParams ?? undefined) : undefined;
-    return { ...base, results: check.evaluate({ evidence, instanceId, asOf, params }) };
-  } catch (error) {
-    return { ...base, results: [{ subject: instanceId, status: 'error', message: `check failed to evaluate: ${(error as Error).message}` }] };
+  const sets = Object.values(evidence);
+  return { ...base, results: runEvaluate(check, { evidence, instanceId, sets, unavailable: [], asOf }, rawParams) };
+}
+
+async function evaluateAcrossInstances(
+  check: CheckDefinition<unknown>,
+  summaries: readonly KindSummary[],
+  store: EvidenceStore,
+  asOf: Date,
+  ttlByKind: Map<string, number>,
+  rawParams: unknown,
+): Promise<CheckEvaluation> {
+  const optional = new Set(check.optionalKinds ?? []);
+  const inputs = summaries
+    .filter((s) => check.kinds.includes(s.kind))
+    .map((s) => ({ kind: s.kind, instanceId: s.instanceId }))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.instanceId.localeCompare(b.instanceId));
+  const required = check.kinds.filter((k) => !optional.has(k));
+  const missingRequired = required.filter((k) => !inputs.some((i) => i.kind === k));
+  if (inputs.length === 0 || (required.length > 0 && missingRequired.length === required.length)) {
+    return nothingCollected(check, acrossInstancesId, asOf);
   }
+  const refs: EvidenceRef[] = [];
+  const sets: EvidenceSet[] = [];
+  const unavailable: UnavailableInput[] = [];
+  for (const { kind, instanceId } of inputs) {
+    const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
+    refs.push(judged.ref);
+    if (judged.set) sets.push(judged.set);
+    if (judged.unavailable) unavailable.push(judged.unavailable);
+  }
+  // A required kind some instance collected but none has current: the check cannot run at all.
+  const noCurrent = required.filter((k) => inputs.some((i) => i.kind === k) && !sets.some((s) => s.kind === k));
+  const base = { checkId: check.id, instanceId: acrossInstancesId, asOf: asOf.toISOString(), evidence: refs };
+  const reported: CheckResult[] = [
+    ...missingRequired.map((kind) => ({ subject: kind, status: 'not_collected' as const, message: `no instance has collected ${kind}` })),
+    ...unavailable.map((u) => ({ subject: `${u.instanceId}/${u.kind}`, status: u.status, message: u.message })),
+  ];
+  if (noCurrent.length > 0 || missingRequired.length > 0) return { ...base, results: reported };
+  const results = runEvaluate(check, { evidence: {}, instanceId: acrossInstancesId, sets, unavailable, asOf }, rawParams);
+  if (unavailable.length === 0) return { ...base, results };
+  // Part of the picture is missing: a pass or warn cannot stand, a fail or error still does.
+  const worst = unavailable.find((u) => u.status === 'not_collected')?.status ?? 'stale';
+  const withheld = unavailable.map((u) => `${u.instanceId}/${u.kind}`).join(', ');
+  return {
+    ...base,
+    results: [
+      ...reported,
+      ...results.map((r) =>
+        r.status === 'pass' || r.status === 'warn' ? { ...r, status: worst, message: `${r.message} (not judged: ${withheld} not current)` } : r,
+      ),
+    ],
+  };
 }

@@ -7,6 +7,7 @@ import type { Redactor } from '../core/redact.js';
 import type { ConnectorDefinition } from '../core/connector.js';
 import { defaultHttpPolicy, type HttpPolicy } from '../http/http-fetch.js';
 import { SecretRef } from './secret-ref.js';
+import { peopleConfigSchema, type PeopleConfig } from '../people/config.js';
 
 const httpOverrides = z.strictObject({
   concurrency: z.number().int().min(1).max(64).optional().describe('Requests in flight at once per connector instance.'),
@@ -37,6 +38,7 @@ const fileSchema = z.strictObject({
     .strictObject({ dir: z.string().min(1).describe('Where `annexa run` writes coverage and change reports (relative to this file).') })
     .default({ dir: './annexa-reports' }),
   checks: z.record(z.string(), z.unknown()).default({}).describe('Parameters per check id, validated by each check.'),
+  people: peopleConfigSchema,
 });
 
 /** One configured, validated connector instance. */
@@ -63,6 +65,8 @@ export interface AnnexaConfig {
   reportsDir: string;
   /** Validated parameters per check id (defaults applied by each check). */
   checkParams: Record<string, unknown>;
+  /** `people:`: the identity index's alias table. */
+  people: PeopleConfig;
 }
 
 /** What config validation needs to know about a check: its id and parameter schema. */
@@ -158,6 +162,13 @@ export function parseConfig(
     if (parsed.success) checkParams[id] = parsed.data;
     else issues.push(...formatIssues(file, ['checks', id], parsed.error.issues));
   }
+  // The identity index's alias table is one setting for every check built on the index.
+  for (const check of checks) {
+    if (check.id.startsWith('people.') && check.params) {
+      const parsed = check.params.safeParse({ ...(checkParams[check.id] ?? {}), aliases: top.data.people.aliases });
+      if (parsed.success) checkParams[check.id] = parsed.data;
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues.join('\n'), file, issues);
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   return {
@@ -168,6 +179,7 @@ export function parseConfig(
     soaPath: top.data.soa ? fromBase(top.data.soa.path) : null,
     reportsDir: fromBase(top.data.reports.dir),
     checkParams,
+    people: top.data.people,
   };
 }
 

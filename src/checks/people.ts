@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { defineCheck, type CheckInput, type CheckResult } from './check.js';
+import { accountSources } from '../people/sources.js';
+import { buildIdentityIndex, describeAccount, type IdentityIndex, type IndexedAccount } from '../people/identity-index.js';
+
+/**
+ * Checks over the identity index: one view of each person across every identity system.
+ * They read every source kind from every instance (`across-instances`); none is required on its
+ * own, so an organisation without Google still gets them over the systems it has.
+ */
+
+const peopleKinds = accountSources.map((s) => s.kind);
+
+/** Parameters of every `people.*` check; `aliases` comes from `people.aliases` in annexa.yaml. */
+export const peopleCheckParams = z.strictObject({
+  aliases: z.record(z.string(), z.string()).default({}).describe('people.aliases, handed to the check by the config loader.'),
+});
+type PeopleParams = z.output<typeof peopleCheckParams>;
+
+/** The index a people check judges, built from the check's input. */
+export function identityIndexOf(input: Pick<CheckInput<PeopleParams>, 'sets' | 'params'>): IdentityIndex {
+  return buildIdentityIndex(input.sets ?? [], { sources: accountSources, aliases: input.params.aliases });
+}
+
+/** `github:github-acme:octocat`: unique across systems and instances. */
+export function accountSubject(a: IndexedAccount): string {
+  return `${a.system}:${a.instanceId}:${a.accountId}`;
+}
+
+export const accountsLinkedToPeople = defineCheck({
+  id: 'people.accounts.linked_to_a_person',
+  title: 'Every account is linked to a known person',
+  description:
+    'Each account in every identity system (Entra ID, Google Workspace, GitHub) is linked to a person by an email the system vouches for or a people.aliases entry. An account that matches no one is an identity nobody answers for.',
+  kinds: peopleKinds,
+  optionalKinds: peopleKinds,
+  scope: 'across-instances',
+  params: peopleCheckParams,
+  evaluate: (input) => {
+    const index = identityIndexOf(input);
+    const results: CheckResult[] = [];
+    for (const person of index.people) {
+      for (const a of person.accounts) {
+        results.push({ subject: accountSubject(a), status: 'pass', message: `${a.label} account linked to ${person.email} by ${a.matchedBy}` });
+      }
+    }
+    for (const a of index.unmatched) {
+      results.push({ subject: accountSubject(a), status: 'fail', message: `${a.label} account matches no one: ${a.reason}` });
+    }
+    for (const u of index.unreadable) {
+      results.push({ subject: `${u.instanceId}:${u.subject}`, status: 'error', message: `${u.kind} record has a shape the identity index cannot read` });
+    }
+    return results;
+  },
+});
+
+export const secondFactorEverywhere = defineCheck({
+  id: 'people.second_factor.everywhere',
+  title: 'Every person uses a second factor in every system',
+  description:
+    'Per person, every active linked account has MFA registered (Entra ID), 2-Step Verification enrolled (Google) or 2FA enabled (GitHub). One system without a second factor is a way in.',
+  kinds: peopleKinds,
+  optionalKinds: peopleKinds,
+  scope: 'across-instances',
+  params: peopleCheckParams,
+  evaluate: (input) =>
+    identityIndexOf(input).people.flatMap((person): CheckResult[] => {
+      const active = person.accounts.filter((a) => a.active !== false && a.factor);
+      if (active.length === 0) return [];
+      const summary = active.map(describeAccount).join(', ');
+      const without = active.filter((a) => a.mfa === false);
+      if (without.length > 0) {
+        return [{ subject: person.email, status: 'fail', message: `no second factor in ${without.map((a) => a.label).join(', ')}: ${summary}` }];
+      }
+      const unknown = active.filter((a) => a.mfa === null || a.mfa === undefined);
+      if (unknown.length > 0) {
+        return [{ subject: person.email, status: 'error', message: `second factor not visible in ${unknown.map((a) => a.label).join(', ')}: ${summary}` }];
+      }
+      return [{ subject: person.email, status: 'pass', message: summary }];
+    }),
+});
+
+export const peopleChecks = [accountsLinkedToPeople, secondFactorEverywhere] as const;

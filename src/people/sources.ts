@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/**
+ * What the identity index knows about one account, from one evidence record. Every field but
+ * `accountId` is optional because several kinds can describe the same account (Entra ID users
+ * and their MFA registration) and are merged.
+ */
+export interface AccountFacts {
+  /** The account's own identifier in its system (UPN, primary email, login, IAM user name). */
+  accountId: string;
+  /** Email addresses the system itself vouches for, best first. */
+  emails?: readonly string[];
+  /** A username that may be the local part of the person's email (AWS IAM user names). */
+  username?: string;
+  /** Second factor registered/enrolled/enabled; `null` when the evidence could not show it. */
+  mfa?: boolean | null;
+  /** Can sign in (not disabled, suspended or archived). */
+  active?: boolean;
+  /** Holds an administrative role in the system. */
+  privileged?: boolean;
+  /** An external or guest account. */
+  guest?: boolean;
+  /** Last sign-in (ISO-8601), `null` for never or not visible. */
+  lastSignIn?: string | null;
+}
+
+/**
+ * How one evidence kind contributes accounts to the identity index: a declared value, so adding a
+ * system (AWS IAM users, an HR roster) is one more entry in {@link accountSources}.
+ */
+export interface AccountSource {
+  kind: string;
+  /** Short system name, also the prefix of `people.aliases` keys (`github`, `aws`). */
+  system: string;
+  /** Human name of the system (`Entra ID`). */
+  label: string;
+  /** What the system calls its second factor (`MFA`, `2SV`, `2FA`). */
+  factor: string;
+  /**
+   * The roster: when any current set of a `definesPeople` kind exists, people are exactly its
+   * emails, and accounts whose email is not on it are unmatched. Otherwise every email an account
+   * system vouches for is a person.
+   */
+  definesPeople?: boolean;
+  /** Reads one record; `undefined` skips it (a shape this source does not understand is reported, not guessed). */
+  read(subject: string, payload: unknown): AccountFacts | undefined;
+}
+
+/** Declares a source whose fields are read through a zod schema of just the fields it uses. */
+export function defineAccountSource<S extends z.ZodType>(source: Omit<AccountSource, 'read'> & { fields: S; facts(subject: string, fields: z.output<S>): AccountFacts }): AccountSource {
+  const { fields, facts, ...rest } = source;
+  return {
+    ...rest,
+    read(subject, payload) {
+      const parsed = fields.safeParse(payload);
+      return parsed.success ? facts(subject, parsed.data) : undefined;
+    },
+  };
+}
+
+const githubMember = defineAccountSource({
+  kind: 'github.member.v1',
+  system: 'github',
+  label: 'GitHub',
+  factor: '2FA',
+  fields: z.object({
+    login: z.string(),
+    role: z.string(),
+    twoFactorEnabled: z.boolean().nullable(),
+    // Verified-domain emails, when the GitHub connector can see them; otherwise `people.aliases`.
+    verifiedDomainEmails: z.array(z.string()).optional(),
+  }),
+  facts: (_subject, m) => ({
+    accountId: m.login,
+    emails: m.verifiedDomainEmails ?? [],
+    mfa: m.twoFactorEnabled,
+    active: true,
+    privileged: m.role === 'admin',
+  }),
+});
+
+const entraUser = defineAccountSource({
+  kind: 'entra.user.v1',
+  system: 'entra',
+  label: 'Entra ID',
+  factor: 'MFA',
+  fields: z.object({
+    userPrincipalName: z.string(),
+    mail: z.string().nullable(),
+    userType: z.string().nullable(),
+    accountEnabled: z.boolean().nullable(),
+    lastSignInDateTime: z.string().nullable(),
+  }),
+  facts: (_subject, u) => ({
+    accountId: u.userPrincipalName,
+    // Guests' UPNs (`jo_partner.example#EXT#@…`) are not addresses; their mail is.
+    emails: [u.mail, u.userPrincipalName.includes('#EXT#') ? null : u.userPrincipalName].filter((e): e is string => !!e),
+    active: u.accountEnabled !== false,
+    guest: u.userType === 'Guest',
+    lastSignIn: u.lastSignInDateTime,
+  }),
+});
+
+const entraMfa = defineAccountSource({
+  kind: 'entra.mfa_registration.v1',
+  system: 'entra',
+  label: 'Entra ID',
+  factor: 'MFA',
+  fields: z.object({ userPrincipalName: z.string(), isMfaRegistered: z.boolean(), isAdmin: z.boolean() }),
+  facts: (_subject, r) => ({ accountId: r.userPrincipalName, mfa: r.isMfaRegistered, privileged: r.isAdmin }),
+});
+
+const googleUser = defineAccountSource({
+  kind: 'google.user.v1',
+  system: 'google',
+  label: 'Google Workspace',
+  factor: '2SV',
+  fields: z.object({
+    primaryEmail: z.string(),
+    isAdmin: z.boolean(),
+    isDelegatedAdmin: z.boolean(),
+    suspended: z.boolean(),
+    archived: z.boolean(),
+    isEnrolledIn2Sv: z.boolean(),
+    lastLoginTime: z.string().nullable(),
+  }),
+  facts: (_subject, u) => ({
+    accountId: u.primaryEmail,
+    emails: [u.primaryEmail],
+    mfa: u.isEnrolledIn2Sv,
+    active: !u.suspended && !u.archived,
+    privileged: u.isAdmin || u.isDelegatedAdmin,
+    lastSignIn: u.lastLoginTime,
+  }),
+});
+
+/**
+ * Every kind the identity index reads. AWS IAM users and the HR roster join here as one entry
+ * each when their connectors land (IAM users by `username`, matched to the local part of a known
+ * email, or by alias; the roster with `definesPeople`).
+ */
+export const accountSources: readonly AccountSource[] = [githubMember, entraUser, entraMfa, googleUser];
