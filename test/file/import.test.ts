@@ -62,7 +62,7 @@ describe('file import: CSV edge cases', () => {
   it('reads the same dates as mm/dd/yyyy when the config says so, never guessing', async () => {
     const path = write('roster-us.csv', 'email,start_date\nann@acme.example,03/02/2024\n');
     const [record] = await collect({ kind: 'people.roster', path, dateFormat: 'mm/dd/yyyy', columns: { email: 'email', startDate: 'start_date' } });
-    expect(record!.payload.startDate).toBe('2024-03-02');
+    expect((record!.payload as { startDate: string }).startDate).toBe('2024-03-02');
     expect(parseDate('03/02/2024', 'dd/mm/yyyy')).toEqual({ date: '2024-02-03' });
     expect(parseDate('2024-03-02', 'dd/mm/yyyy')).toEqual({ error: '"2024-03-02" is not a dd/mm/yyyy date' });
     expect(parseDate('31/02/2024', 'dd/mm/yyyy')).toEqual({ error: '"31/02/2024" is not a valid dd/mm/yyyy date' });

@@ -21,7 +21,7 @@ function worldFor(seed = 42, scale = 1): GithubWorld {
  * Recomputes every seeded violation from the raw world, independently of
  * `world.violations`, and checks that everything else is compliant.
  */
-function auditWorld(world: GithubWorld): GithubWorld['violations'] {
+function auditWorld(world: GithubWorld, leaverIds: ReadonlySet<string>): GithubWorld['violations'] {
   const nowMs = Date.parse(world.now);
   const rulesetRepos = new Set(world.rulesets.flatMap((rs) => rs.repositories));
   const reviewRulesetRepos = new Set(
@@ -76,6 +76,7 @@ function auditWorld(world: GithubWorld): GithubWorld['violations'] {
       ghsaId: a.advisory.ghsaId,
       createdAt: a.createdAt,
     })),
+    leaversStillMembers: world.members.filter((m) => leaverIds.has(m.personId)).map((m) => m.login).sort(),
   };
 }
 
@@ -240,8 +241,9 @@ describe('GitHub world', () => {
     [2024, 0.5],
     [99, 2],
   ])('contains exactly the seeded violations (seed %i, scale %d)', (seed, scale) => {
-    const world = worldFor(seed, scale);
-    const audit = auditWorld(world);
+    const company = createSyntheticCompany({ now: NOW, seed, scale });
+    const world = createGithubWorld(company);
+    const audit = auditWorld(world, new Set(company.people.filter((p) => p.status === 'leaver').map((p) => p.id)));
     expect(audit).toEqual(world.violations);
     expect(audit.orgTwoFactorRequirementEnabled).toBe(githubSeededViolations.orgTwoFactorRequirementEnabled);
     expect(audit.membersWithout2fa).toHaveLength(githubSeededViolations.membersWithout2fa);
@@ -251,6 +253,9 @@ describe('GitHub world', () => {
       githubSeededViolations.mergedPullRequestsApprovedAfterMerge,
     );
     expect(audit.staleCriticalAlerts).toHaveLength(githubSeededViolations.staleCriticalAlerts);
+    const eligible = company.people.filter((p) => p.status === 'leaver' && p.employmentType === 'employee' && p.githubLogin !== null).length;
+    expect(audit.leaversStillMembers).toHaveLength(Math.min(githubSeededViolations.leaversStillMembers, eligible));
+    if (scale >= 1) expect(audit.leaversStillMembers).toHaveLength(githubSeededViolations.leaversStillMembers);
     // Admins always have 2FA; the no-2FA members are regular members.
     for (const login of audit.membersWithout2fa) {
       expect(world.members.find((m) => m.login === login)?.role).toBe('member');

@@ -257,6 +257,8 @@ export interface GithubViolationDetails {
   mergedPullRequestsApprovedAfterMerge: GithubPullRequestRef[];
   /** Open critical alerts older than {@link githubSeededViolations.staleCriticalAlertMinAgeDays}. */
   staleCriticalAlerts: { repository: string; number: number; ghsaId: string; createdAt: string }[];
+  /** Logins of leavers who are still organization members (offboarding missed GitHub), sorted. */
+  leaversStillMembers: string[];
 }
 
 /** Everything the GitHub sandbox serves. */
@@ -311,6 +313,8 @@ export const githubSeededViolations = {
   staleCriticalAlertMinAgeDays: 120,
   /** Every other open critical/high alert is younger than this. */
   freshCriticalHighMaxAgeDays: 20,
+  /** Employees who left longest ago (of those with a GitHub login) and still hold an org seat (fewer if a small company has fewer such leavers). */
+  leaversStillMembers: 2,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -387,6 +391,10 @@ export function createGithubWorld(company: SyntheticCompany): GithubWorld {
           createdAt: staleCritical.createdAt,
         },
       ],
+      leaversStillMembers: accounts.members
+        .filter((m) => accounts.byLogin.get(m.login)?.person.status === 'leaver')
+        .map((m) => m.login)
+        .sort(),
     },
   };
 }
@@ -433,6 +441,14 @@ function buildAccounts(rng: SeededRandom, company: SyntheticCompany): Accounts {
   const members: GithubMember[] = [];
   const outside: GithubAccount[] = [];
   const former: GithubAccount[] = [];
+  // Seeded violation: the employees who left longest ago still hold their seats.
+  const lingering = new Set(
+    company.people
+      .filter((p) => p.status === 'leaver' && p.employmentType === 'employee' && p.githubLogin !== null)
+      .sort((a, b) => a.endDate!.localeCompare(b.endDate!) || a.id.localeCompare(b.id))
+      .slice(0, githubSeededViolations.leaversStillMembers)
+      .map((p) => p.id),
+  );
 
   for (const person of company.people) {
     if (person.githubLogin === null) continue;
@@ -448,7 +464,7 @@ function buildAccounts(rng: SeededRandom, company: SyntheticCompany): Accounts {
       twoFactorEnabled: true,
     };
     byLogin.set(account.login, { account, person });
-    if (person.status === 'leaver') former.push(account);
+    if (person.status === 'leaver' && !lingering.has(person.id)) former.push(account);
     else if (person.employmentType === 'contractor') outside.push(account);
     else members.push({ ...account, role: 'member' });
   }
