@@ -134,9 +134,39 @@ const googleUser = defineAccountSource({
   }),
 });
 
+/** The HR roster (any `people.roster.v1` source, such as a `type: file` import): defines who the people are. */
+const rosterEntry = defineAccountSource({
+  kind: 'people.roster.v1',
+  system: 'roster',
+  label: 'HR roster',
+  factor: '',
+  definesPeople: true,
+  fields: z.object({ email: z.string() }),
+  facts: (_subject, r) => ({ accountId: r.email, emails: [r.email] }),
+});
+
+const knowbe4User = defineAccountSource({
+  kind: 'knowbe4.user.v1',
+  system: 'knowbe4',
+  label: 'KnowBe4',
+  factor: '',
+  fields: z.object({ email: z.string(), status: z.string(), lastSignIn: z.string().nullable() }),
+  facts: (_subject, u) => ({ accountId: u.email, emails: [u.email], active: u.status === 'active', lastSignIn: u.lastSignIn }),
+});
+
+const jiraUser = defineAccountSource({
+  kind: 'jira.user.v1',
+  system: 'jira',
+  label: 'Jira',
+  factor: '',
+  // App and customer accounts are accounts too: one nobody answers for is listed as unmatched (alias it to its owner).
+  fields: z.object({ accountId: z.string(), email: z.string().nullable(), active: z.boolean() }),
+  facts: (_subject, u) => ({ accountId: u.accountId, emails: u.email ? [u.email] : [], active: u.active }),
+});
+
 /**
  * Every kind the identity index reads. AWS IAM users and the HR roster join here as one entry
  * each when their connectors land (IAM users by `username`, matched to the local part of a known
  * email, or by alias; the roster with `definesPeople`).
  */
-export const accountSources: readonly AccountSource[] = [githubMember, entraUser, entraMfa, googleUser];
+export const accountSources: readonly AccountSource[] = [githubMember, entraUser, entraMfa, googleUser, rosterEntry, knowbe4User, jiraUser];
