@@ -1,6 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSyntheticCompany, type SyntheticCompany } from '../sandbox/company.js';
 import { createGithubWorld, type GithubWorld } from '../sandbox/github/data.js';
 import { startGithubSandbox } from '../sandbox/github/server.js';
+import { createJiraWorld, type JiraWorld } from '../sandbox/jira/data.js';
+import { startJiraSandbox } from '../sandbox/jira/server.js';
+import { createKnowBe4World, type KnowBe4World } from '../sandbox/knowbe4/data.js';
+import { startKnowBe4Sandbox } from '../sandbox/knowbe4/server.js';
+import { lmsColumns, rosterColumns, writeExports } from '../sandbox/exports/files.js';
 
 /** The credential the sample APIs accept; it is not a secret, but it travels like one. */
 export const sandboxToken = 'annexa-sandbox-token';
@@ -11,25 +19,56 @@ export const sandboxTokenVariable = 'ANNEXA_SANDBOX_TOKEN';
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
+  jira: { url: string; world: JiraWorld; requestCount(): number };
+  knowbe4: { url: string; world: KnowBe4World; requestCount(): number };
+  /** The HR roster and LMS export files written for the `type: file` connectors. */
+  exports: { roster: string; lms: string };
   /** Connector entries for a config file, pointing the real connectors at the sample APIs. */
   connectorEntries(): Record<string, unknown>[];
+  /** `people.aliases` for accounts whose system shows no email (GitHub logins), as the company's IT would keep them. */
+  peopleAliases(): Record<string, string>;
+  /** Requests every sample API received. */
+  requestCount(): number;
   close(): Promise<void>;
 }
 
 /**
  * Starts the sample APIs for every connector Annexa ships. Each later connector adds its fake
  * here, seeded from the same people, so the demo and end-to-end tests grow with the product.
+ * Export files go to `exportsDir` (default: a temporary folder removed on close).
  */
-export async function startSandboxEnvironment(options: { scale: number; now: Date; seed?: number }): Promise<SandboxEnvironment> {
+export async function startSandboxEnvironment(options: { scale: number; now: Date; seed?: number; exportsDir?: string }): Promise<SandboxEnvironment> {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
+  const jiraWorld = createJiraWorld(company);
+  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken });
+  const knowbe4World = createKnowBe4World(company);
+  const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken });
+  const tempDir = options.exportsDir ? undefined : mkdtempSync(join(tmpdir(), 'annexa-exports-'));
+  const exports = writeExports(company, options.exportsDir ?? tempDir!);
+  const token = `\${${sandboxTokenVariable}}`;
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
+    jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount() },
+    knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount() },
+    exports,
     connectorEntries: () => [
-      { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token: `\${${sandboxTokenVariable}}`, baseUrl: github.url },
+      { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token, baseUrl: github.url },
+      { id: 'jira-acme', type: 'jira', site: jira.url, email: `annexa@${company.domain}`, apiToken: token, jql: `project = ${jiraWorld.project}`, approval: { status: 'Approved' }, deployedStatuses: ['Deployed'] },
+      { id: 'knowbe4', type: 'knowbe4', region: 'us', token, baseUrl: knowbe4.url },
+      { id: 'hr-roster', type: 'file', kind: 'people.roster', path: exports.roster, dateFormat: 'dd/mm/yyyy', columns: rosterColumns },
+      { id: 'partner-lms', type: 'file', kind: 'training.completion', path: exports.lms, dateFormat: 'mm/dd/yyyy', columns: lmsColumns },
     ],
-    close: () => github.close(),
+    peopleAliases: () => ({
+      ...Object.fromEntries(company.people.filter((p) => p.githubLogin !== null).map((p) => [`github:${p.githubLogin}`, p.email])),
+      [`jira:${jiraWorld.automation.accountId}`]: jiraWorld.automation.ownerEmail,
+    }),
+    requestCount: () => github.requestCount() + jira.requestCount() + knowbe4.requestCount(),
+    close: async () => {
+      await Promise.all([github.close(), jira.close(), knowbe4.close()]);
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    },
   };
 }

@@ -41,9 +41,9 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
   // The synthetic company is anchored to the start of the UTC day, so demo runs on the same day
   // see identical data: the store then keeps one copy and `annexa changes` shows nothing new.
   const today = new Date(systemClock.now().toISOString().slice(0, 10) + 'T00:00:00.000Z');
-  const sandbox = await startSandboxEnvironment({ scale, now: today });
+  const sandbox = await startSandboxEnvironment({ scale, now: today, exportsDir: join(dir, 'exports') });
   try {
-    const raw = { store: { path: './evidence.db' }, soa: { path: './soa.yaml' }, reports: { dir: './reports' }, connectors: sandbox.connectorEntries() };
+    const raw = { store: { path: './evidence.db' }, soa: { path: './soa.yaml' }, reports: { dir: './reports' }, people: { aliases: sandbox.peopleAliases() }, connectors: sandbox.connectorEntries() };
     const configFile = join(dir, 'annexa.yaml');
     writeFileSync(
       configFile,
@@ -58,7 +58,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
     if (!options.json) {
       io.stdout(
-        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub API on ${sandbox.github.url}\n\n`,
+        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub, Jira and KnowBe4 APIs on ${sandbox.github.url}, ${sandbox.jira.url}, ${sandbox.knowbe4.url}; HR and LMS exports in ${relative(io.cwd, join(dir, 'exports')) || '.'}\n\n`,
       );
     }
     const result = await collectWithConfig({
@@ -83,11 +83,11 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     const s = coverage.summary;
     const where = relative(io.cwd, dir) || '.';
     if (options.json) {
-      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.github.requestCount(), coverage: s, coverageHtml }));
+      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.requestCount(), coverage: s, coverageHtml }));
     } else {
       io.stdout(
         formatCollectResult(result, config.storePath) +
-          `API requests made: ${sandbox.github.requestCount()}\n` +
+          `API requests made: ${sandbox.requestCount()}\n` +
           `Verify: ${verified.ok ? 'OK' : 'FAILED'} (${verified.blobsChecked} blobs, ${verified.runsChecked} runs in the chain; head ${verified.headHash?.slice(0, 16)}…)\n` +
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +

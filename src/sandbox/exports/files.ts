@@ -2,7 +2,8 @@
  * The HR roster and LMS export files of the sandbox, from the same synthetic company as every fake
  * API: an HRIS roster (UK day-first dates, Excel-style BOM and CRLF) with every employee and
  * contractor, leavers with their end dates; and the partner LMS export where contractors complete
- * their awareness course (US month-first dates). Encoded with csv-stringify.
+ * their awareness course on joining and every year after (US month-first dates). Encoded with
+ * csv-stringify.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,12 +45,17 @@ export function createExports(company: SyntheticCompany): { roster: string; lms:
     );
   const rng = new SeededRandom(company.seed).fork('lms');
   const nowMs = parseIso(company.now);
+  // Each contractor completes the course within days of starting, and again every year.
   const lms = stringify(
     company.people
       .filter((p) => p.employmentType === 'contractor')
-      .map((p) => {
-        const done = Math.min(parseIso(`${p.startDate}T00:00:00Z`) + rng.int(1, 9) * DAY_MS, nowMs - DAY_MS);
-        return [p.email, p.displayName, contractorCourse, monthFirst(new Date(done).toISOString().slice(0, 10))];
+      .flatMap((p) => {
+        const rows: string[][] = [];
+        for (let start = parseIso(`${p.startDate}T00:00:00Z`); start < nowMs - DAY_MS; start += 365 * DAY_MS) {
+          const done = Math.min(start + rng.int(1, 9) * DAY_MS, nowMs - DAY_MS);
+          rows.push([p.email, p.displayName, contractorCourse, monthFirst(new Date(done).toISOString().slice(0, 10))]);
+        }
+        return rows;
       }),
     { header: true, columns: Object.values(lmsColumns) },
   );

@@ -68,6 +68,8 @@ export interface JiraWorld {
   issues: JiraIssue[];
   /** Emergency changes approved retrospectively within a day: a correct check passes them. */
   emergencyApprovedRetrospectively: string[];
+  /** The automation app account and the employee who owns it (for `people.aliases`). */
+  automation: { accountId: string; ownerEmail: string };
   /** A ticket whose changelog is longer than a search embeds (exercises the changelog endpoint). */
   longChangelog: string;
   violations: JiraViolationDetails;
@@ -240,6 +242,7 @@ export function createJiraWorld(company: SyntheticCompany): JiraWorld {
     accounts,
     issues,
     emergencyApprovedRetrospectively: emergencyRetroAt.map((n) => `CHG-${n}`),
+    automation: { accountId: automation.accountId, ownerEmail: approvers[0]!.email },
     longChangelog: `CHG-${longAt}`,
     violations: { approvedByOwnAssignee: [`CHG-${ownAssigneeAt}`], emergencyNeverApproved: [`CHG-${emergencyUnapprovedAt}`] },
   };
