@@ -19,7 +19,7 @@ export const sandboxTokenVariable = 'ANNEXA_SANDBOX_TOKEN';
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
-  jira: { url: string; world: JiraWorld; requestCount(): number };
+  jira: { url: string; world: JiraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
   knowbe4: { url: string; world: KnowBe4World; requestCount(): number };
   /** The HR roster and LMS export files written for the `type: file` connectors. */
   exports: { roster: string; lms: string };
@@ -37,12 +37,19 @@ export interface SandboxEnvironment {
  * here, seeded from the same people, so the demo and end-to-end tests grow with the product.
  * Export files go to `exportsDir` (default: a temporary folder removed on close).
  */
-export async function startSandboxEnvironment(options: { scale: number; now: Date; seed?: number; exportsDir?: string }): Promise<SandboxEnvironment> {
+export async function startSandboxEnvironment(options: {
+  scale: number;
+  now: Date;
+  seed?: number;
+  exportsDir?: string;
+  /** What the APIs take as their current time (Jira's relative JQL dates); default the wall clock. */
+  clock?: () => Date;
+}): Promise<SandboxEnvironment> {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
   const jiraWorld = createJiraWorld(company);
-  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken });
+  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...(options.clock ? { now: options.clock } : {}) });
   const knowbe4World = createKnowBe4World(company);
   const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken });
   const tempDir = options.exportsDir ? undefined : mkdtempSync(join(tmpdir(), 'annexa-exports-'));
@@ -51,7 +58,7 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
-    jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount() },
+    jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount(), requestsByRoute: () => jira.requestsByRoute() },
     knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount() },
     exports,
     connectorEntries: () => [
