@@ -14,6 +14,7 @@ import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
 import { coverageCommand } from './commands/coverage.js';
 import { changesCommand } from './commands/changes.js';
+import { populationChangesCommand } from './commands/population.js';
 import { runCommand } from './commands/run.js';
 import { evidenceAddCommand } from './commands/evidence-add.js';
 import { soaExportCommand, soaInitCommand } from './commands/soa.js';
@@ -76,6 +77,17 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--until <date>', 'up to this date (default: now)')
     .option('--json', 'JSON output')
     .action((opts: { since: string; until?: string; json?: boolean }) => run(() => changesCommand({ ...global(), ...opts }, io))());
+
+  program
+    .command('population')
+    .description('populations an auditor samples from stored evidence')
+    .command('changes')
+    .description('deployed Jira changes and merged pull requests of a period, each with its approval evidence and source')
+    .requiredOption('--from <date>', 'first day (2026-01-01) or timestamp')
+    .requiredOption('--to <date>', 'last day (2026-03-31, inclusive) or timestamp')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action((opts: { from: string; to: string; format: string; out?: string }) => run(() => populationChangesCommand({ ...global(), ...opts }, io))());
 
   const soa = program.command('soa').description('Statement of Applicability (soa.yaml)');
   soa
