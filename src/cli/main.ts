@@ -87,7 +87,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .requiredOption('--to <date>', 'last day (2026-03-31, inclusive) or timestamp')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout')
-    .action((opts: { from: string; to: string; format: string; out?: string }) => run(() => populationChangesCommand({ ...global(), ...opts }, io))());
+    .option('--as-of <date>', 'the evidence as it stood at this date or time (default: now)')
+    .action((opts: { from: string; to: string; format: string; out?: string; asOf?: string }) => run(() => populationChangesCommand({ ...global(), ...opts }, io))());
 
   const soa = program.command('soa').description('Statement of Applicability (soa.yaml)');
   soa

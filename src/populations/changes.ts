@@ -50,6 +50,8 @@ export interface PopulationSource {
 export interface ChangePopulation {
   from: string;
   to: string;
+  /** The evidence as it stood at this time. */
+  asOf: string;
   size: number;
   sources: PopulationSource[];
   items: ChangeItem[];
@@ -101,14 +103,14 @@ function fromPullRequest(pr: MergedPullRequest): Omit<ChangeItem, 'instanceId' |
  * The change population of a period from stored evidence: every Jira ticket that reached a
  * deployed status and every pull request merged into a default branch between `from` and `to`,
  * each with its approvals and the record it came from. Reads the newest collection of each
- * instance as of `to`; never calls an API.
+ * instance as of `asOf` (default now: changes of March are collected in April); never calls an API.
  */
-export async function buildChangePopulation(store: EvidenceStore, from: Date, to: Date): Promise<ChangePopulation> {
+export async function buildChangePopulation(store: EvidenceStore, from: Date, to: Date, asOf: Date = new Date()): Promise<ChangePopulation> {
   const items: ChangeItem[] = [];
   const sources: PopulationSource[] = [];
   const inPeriod = (at: string | null) => at !== null && at >= from.toISOString() && at <= to.toISOString();
   for (const kind of [jiraKind, githubKind]) {
-    for (const snapshot of await store.latest(kind, { asOf: to })) {
+    for (const snapshot of await store.latest(kind, { asOf })) {
       const collectedAt = snapshot.lastCollected?.finishedAt ?? null;
       let count = 0;
       for (const record of snapshot.records) {
@@ -128,7 +130,7 @@ export async function buildChangePopulation(store: EvidenceStore, from: Date, to
     }
   }
   items.sort((a, b) => a.deployedAt.localeCompare(b.deployedAt) || a.id.localeCompare(b.id));
-  return { from: from.toISOString(), to: to.toISOString(), size: items.length, sources, items };
+  return { from: from.toISOString(), to: to.toISOString(), asOf: asOf.toISOString(), size: items.length, sources, items };
 }
 
 /** The population as CSV, one row per change, for sampling in a spreadsheet. */

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { buildChangePopulation, changePopulationCsv } from '../../populations/changes.js';
-import { openStoreForReading, type CliIO, type GlobalOptions } from '../runtime.js';
+import { openStoreForReading, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 
 export interface PopulationOptions extends GlobalOptions {
@@ -10,6 +10,7 @@ export interface PopulationOptions extends GlobalOptions {
   to: string;
   format: string;
   out?: string;
+  asOf?: string;
 }
 
 /** `YYYY-MM-DD` (start or end of that UTC day) or an ISO timestamp. */
@@ -30,7 +31,7 @@ export async function populationChangesCommand(options: PopulationOptions, io: C
   if (from > to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
   const store = openStoreForReading(options, io);
   try {
-    const population = await buildChangePopulation(store, from, to);
+    const population = await buildChangePopulation(store, from, to, parseAsOf(options.asOf) ?? new Date());
     for (const s of population.sources) {
       if (s.lastCollectionFailed) io.stderr(`warning: the last collection of ${s.kind} from ${s.instanceId} failed; items come from ${s.collectedAt ?? 'no earlier collection'}\n`);
     }
