@@ -62,7 +62,15 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'jira.change_ticket.v1',
+      'jira.user.v1',
+      'knowbe4.phishing_test.v1',
+      'knowbe4.training_campaign.v1',
+      'knowbe4.training_enrollment.v1',
+      'knowbe4.user.v1',
       'manual.document.v1',
+      'people.roster.v1',
+      'training.completion.v1',
     ]);
   });
 
