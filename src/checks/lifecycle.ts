@@ -90,6 +90,16 @@ function completionsByEmail(input: Pick<CheckInput<unknown>, 'sets'>): Map<strin
   return out;
 }
 
+/**
+ * A training finding ("no completion", "too old") only stands when every training source is
+ * current: the missing completion may be in the one that is not. Then it is `not_collected`.
+ */
+function unlessTrainingUnavailable(input: Pick<CheckInput<unknown>, 'unavailable'>, result: CheckResult): CheckResult {
+  const missing = (input.unavailable ?? []).filter((u) => trainingKinds.includes(u.kind));
+  if (result.status !== 'fail' || missing.length === 0) return result;
+  return { ...result, status: 'not_collected', message: `${result.message} (not judged: ${missing.map((u) => `${u.instanceId}/${u.kind}`).join(', ')} not current)` };
+}
+
 /** Current people: on the roster, started, and not left. */
 function current(entries: readonly RosterEntry[], today: string): RosterEntry[] {
   return entries.filter((r) => r.startDate !== null && r.startDate <= today && (r.endDate === null || r.endDate >= today));
@@ -121,7 +131,7 @@ export const joinersTrained = defineCheck({
         if (first && first.date <= due) return { subject: r.email, status: 'pass', message: `started ${r.startDate}; completed ${first.what} on ${first.date}` };
         if (first) return { subject: r.email, status: 'fail', message: `started ${r.startDate}; completed ${first.what} only on ${first.date}, after the ${withinDays}-day deadline ${due}` };
         if (today <= due) return { subject: r.email, status: 'warn', message: `started ${r.startDate}; no completed training yet, due ${due}` };
-        return { subject: r.email, status: 'fail', message: `started ${r.startDate}; no completed security awareness training ${daysSince(r.startDate!, input.asOf)} days later (due ${due})` };
+        return unlessTrainingUnavailable(input, { subject: r.email, status: 'fail', message: `started ${r.startDate}; no completed security awareness training ${daysSince(r.startDate!, input.asOf)} days later (due ${due})` });
       });
   },
 });
@@ -145,11 +155,11 @@ export const trainingCurrent = defineCheck({
       .filter((r) => daysSince(r.startDate!, input.asOf) > maxAgeDays)
       .map((r): CheckResult => {
         const last = (completions.get(r.email) ?? []).at(-1);
-        if (!last) return { subject: r.email, status: 'fail', message: `no training completion on record (started ${r.startDate})` };
+        if (!last) return unlessTrainingUnavailable(input, { subject: r.email, status: 'fail', message: `no training completion on record (started ${r.startDate})` });
         const age = daysSince(last.date, input.asOf);
         return age <= maxAgeDays
           ? { subject: r.email, status: 'pass', message: `last completed ${last.what} on ${last.date} (${age} days ago)` }
-          : { subject: r.email, status: 'fail', message: `last completed ${last.what} on ${last.date}, ${age} days ago (limit ${maxAgeDays})` };
+          : unlessTrainingUnavailable(input, { subject: r.email, status: 'fail', message: `last completed ${last.what} on ${last.date}, ${age} days ago (limit ${maxAgeDays})` });
       });
   },
 });
