@@ -115,12 +115,12 @@ export function toTicket(issue: SearchIssue, histories: readonly ChangelogHistor
       const by = toPerson(history.author);
       if (item.field === 'status') {
         const change = `status: ${item.fromString ?? '(none)'} → ${item.toString ?? '(none)'}`;
-        if ('status' in rule && same(item.toString, rule.status)) approvals.push({ by, at, via: 'status', detail: change });
-        if ('transition' in rule && same(item.toString, rule.transition.to) && (rule.transition.from === undefined || same(item.fromString, rule.transition.from))) {
+        if ('status' in rule && rule.status !== undefined && same(item.toString, rule.status)) approvals.push({ by, at, via: 'status', detail: change });
+        if ('transition' in rule && rule.transition !== undefined && same(item.toString, rule.transition.to) && (rule.transition.from === undefined || same(item.fromString, rule.transition.from))) {
           approvals.push({ by, at, via: 'transition', detail: change });
         }
         if (!deployed && deployedStatuses.has((item.toString ?? '').toLowerCase())) deployed = { at, by, status: item.toString! };
-      } else if ('field' in rule && (item.fieldId === rule.field || same(item.field, rule.field)) && (item.toString ?? item.to ?? '') !== '') {
+      } else if ('field' in rule && rule.field !== undefined && (item.fieldId === rule.field || same(item.field, rule.field)) && (item.toString ?? item.to ?? '') !== '') {
         approvals.push({ by, at, via: 'field', detail: `${item.field}: ${item.fromString ?? '(empty)'} → ${item.toString ?? item.to}` });
       }
     }

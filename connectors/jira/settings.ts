@@ -7,18 +7,25 @@ import type { Secret } from '../../src/core/secret.js';
  * field edits, not transition names, so a transition is identified by the statuses it moves
  * between.
  */
-const approvalRule = z.union([
-  z.strictObject({ status: z.string().min(1).describe('Approved when the ticket moves into this status (Approved).') }),
-  z.strictObject({ field: z.string().min(1).describe('Approved when this field (id customfield_10042 or its name) is set.') }),
-  z.strictObject({
+const approvalRule = z
+  .strictObject({
+    status: z.string().min(1).optional().describe('Approved when the ticket moves into this status (Approved).'),
+    field: z.string().min(1).optional().describe('Approved when this field (id customfield_10042 or its name) is set.'),
     transition: z
       .strictObject({
         from: z.string().min(1).optional().describe('Status the approving transition leaves (any when omitted).'),
         to: z.string().min(1).describe('Status the approving transition enters.'),
       })
+      .optional()
       .describe('Approved by the transition between these statuses.'),
-  }),
-]);
+  })
+  // One object with exactly one key (not a union) so a mistake is reported at its own key path.
+  .refine((rule) => [rule.status, rule.field, rule.transition].filter((v) => v !== undefined).length === 1, {
+    message: 'expected exactly one of status, field or transition',
+  });
+
+/** The approval rule, exactly one of its forms. */
+export type ApprovalRule = { status: string } | { field: string } | { transition: { from?: string | undefined; to: string } };
 
 /** Config keys of a `type: jira` connector instance. */
 export const jiraSettingsSchema = z
@@ -50,4 +57,4 @@ export const jiraSettingsSchema = z
   });
 
 /** Validated settings with the tokens resolved. */
-export type JiraSettings = Omit<z.output<typeof jiraSettingsSchema>, 'apiToken' | 'bearerToken'> & { apiToken?: Secret; bearerToken?: Secret };
+export type JiraSettings = Omit<z.output<typeof jiraSettingsSchema>, 'apiToken' | 'bearerToken' | 'approval'> & { apiToken?: Secret; bearerToken?: Secret; approval: ApprovalRule };
