@@ -1,16 +1,32 @@
 import { createSyntheticCompany, type SyntheticCompany } from '../sandbox/company.js';
 import { createGithubWorld, type GithubWorld } from '../sandbox/github/data.js';
 import { startGithubSandbox } from '../sandbox/github/server.js';
+import { createEntraWorld, type EntraWorld } from '../sandbox/microsoft-graph/data.js';
+import { startEntraSandbox } from '../sandbox/microsoft-graph/server.js';
+import { sandboxTrustingFetch } from '../sandbox/tls.js';
 
 /** The credential the sample APIs accept; it is not a secret, but it travels like one. */
 export const sandboxToken = 'annexa-sandbox-token';
 /** The environment variable the demo config references for it. */
 export const sandboxTokenVariable = 'ANNEXA_SANDBOX_TOKEN';
 
+/** The sample Entra ID app registration's client id. */
+export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
+
 /** Every sample API running on 127.0.0.1, seeded from one synthetic company. */
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
+  entra: { url: string; world: EntraWorld; requestCount(): number };
+  /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
+  transport: typeof fetch;
+  /** Secrets the demo config references, by environment variable name. */
+  secrets: Record<string, string>;
+  /**
+   * `people.aliases` for the demo config: GitHub logins show no email, so the company's own
+   * table links them, except two accounts left unlinked to show how unmatched accounts appear.
+   */
+  peopleAliases(): Record<string, string>;
   /** Connector entries for a config file, pointing the real connectors at the sample APIs. */
   connectorEntries(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -24,12 +40,28 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
+  const entraWorld = createEntraWorld(company);
+  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
+    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
+    transport: sandboxTrustingFetch(),
+    secrets: { [sandboxTokenVariable]: sandboxToken },
+    peopleAliases: () =>
+      Object.fromEntries(
+        company.people
+          .filter((p) => p.githubLogin !== null && p.status === 'active')
+          .slice(2)
+          .map((p) => [`github:${p.githubLogin}`, p.email]),
+      ),
     connectorEntries: () => [
       { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token: `\${${sandboxTokenVariable}}`, baseUrl: github.url },
+      // Entra ID: MSAL's token request goes to the sandbox's sign-in host, Graph calls to its Graph host.
+      { id: 'entra', type: 'microsoft-graph', tenantId: entraWorld.tenantId, clientId: sandboxEntraClientId, clientSecret: `\${${sandboxTokenVariable}}`, authorityHost: entra.url, graphBaseUrl: entra.url },
     ],
-    close: () => github.close(),
+    close: async () => {
+      await Promise.all([github.close(), entra.close()]);
+    },
   };
 }

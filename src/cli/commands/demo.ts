@@ -43,7 +43,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
   const today = new Date(systemClock.now().toISOString().slice(0, 10) + 'T00:00:00.000Z');
   const sandbox = await startSandboxEnvironment({ scale, now: today });
   try {
-    const raw = { store: { path: './evidence.db' }, soa: { path: './soa.yaml' }, reports: { dir: './reports' }, connectors: sandbox.connectorEntries() };
+    const raw = { store: { path: './evidence.db' }, soa: { path: './soa.yaml' }, reports: { dir: './reports' }, connectors: sandbox.connectorEntries(), people: { aliases: sandbox.peopleAliases() } };
     const configFile = join(dir, 'annexa.yaml');
     writeFileSync(
       configFile,
@@ -52,7 +52,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
         `#   npx annexa evidence ls --config ${relative(io.cwd, configFile)}\n` +
         stringify(raw),
     );
-    const env = { ...io.env, [sandboxTokenVariable]: sandboxToken };
+    const env = { ...io.env, [sandboxTokenVariable]: sandboxToken, ...sandbox.secrets };
     const config = parseConfig(raw, configFile, connectorRegistry, { env, readFile: () => '', redactor }, checkRegistry);
     const firstRun = !existsSync(config.storePath);
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
@@ -69,7 +69,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
       redactor,
       command: `annexa demo --scale ${scale}`,
       clock: systemClock,
-      fetch: globalThis.fetch,
+      fetch: sandbox.transport,
     });
     const store = openSqliteStore(config.storePath);
     if (firstRun) await addDemoManualEvidence(store, dir, systemClock.now());
