@@ -1,6 +1,7 @@
 import type { ConnectorDefinition } from './core/connector.js';
 import { githubConnector } from '../connectors/github/index.js';
 import { microsoftGraphConnector } from '../connectors/microsoft-graph/index.js';
+import { googleWorkspaceConnector } from '../connectors/google-workspace/index.js';
 
 /**
  * Every connector Annexa ships, listed explicitly: adding one is one line here, and nothing is
@@ -10,4 +11,5 @@ export const connectorRegistry: readonly ConnectorDefinition[] = [
   // Each definition is typed with its own settings and client; the registry holds them erased.
   githubConnector as ConnectorDefinition,
   microsoftGraphConnector as ConnectorDefinition,
+  googleWorkspaceConnector as ConnectorDefinition,
 ];

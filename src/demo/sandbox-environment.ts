@@ -4,11 +4,17 @@ import { startGithubSandbox } from '../sandbox/github/server.js';
 import { createEntraWorld, type EntraWorld } from '../sandbox/microsoft-graph/data.js';
 import { startEntraSandbox } from '../sandbox/microsoft-graph/server.js';
 import { sandboxTrustingFetch } from '../sandbox/tls.js';
+import { createGoogleWorld, type GoogleWorld } from '../sandbox/google-workspace/data.js';
+import { startGoogleSandbox } from '../sandbox/google-workspace/server.js';
+import { googleScopes } from '../../connectors/google-workspace/settings.js';
 
 /** The credential the sample APIs accept; it is not a secret, but it travels like one. */
 export const sandboxToken = 'annexa-sandbox-token';
 /** The environment variable the demo config references for it. */
 export const sandboxTokenVariable = 'ANNEXA_SANDBOX_TOKEN';
+
+/** The environment variable the demo config references for the sample service-account key. */
+export const sandboxGoogleKeyVariable = 'ANNEXA_SANDBOX_GOOGLE_KEY';
 
 /** The sample Entra ID app registration's client id. */
 export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
@@ -18,6 +24,7 @@ export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
   entra: { url: string; world: EntraWorld; requestCount(): number };
+  google: { url: string; world: GoogleWorld; requestCount(): number };
   /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
   transport: typeof fetch;
   /** Secrets the demo config references, by environment variable name. */
@@ -42,12 +49,16 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
   const github = await startGithubSandbox(world, { token: sandboxToken });
   const entraWorld = createEntraWorld(company);
   const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
+  const googleWorld = createGoogleWorld(company);
+  const googleAdmin = `admin@${company.domain}`;
+  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes });
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
     entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
+    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
     transport: sandboxTrustingFetch(),
-    secrets: { [sandboxTokenVariable]: sandboxToken },
+    secrets: { [sandboxTokenVariable]: sandboxToken, [sandboxGoogleKeyVariable]: google.serviceAccountKey },
     peopleAliases: () =>
       Object.fromEntries(
         company.people
@@ -59,9 +70,11 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
       { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token: `\${${sandboxTokenVariable}}`, baseUrl: github.url },
       // Entra ID: MSAL's token request goes to the sandbox's sign-in host, Graph calls to its Graph host.
       { id: 'entra', type: 'microsoft-graph', tenantId: entraWorld.tenantId, clientId: sandboxEntraClientId, clientSecret: `\${${sandboxTokenVariable}}`, authorityHost: entra.url, graphBaseUrl: entra.url },
+      // Google Workspace: the service-account key names the sandbox as its token_uri.
+      { id: 'google', type: 'google-workspace', customerId: 'my_customer', adminEmail: googleAdmin, serviceAccountKey: `\${${sandboxGoogleKeyVariable}}`, rootUrl: google.url },
     ],
     close: async () => {
-      await Promise.all([github.close(), entra.close()]);
+      await Promise.all([github.close(), entra.close(), google.close()]);
     },
   };
 }
