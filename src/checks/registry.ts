@@ -2,6 +2,7 @@ import type { CheckDefinition } from './check.js';
 import { githubChecks } from './github.js';
 import { peopleChecks } from './people.js';
 import { entraChecks } from './entra.js';
+import { googleChecks } from './google.js';
 
 /** Every check Annexa ships, listed explicitly (connectors bring theirs here as they land). */
-export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...entraChecks, ...peopleChecks] as CheckDefinition<unknown>[];
+export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...entraChecks, ...googleChecks, ...peopleChecks] as CheckDefinition<unknown>[];
