@@ -1,6 +1,6 @@
 import { AuthenticationHandler, Client, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
-import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
 import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.js';
@@ -89,6 +89,27 @@ export function fetchHttpClient(fetchFn: typeof fetch): HttpClient {
   };
 }
 
+/**
+ * One token per connector instance: concurrent collectors share the in-flight request and the
+ * token until five minutes before it expires (MSAL's own cache is per call site, not per run).
+ */
+export function sharedTokenCredential(credential: TokenCredential): TokenCredential {
+  let current: AccessToken | null = null;
+  let pending: Promise<AccessToken | null> | undefined;
+  return {
+    getToken(scopes, options) {
+      if (current && current.expiresOnTimestamp - Date.now() > 5 * 60_000) return Promise.resolve(current);
+      pending ??= credential
+        .getToken(scopes, options)
+        .then((token) => (current = token))
+        .finally(() => {
+          pending = undefined;
+        });
+      return pending;
+    },
+  };
+}
+
 /** App-only credential (client secret or certificate) for the tenant, in the configured cloud. */
 export function createGraphCredential(settings: MicrosoftGraphSettings, fetchFn: typeof fetch): TokenCredential {
   const options = {
@@ -121,7 +142,7 @@ export class GraphApi {
 
   static create(settings: MicrosoftGraphSettings, io: ConnectorIO): GraphApi {
     const cloud = graphClouds[settings.cloud];
-    const credential = createGraphCredential(settings, io.fetch);
+    const credential = sharedTokenCredential(createGraphCredential(settings, io.fetch));
     const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [`${cloud.graphHost}/.default`] }));
     auth.setNext(new SharedHttpHandler(io.fetch));
     const baseUrl = (settings.graphBaseUrl ?? cloud.graphHost).replace(/\/?$/, '/');
@@ -209,7 +230,8 @@ function graphError(status: number, body: unknown, endpoint: string): GraphReque
 export function classifyGraphError(error: unknown): ClassifiedError | undefined {
   // @azure/identity: the token endpoint refused the app (wrong secret, unknown app or tenant).
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError') {
+  const text = error instanceof Error ? error.message : '';
+  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError' || /^(invalid_client|unauthorized_client|invalid_grant)\b|AADSTS\d+/.test(text)) {
     return { code: 'auth_failed', message: `token request refused: ${(error as Error).message.split('\n')[0]}` };
   }
   if (!(error instanceof GraphRequestError)) return undefined;

@@ -14,6 +14,8 @@ export interface GoogleSandboxOptions {
   grantedScopes: readonly string[];
   /** API paths (prefixes) the impersonated admin may not read: 403 Not Authorized. */
   deny?: readonly string[];
+  /** Caps every page below the API's own maximum, so tests exercise `nextPageToken` on small accounts. */
+  pageSize?: number;
   faults?: SandboxFaults;
 }
 
@@ -54,7 +56,7 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
   }
 
   function page<T>(url: URL, items: readonly T[], field: string, kind: string, defaultMax: number, limit: number): SandboxResponse {
-    const max = Math.min(Number(url.searchParams.get('maxResults') ?? defaultMax) || defaultMax, limit);
+    const max = Math.min(Number(url.searchParams.get('maxResults') ?? defaultMax) || defaultMax, limit, options.pageSize ?? Infinity);
     const start = Number(Buffer.from(url.searchParams.get('pageToken') ?? '', 'base64url').toString() || '0');
     const body: Record<string, unknown> = { kind, etag: `"${kind}:${start}"`, [field]: items.slice(start, start + max) };
     if (start + max < items.length) body.nextPageToken = Buffer.from(String(start + max)).toString('base64url');

@@ -18,6 +18,8 @@ export interface EntraSandboxOptions {
   licences?: Partial<EntraLicences>;
   /** Graph paths (prefixes under /v1.0) the app has no permission for: 403 Authorization_RequestDenied. */
   deny?: readonly string[];
+  /** Caps every page below Graph's own maximum, so tests exercise `@odata.nextLink` on small tenants. */
+  pageSize?: number;
   faults?: SandboxFaults;
 }
 
@@ -160,7 +162,7 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
     if (options.deny?.some((d) => path.startsWith(d))) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     const result = listing(path, url);
     if ('status' in result) return result;
-    const top = Math.min(Number(url.searchParams.get('$top') ?? result.defaultTop) || result.defaultTop, result.maxTop);
+    const top = Math.min(Number(url.searchParams.get('$top') ?? result.defaultTop) || result.defaultTop, result.maxTop, options.pageSize ?? Infinity);
     const skip = Number(Buffer.from(url.searchParams.get('$skiptoken') ?? '', 'base64url').toString() || '0');
     const select = url.searchParams.get('$select')?.split(',').filter(Boolean);
     const page = result.items.slice(skip, skip + top).map((item) => {
