@@ -38,9 +38,10 @@ const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
  */
 export function sandboxTrustingFetch(fallback: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    // Everything but loopback HTTPS goes to the fallback untouched (its body not yet read).
+    if (url.protocol !== 'https:' || !loopback.has(url.hostname)) return fallback(input, init);
     const request = new Request(input, init);
-    const url = new URL(request.url);
-    if (url.protocol !== 'https:' || !loopback.has(url.hostname)) return fallback(request);
     const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
     return new Promise<Response>((resolve, reject) => {
       const req = httpsRequest(
