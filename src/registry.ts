@@ -3,6 +3,8 @@ import { githubConnector } from '../connectors/github/index.js';
 import { jiraConnector } from '../connectors/jira/index.js';
 import { knowbe4Connector } from '../connectors/knowbe4/index.js';
 import { fileConnector } from '../connectors/file/index.js';
+import { microsoftGraphConnector } from '../connectors/microsoft-graph/index.js';
+import { googleWorkspaceConnector } from '../connectors/google-workspace/index.js';
 
 /**
  * Every connector Annexa ships, listed explicitly: adding one is one line here, and nothing is
@@ -14,4 +16,6 @@ export const connectorRegistry: readonly ConnectorDefinition[] = [
   jiraConnector as ConnectorDefinition,
   knowbe4Connector as ConnectorDefinition,
   fileConnector as ConnectorDefinition,
+  microsoftGraphConnector as ConnectorDefinition,
+  googleWorkspaceConnector as ConnectorDefinition,
 ];

@@ -48,9 +48,10 @@ export const leaversAccountsDisabled = defineCheck({
   kinds: [rosterKind, ...accountKinds],
   optionalKinds: accountKinds,
   scope: 'across-instances',
-  params: peopleCheckParams.extend({
-    graceDays: z.number().int().min(0).max(90).default(3).describe('Days after the last working day before an active account is a finding.'),
-  }),
+  params: peopleCheckParams
+    .unwrap()
+    .extend({ graceDays: z.number().int().min(0).max(90).default(3).describe('Days after the last working day before an active account is a finding.') })
+    .default({ aliases: {}, graceDays: 3 }),
   evaluate: (input) => {
     const index = identityIndexOf(input);
     const people = new Map(index.people.map((p) => [p.email, p]));
@@ -113,10 +114,13 @@ export const joinersTrained = defineCheck({
   kinds: [rosterKind, ...trainingKinds],
   optionalKinds: trainingKinds,
   scope: 'across-instances',
-  params: peopleCheckParams.extend({
-    withinDays: z.number().int().min(0).max(365).default(30).describe('Days after the start date by which training must be completed.'),
-    lookbackDays: z.number().int().min(1).max(3650).default(365).describe('People who started within this many days count as joiners.'),
-  }),
+  params: peopleCheckParams
+    .unwrap()
+    .extend({
+      withinDays: z.number().int().min(0).max(365).default(30).describe('Days after the start date by which training must be completed.'),
+      lookbackDays: z.number().int().min(1).max(3650).default(365).describe('People who started within this many days count as joiners.'),
+    })
+    .default({ aliases: {}, withinDays: 30, lookbackDays: 365 }),
   evaluate: (input) => {
     const { withinDays, lookbackDays } = input.params;
     const today = input.asOf.toISOString().slice(0, 10);
@@ -144,9 +148,10 @@ export const trainingCurrent = defineCheck({
   kinds: [rosterKind, ...trainingKinds],
   optionalKinds: trainingKinds,
   scope: 'across-instances',
-  params: peopleCheckParams.extend({
-    maxAgeDays: z.number().int().min(1).max(3650).default(365).describe('The latest completion may be at most this many days old.'),
-  }),
+  params: peopleCheckParams
+    .unwrap()
+    .extend({ maxAgeDays: z.number().int().min(1).max(3650).default(365).describe('The latest completion may be at most this many days old.') })
+    .default({ aliases: {}, maxAgeDays: 365 }),
   evaluate: (input) => {
     const { maxAgeDays } = input.params;
     const today = input.asOf.toISOString().slice(0, 10);

@@ -12,9 +12,11 @@ import { buildIdentityIndex, describeAccount, type IdentityIndex, type IndexedAc
 const peopleKinds = accountSources.map((s) => s.kind);
 
 /** Parameters of every `people.*` check; `aliases` comes from `people.aliases` in annexa.yaml. */
-export const peopleCheckParams = z.strictObject({
-  aliases: z.record(z.string(), z.string()).default({}).describe('people.aliases, handed to the check by the config loader.'),
-});
+export const peopleCheckParams = z
+  .strictObject({
+    aliases: z.record(z.string(), z.string()).default({}).describe('people.aliases, handed to the check by the config loader.'),
+  })
+  .default({ aliases: {} });
 type PeopleParams = z.output<typeof peopleCheckParams>;
 
 /** The index a people check judges, built from the check's input. */

@@ -156,24 +156,40 @@ async function evaluateForInstance(
   return { ...base, results: runEvaluate(check, { evidence, instanceId, sets, unavailable: [], asOf }, rawParams) };
 }
 
-async function evaluateAcrossInstances(
-  check: CheckDefinition<unknown>,
+/** The current evidence of some kinds across every instance, as a cross-instance check would see it. */
+export interface CurrentEvidence {
+  sets: EvidenceSet[];
+  unavailable: UnavailableInput[];
+  refs: EvidenceRef[];
+}
+
+/**
+ * Every (kind, instance) input of `kinds` as of a date, judged for currency exactly as the runner
+ * judges a cross-instance check's inputs. Used by reading commands (`annexa people`) so they show
+ * what checks see, with stale and failed inputs named rather than silently used or dropped.
+ */
+export async function currentEvidence(options: {
+  store: EvidenceStore;
+  kinds: readonly string[];
+  connectors: readonly ConnectorDefinition[];
+  asOf: Date;
+}): Promise<CurrentEvidence> {
+  const ttlByKind = new Map(options.connectors.flatMap((c) => c.collectors.map((k) => [k.kind, k.ttlHours] as const)));
+  const summaries = await options.store.kinds({ asOf: options.asOf });
+  return judgeAll(options.kinds, summaries, options.store, options.asOf, ttlByKind);
+}
+
+async function judgeAll(
+  kinds: readonly string[],
   summaries: readonly KindSummary[],
   store: EvidenceStore,
   asOf: Date,
   ttlByKind: Map<string, number>,
-  rawParams: unknown,
-): Promise<CheckEvaluation> {
-  const optional = new Set(check.optionalKinds ?? []);
+): Promise<CurrentEvidence & { inputs: { kind: string; instanceId: string }[] }> {
   const inputs = summaries
-    .filter((s) => check.kinds.includes(s.kind))
+    .filter((s) => kinds.includes(s.kind))
     .map((s) => ({ kind: s.kind, instanceId: s.instanceId }))
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.instanceId.localeCompare(b.instanceId));
-  const required = check.kinds.filter((k) => !optional.has(k));
-  const missingRequired = required.filter((k) => !inputs.some((i) => i.kind === k));
-  if (inputs.length === 0 || (required.length > 0 && missingRequired.length === required.length)) {
-    return nothingCollected(check, acrossInstancesId, asOf);
-  }
   const refs: EvidenceRef[] = [];
   const sets: EvidenceSet[] = [];
   const unavailable: UnavailableInput[] = [];
@@ -183,6 +199,25 @@ async function evaluateAcrossInstances(
     if (judged.set) sets.push(judged.set);
     if (judged.unavailable) unavailable.push(judged.unavailable);
   }
+  return { inputs, refs, sets, unavailable };
+}
+
+async function evaluateAcrossInstances(
+  check: CheckDefinition<unknown>,
+  summaries: readonly KindSummary[],
+  store: EvidenceStore,
+  asOf: Date,
+  ttlByKind: Map<string, number>,
+  rawParams: unknown,
+): Promise<CheckEvaluation> {
+  const optional = new Set(check.optionalKinds ?? []);
+  const present = new Set(summaries.filter((s) => check.kinds.includes(s.kind)).map((s) => s.kind));
+  const required = check.kinds.filter((k) => !optional.has(k));
+  const missingRequired = required.filter((k) => !present.has(k));
+  if (present.size === 0 || (required.length > 0 && missingRequired.length === required.length)) {
+    return nothingCollected(check, acrossInstancesId, asOf);
+  }
+  const { inputs, refs, sets, unavailable } = await judgeAll(check.kinds, summaries, store, asOf, ttlByKind);
   // A required kind some instance collected but none has current: the check cannot run at all.
   const noCurrent = required.filter((k) => inputs.some((i) => i.kind === k) && !sets.some((s) => s.kind === k));
   const base = { checkId: check.id, instanceId: acrossInstancesId, asOf: asOf.toISOString(), evidence: refs };

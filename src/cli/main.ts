@@ -18,6 +18,7 @@ import { populationChangesCommand } from './commands/population.js';
 import { runCommand } from './commands/run.js';
 import { evidenceAddCommand } from './commands/evidence-add.js';
 import { soaExportCommand, soaInitCommand } from './commands/soa.js';
+import { peopleCommand } from './commands/people.js';
 
 /**
  * The command line: argv to a command function and an exit code, nothing else. Every command
@@ -59,6 +60,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--as-of <date>', 'judge the evidence as it stood at this date or time (UTC)')
     .option('--json', 'JSON output')
     .action((opts: { asOf?: string; json?: boolean }) => run(() => checkCommand({ ...global(), ...opts }, io, commandLine()))());
+
+  program
+    .command('people')
+    .description('one view of each person across Entra ID, Google Workspace and GitHub (second factor, admin, disabled), with unmatched accounts')
+    .option('--as-of <date>', 'from evidence as it stood at this date or time (UTC)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .action((opts: { asOf?: string; format: string }) => run(() => peopleCommand({ ...global(), ...opts }, io))());
 
   program
     .command('coverage')

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { createSyntheticCompany, type SyntheticCompany } from '../sandbox/company.js';
 import { createGithubWorld, type GithubWorld } from '../sandbox/github/data.js';
 import { startGithubSandbox } from '../sandbox/github/server.js';
+import { createEntraWorld, type EntraWorld } from '../sandbox/microsoft-graph/data.js';
+import { startEntraSandbox } from '../sandbox/microsoft-graph/server.js';
+import { sandboxTrustingFetch } from '../sandbox/tls.js';
+import { createGoogleWorld, type GoogleWorld } from '../sandbox/google-workspace/data.js';
+import { startGoogleSandbox } from '../sandbox/google-workspace/server.js';
+import { googleScopes } from '../../connectors/google-workspace/settings.js';
 import { createJiraWorld, type JiraWorld } from '../sandbox/jira/data.js';
 import { startJiraSandbox } from '../sandbox/jira/server.js';
 import { createKnowBe4World, type KnowBe4World } from '../sandbox/knowbe4/data.js';
@@ -15,18 +21,35 @@ export const sandboxToken = 'annexa-sandbox-token';
 /** The environment variable the demo config references for it. */
 export const sandboxTokenVariable = 'ANNEXA_SANDBOX_TOKEN';
 
+/** The environment variable the demo config references for the sample service-account key. */
+export const sandboxGoogleKeyVariable = 'ANNEXA_SANDBOX_GOOGLE_KEY';
+
+/** The sample Entra ID app registration's client id. */
+export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
+
 /** Every sample API running on 127.0.0.1, seeded from one synthetic company. */
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
+  entra: { url: string; world: EntraWorld; requestCount(): number };
+  google: { url: string; world: GoogleWorld; requestCount(): number };
   jira: { url: string; world: JiraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
   knowbe4: { url: string; world: KnowBe4World; requestCount(): number };
   /** The HR roster and LMS export files written for the `type: file` connectors. */
   exports: { roster: string; lms: string };
+  /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
+  transport: typeof fetch;
+  /** Secrets the demo config references, by environment variable name. */
+  secrets: Record<string, string>;
+  /**
+   * `people.aliases` for the demo config, as the company's IT keeps them: GitHub logins show no
+   * email, so the table links them (leavers' logins included: that is how a leaver's lingering
+   * seat is found), except two current accounts left unlinked to show how unmatched accounts
+   * appear; and the Jira automation app is linked to its owner.
+   */
+  peopleAliases(): Record<string, string>;
   /** Connector entries for a config file, pointing the real connectors at the sample APIs. */
   connectorEntries(): Record<string, unknown>[];
-  /** `people.aliases` for accounts whose system shows no email (GitHub logins), as the company's IT would keep them. */
-  peopleAliases(): Record<string, string>;
   /** Requests every sample API received. */
   requestCount(): number;
   close(): Promise<void>;
@@ -48,6 +71,11 @@ export async function startSandboxEnvironment(options: {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
+  const entraWorld = createEntraWorld(company);
+  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
+  const googleWorld = createGoogleWorld(company);
+  const googleAdmin = `admin@${company.domain}`;
+  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes });
   const jiraWorld = createJiraWorld(company);
   const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...(options.clock ? { now: options.clock } : {}) });
   const knowbe4World = createKnowBe4World(company);
@@ -58,23 +86,37 @@ export async function startSandboxEnvironment(options: {
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
+    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
+    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
     jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount(), requestsByRoute: () => jira.requestsByRoute() },
     knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount() },
     exports,
+    transport: sandboxTrustingFetch(),
+    secrets: { [sandboxTokenVariable]: sandboxToken, [sandboxGoogleKeyVariable]: google.serviceAccountKey },
+    peopleAliases: () => ({
+      ...Object.fromEntries(
+        company.people
+          .filter((p) => p.githubLogin !== null && p.status === 'active')
+          .slice(2)
+          .map((p) => [`github:${p.githubLogin}`, p.email]),
+      ),
+      ...Object.fromEntries(company.people.filter((p) => p.githubLogin !== null && p.status === 'leaver').map((p) => [`github:${p.githubLogin}`, p.email])),
+      [`jira:${jiraWorld.automation.accountId}`]: jiraWorld.automation.ownerEmail,
+    }),
     connectorEntries: () => [
       { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token, baseUrl: github.url },
+      // Entra ID: MSAL's token request goes to the sandbox's sign-in host, Graph calls to its Graph host.
+      { id: 'entra', type: 'microsoft-graph', tenantId: entraWorld.tenantId, clientId: sandboxEntraClientId, clientSecret: token, authorityHost: entra.url, graphBaseUrl: entra.url },
+      // Google Workspace: the service-account key names the sandbox as its token_uri.
+      { id: 'google', type: 'google-workspace', customerId: 'my_customer', adminEmail: googleAdmin, serviceAccountKey: `\${${sandboxGoogleKeyVariable}}`, rootUrl: google.url },
       { id: 'jira-acme', type: 'jira', site: jira.url, email: `annexa@${company.domain}`, apiToken: token, jql: `project = ${jiraWorld.project}`, approval: { status: 'Approved' }, deployedStatuses: ['Deployed'] },
       { id: 'knowbe4', type: 'knowbe4', region: 'us', token, baseUrl: knowbe4.url },
       { id: 'hr-roster', type: 'file', kind: 'people.roster', path: exports.roster, dateFormat: 'dd/mm/yyyy', columns: rosterColumns },
       { id: 'partner-lms', type: 'file', kind: 'training.completion', path: exports.lms, dateFormat: 'mm/dd/yyyy', columns: lmsColumns },
     ],
-    peopleAliases: () => ({
-      ...Object.fromEntries(company.people.filter((p) => p.githubLogin !== null).map((p) => [`github:${p.githubLogin}`, p.email])),
-      [`jira:${jiraWorld.automation.accountId}`]: jiraWorld.automation.ownerEmail,
-    }),
-    requestCount: () => github.requestCount() + jira.requestCount() + knowbe4.requestCount(),
+    requestCount: () => github.requestCount() + entra.requestCount() + google.requestCount() + jira.requestCount() + knowbe4.requestCount(),
     close: async () => {
-      await Promise.all([github.close(), jira.close(), knowbe4.close()]);
+      await Promise.all([github.close(), entra.close(), google.close(), jira.close(), knowbe4.close()]);
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };

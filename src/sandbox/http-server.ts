@@ -7,7 +7,8 @@
  * route for the request-economy tests and benchmarks, and fault knobs (latency, injected 5xx and
  * throttling) so connectors can be exercised against each API's own error format.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A request as an API module sees it. */
@@ -56,7 +57,7 @@ export interface SandboxApi {
 
 /** A running sandbox API. */
 export interface SandboxServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` when served with TLS) */
   url: string;
   /** Requests received so far, including rejected ones. */
   requestCount(): number;
@@ -72,19 +73,21 @@ const MAX_BODY_BYTES = 5_000_000;
 /** Starts `api` on 127.0.0.1 (or `options.host`) on a free port. */
 export async function startSandboxServer(
   api: SandboxApi,
-  options: { host?: string; port?: number; faults?: SandboxFaults } = {},
+  /** `tls`: serve HTTPS with this key and certificate (see `src/sandbox/tls.ts`). */
+  options: { host?: string; port?: number; faults?: SandboxFaults; tls?: { key: string; cert: string } } = {},
 ): Promise<SandboxServer> {
   const host = options.host ?? '127.0.0.1';
   let faults: SandboxFaults = options.faults ?? {};
   let requests = 0;
   const byRoute = new Map<string, number>();
 
-  const server = createServer((req, res) => {
+  const scheme = options.tls ? 'https' : 'http';
+  const listener: RequestListener = (req, res) => {
     requests += 1;
     const seq = requests;
     void (async () => {
       const body = await readBody(req);
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? `${host}:${port()}`}`);
+      const url = new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? `${host}:${port()}`}`);
       const method = req.method ?? 'GET';
       const route = `${method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
       byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
@@ -107,7 +110,8 @@ export async function startSandboxServer(
       res.writeHead(response.status, { 'content-length': String(payload.length), ...response.headers });
       res.end(payload);
     })().catch(() => res.destroy());
-  });
+  };
+  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   function port(): number {
     return (server.address() as AddressInfo | null)?.port ?? 0;
@@ -123,7 +127,7 @@ export async function startSandboxServer(
 
   const displayHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${displayHost}:${port()}`,
+    url: `${scheme}://${displayHost}:${port()}`,
     requestCount: () => requests,
     requestsByRoute: () => Object.fromEntries([...byRoute].sort(([a], [b]) => a.localeCompare(b))),
     setFaults: (next) => {

@@ -52,13 +52,13 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
         `#   npx annexa evidence ls --config ${relative(io.cwd, configFile)}\n` +
         stringify(raw),
     );
-    const env = { ...io.env, [sandboxTokenVariable]: sandboxToken };
+    const env = { ...io.env, [sandboxTokenVariable]: sandboxToken, ...sandbox.secrets };
     const config = parseConfig(raw, configFile, connectorRegistry, { env, readFile: () => '', redactor }, checkRegistry);
     const firstRun = !existsSync(config.storePath);
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
     if (!options.json) {
       io.stdout(
-        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub, Jira and KnowBe4 APIs on ${sandbox.github.url}, ${sandbox.jira.url}, ${sandbox.knowbe4.url}; HR and LMS exports in ${relative(io.cwd, join(dir, 'exports')) || '.'}\n\n`,
+        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub, Entra ID, Google Workspace, Jira and KnowBe4 APIs on 127.0.0.1 (GitHub at ${sandbox.github.url}); HR and LMS exports in ${relative(io.cwd, join(dir, 'exports')) || '.'}\n\n`,
       );
     }
     const result = await collectWithConfig({
@@ -69,7 +69,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
       redactor,
       command: `annexa demo --scale ${scale}`,
       clock: systemClock,
-      fetch: globalThis.fetch,
+      fetch: sandbox.transport,
     });
     const store = openSqliteStore(config.storePath);
     if (firstRun) await addDemoManualEvidence(store, dir, systemClock.now());

@@ -1,0 +1,241 @@
+import { AuthenticationHandler, Client, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { ClientCertificateCredential, ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
+import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
+import { z } from 'zod';
+import type { Clock } from '../../src/core/clock.js';
+import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
+import { CollectError, codeForHttpStatus, type ClassifiedError } from '../../src/core/errors.js';
+import { sanitizeUrl } from '../../src/http/sanitize-url.js';
+import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
+import { parse } from '../github/client.js';
+
+/** A page of items and the request that produced it. */
+export interface Page<T> {
+  items: T[];
+  request: RequestRef;
+}
+
+/** Graph's error body: `{ "error": { "code": "Authorization_RequestDenied", "message": "…" } }`. */
+const graphErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string().optional() }) });
+
+/** A non-2xx Graph answer, with Graph's own error code (`Authorization_RequestDenied`). */
+export class GraphRequestError extends Error {
+  override readonly name = 'GraphRequestError';
+  constructor(
+    readonly status: number,
+    readonly graphCode: string,
+    /** Graph's own message (`Request not applicable to target tenant.`). */
+    readonly graphMessage: string,
+    message: string,
+    readonly endpoint: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Graph error codes that mean "the tenant lacks the licence", not "the app lacks the permission":
+ * sign-in activity and the registration report without Entra ID P1/P2, access reviews and PIM
+ * without P2, Intune endpoints without an Intune licence.
+ */
+export const licenceErrorCodes: ReadonlySet<string> = new Set([
+  'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+  'AadPremiumLicenseRequired',
+  'RequestFromNonPremiumTenant',
+]);
+
+/** Whether an error is Graph saying the tenant is not licensed for the feature. */
+export function isLicenceError(error: unknown): error is GraphRequestError {
+  if (!(error instanceof GraphRequestError)) return false;
+  // Intune's answer for a tenant without Intune (or without an MDM authority).
+  if (error.status === 400 && /not applicable to target tenant/i.test(error.graphMessage)) return true;
+  return licenceErrorCodes.has(error.graphCode);
+}
+
+/**
+ * The final link of the Graph client's middleware chain: sends the request through the
+ * connector's shared HTTP layer (queue, retries, `Retry-After` on 429/503) instead of the
+ * SDK's global fetch and its own retry handler.
+ */
+class SharedHttpHandler implements Middleware {
+  constructor(private readonly fetchFn: typeof fetch) {}
+  async execute(context: Context): Promise<void> {
+    context.response = await this.fetchFn(context.request, context.options);
+  }
+}
+
+/**
+ * An Azure SDK HttpClient over the shared HTTP layer, so @azure/identity's token requests obey
+ * the same policy (and, in tests, reach the local token endpoint) as every other call.
+ */
+export function fetchHttpClient(fetchFn: typeof fetch): HttpClient {
+  return {
+    async sendRequest(request) {
+      const body = typeof request.body === 'string' ? request.body : undefined;
+      const response = await fetchFn(request.url, {
+        method: request.method,
+        headers: Object.fromEntries(request.headers),
+        ...(body !== undefined ? { body } : {}),
+        ...(request.abortSignal ? { signal: request.abortSignal as AbortSignal } : {}),
+      });
+      return {
+        request,
+        status: response.status,
+        headers: createHttpHeaders(Object.fromEntries(response.headers)),
+        bodyAsText: await response.text(),
+      };
+    },
+  };
+}
+
+/**
+ * One token per connector instance: concurrent collectors share the in-flight request and the
+ * token until five minutes before it expires (MSAL's own cache is per call site, not per run).
+ */
+export function sharedTokenCredential(credential: TokenCredential): TokenCredential {
+  let current: AccessToken | null = null;
+  let pending: Promise<AccessToken | null> | undefined;
+  return {
+    getToken(scopes, options) {
+      if (current && current.expiresOnTimestamp - Date.now() > 5 * 60_000) return Promise.resolve(current);
+      pending ??= credential
+        .getToken(scopes, options)
+        .then((token) => (current = token))
+        .finally(() => {
+          pending = undefined;
+        });
+      return pending;
+    },
+  };
+}
+
+/** App-only credential (client secret or certificate) for the tenant, in the configured cloud. */
+export function createGraphCredential(settings: MicrosoftGraphSettings, fetchFn: typeof fetch): TokenCredential {
+  const options = {
+    authorityHost: settings.authorityHost ?? graphClouds[settings.cloud].authorityHost,
+    httpClient: fetchHttpClient(fetchFn),
+    // A sign-in host that is not one of Microsoft's clouds cannot be validated by instance discovery.
+    disableInstanceDiscovery: settings.authorityHost !== undefined,
+    additionallyAllowedTenants: [] as string[],
+  };
+  if (settings.clientCertificate) {
+    return new ClientCertificateCredential(settings.tenantId, settings.clientId, { certificate: settings.clientCertificate.reveal() }, options);
+  }
+  if (!settings.clientSecret) throw new CollectError('config', 'microsoft-graph: clientSecret or clientCertificate is required');
+  return new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret.reveal(), options);
+}
+
+/**
+ * Microsoft Graph v1.0 on the official SDK. The middleware chain is the SDK's own
+ * AuthenticationHandler (it attaches the token only to Graph hosts and declared custom hosts)
+ * followed by the shared HTTP layer. Responses are read raw so the request id is kept as
+ * provenance, and every body is zod-validated at the boundary.
+ */
+export class GraphApi {
+  constructor(
+    private readonly client: Client,
+    private readonly clock: Clock,
+    /** Origin every request (and every `@odata.nextLink`) must stay on. */
+    readonly origin: string,
+  ) {}
+
+  static create(settings: MicrosoftGraphSettings, io: ConnectorIO): GraphApi {
+    const cloud = graphClouds[settings.cloud];
+    const credential = sharedTokenCredential(createGraphCredential(settings, io.fetch));
+    const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [`${cloud.graphHost}/.default`] }));
+    auth.setNext(new SharedHttpHandler(io.fetch));
+    const baseUrl = (settings.graphBaseUrl ?? cloud.graphHost).replace(/\/?$/, '/');
+    const customHosts = settings.graphBaseUrl ? new Set([new URL(settings.graphBaseUrl).hostname]) : undefined;
+    const client = Client.initWithMiddleware({ middleware: auth, baseUrl, defaultVersion: 'v1.0', ...(customHosts ? { customHosts } : {}) });
+    return new GraphApi(client, io.clock, new URL(baseUrl).origin);
+  }
+
+  /** One GET (a path under v1.0 with its query, or an absolute `@odata.nextLink`), validated. */
+  async get<S extends z.ZodType>(pathOrUrl: string, schema: S): Promise<{ data: z.output<S>; request: RequestRef }> {
+    if (/^https?:/.test(pathOrUrl) && new URL(pathOrUrl).origin !== this.origin) {
+      // The token must never follow a link off the Graph host.
+      throw new CollectError('invalid_payload', `Graph returned a link to another host: ${sanitizeUrl(pathOrUrl)}`, { endpoint: sanitizeUrl(pathOrUrl) });
+    }
+    const response = (await this.client.api(pathOrUrl).responseType(ResponseType.RAW).get()) as Response;
+    const request = this.requestRef('GET', response);
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) throw graphError(response.status, body, request.url);
+    return { data: parse(schema, body, request), request };
+  }
+
+  /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
+  async *pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
+    let next: string | undefined = path;
+    while (next) {
+      const page: { data: z.output<typeof pageSchema>; request: RequestRef } = await this.get(next, pageSchema);
+      yield { items: page.data.value, request: page.request };
+      next = page.data['@odata.nextLink'];
+    }
+  }
+
+  /**
+   * JSON batching: up to 20 GETs in one request. Each answer is validated (or turned into its
+   * error); a listing longer than one page continues with its own `@odata.nextLink`.
+   */
+  async batch<S extends z.ZodType>(paths: readonly string[], schema: S): Promise<({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError })[]> {
+    const out: ({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError })[] = [];
+    for (let start = 0; start < paths.length; start += 20) {
+      const chunk = paths.slice(start, start + 20);
+      const response = (await this.client
+        .api('/$batch')
+        .responseType(ResponseType.RAW)
+        .post({ requests: chunk.map((url, i) => ({ id: String(i), method: 'GET', url })) })) as Response;
+      const batchRequest = this.requestRef('POST', response);
+      const body: unknown = await response.json().catch(() => undefined);
+      if (!response.ok) throw graphError(response.status, body, batchRequest.url);
+      const parsed = parse(batchResponse, body, batchRequest);
+      const byId = new Map(parsed.responses.map((r) => [r.id, r]));
+      chunk.forEach((path, i) => {
+        const answer = byId.get(String(i));
+        const request = { ...batchRequest, url: `${batchRequest.url}#${path}` };
+        if (!answer) throw new CollectError('invalid_payload', `$batch answered no response for ${path}`, { endpoint: batchRequest.url });
+        if (answer.status >= 400) out.push({ error: graphError(answer.status, answer.body, request.url) });
+        else out.push({ data: parse(schema, answer.body, request), request: { ...request, status: answer.status } });
+      });
+    }
+    return out;
+  }
+
+  private requestRef(method: string, response: Response): RequestRef {
+    const requestId = response.headers.get('request-id') ?? response.headers.get('client-request-id');
+    return {
+      method,
+      url: sanitizeUrl(response.url),
+      status: response.status,
+      ...(requestId ? { requestId } : {}),
+      at: this.clock.now().toISOString(),
+    };
+  }
+}
+
+const batchResponse = z.object({
+  responses: z.array(z.object({ id: z.string(), status: z.number(), body: z.unknown().optional() })),
+});
+
+function graphError(status: number, body: unknown, endpoint: string): GraphRequestError {
+  const parsed = graphErrorBody.safeParse(body);
+  const code = parsed.success ? parsed.data.error.code : `HTTP${status}`;
+  const message = parsed.success ? (parsed.data.error.message ?? code) : `HTTP ${status}`;
+  return new GraphRequestError(status, code, message, `${endpoint}: HTTP ${status} ${code}: ${message}`, endpoint);
+}
+
+/** Graph failures to stable codes (a 403 `Authorization_RequestDenied` is a missing permission). */
+export function classifyGraphError(error: unknown): ClassifiedError | undefined {
+  // @azure/identity: the token endpoint refused the app (wrong secret, unknown app or tenant).
+  const name = (error as { name?: unknown } | null)?.name;
+  const text = error instanceof Error ? error.message : '';
+  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError' || /^(invalid_client|unauthorized_client|invalid_grant)\b|AADSTS\d+/.test(text)) {
+    return { code: 'auth_failed', message: `token request refused: ${(error as Error).message.split('\n')[0]}` };
+  }
+  if (!(error instanceof GraphRequestError)) return undefined;
+  if (error.graphCode === 'Authorization_RequestDenied' || error.status === 403) return { code: 'permission_denied', message: error.message };
+  const code = codeForHttpStatus(error.status);
+  return code ? { code, message: error.message } : { code: 'unexpected', message: error.message };
+}
