@@ -49,3 +49,8 @@ export {
   type GithubWorld,
 } from './github/data.js';
 export { startGithubSandbox, type GithubSandbox, type GithubSandboxOptions } from './github/server.js';
+export { createJiraWorld, jiraSeededViolations, type JiraAccount, type JiraIssue, type JiraWorld } from './jira/data.js';
+export { startJiraSandbox, jiraTimestamp, type JiraSandboxOptions } from './jira/server.js';
+export { createKnowBe4World, knowbe4SeededFindings, type KnowBe4World } from './knowbe4/data.js';
+export { startKnowBe4Sandbox } from './knowbe4/server.js';
+export { createExports, writeExports, rosterColumns, lmsColumns } from './exports/files.js';

@@ -125,6 +125,7 @@ describe('file import through the pipeline', () => {
     );
     // Only the roster collector applies to a people.roster instance.
     expect(planCollection(config).instances[0]!.collectors.map((c) => c.id)).toEqual(['roster']);
+    expect(() => planCollection(config, ['hr:training_completions'])).toThrow('--only hr:training_completions: connector hr has no collector "training_completions" (it has: roster)');
     const store = openSqliteStore(config.storePath);
     const run = () => runCollection({ plan: planCollection(config), store, fetch: globalThis.fetch, clock: new FakeClock(), logger: silentLogger(), redactor: new Redactor(), command: 'test' });
     try {
