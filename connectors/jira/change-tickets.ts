@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
+import { canonicalJson, sha256Hex } from '../../src/core/canonical.js';
 import type { JiraApi } from './client.js';
 import type { JiraSettings } from './settings.js';
 import type { ChangelogHistory, SearchIssue } from './api-schemas.js';
@@ -40,6 +41,9 @@ export const changeTicketPayload = z.object({
   deployedBy: person.nullable().describe('Who moved it into the deployed status.'),
   deployedStatus: z.string().nullable().describe('The deployed status it entered.'),
   changelogEntries: z.number().describe('Changelog histories read (the whole changelog, fetched separately when the search cut it short).'),
+  settings: z
+    .string()
+    .describe('Digest of the settings the record was derived with (jql, approval, deployedStatuses, emergency, lookbackDays): when they change, the next run collects the whole period again instead of carrying records over.'),
 });
 
 export type ChangeTicket = z.output<typeof changeTicketPayload>;
@@ -54,7 +58,10 @@ export const changeTicketsCollector = defineCollector<JiraApi, JiraSettings, typ
   ttlHours: 36,
   incremental: true,
   payload: changeTicketPayload,
-  async *collect({ client, config, clock, previous }) {
+  async *collect({ client, config, clock, previous: last }) {
+    const settings = settingsDigest(config);
+    // Records derived under other settings (another approval rule, a longer period) are not carried over.
+    const previous = last && last.records.every((r) => (r.payload as Partial<ChangeTicket>).settings === settings) ? last : undefined;
     const now = clock.now().getTime();
     const periodStart = new Date(now - config.lookbackDays * 86_400_000).toISOString();
     // Relative JQL dates are evaluated by Jira in UTC-independent terms (minutes before its now),
@@ -75,7 +82,7 @@ export const changeTicketsCollector = defineCollector<JiraApi, JiraSettings, typ
           requests.push(...full.requests);
         }
         seen.add(issue.key);
-        yield { subject: issue.key, requests, payload: toTicket(issue, histories, config) };
+        yield { subject: issue.key, requests, payload: toTicket(issue, histories, config, settings) };
       }
     }
     // Tickets not updated since the last collection are unchanged: carry them over while in the period.
@@ -102,7 +109,7 @@ function toPerson(user: { accountId: string; displayName?: string | undefined; e
 }
 
 /** Describes one issue: approvals and deployment read from its changelog per the configured rules. */
-export function toTicket(issue: SearchIssue, histories: readonly ChangelogHistory[], config: JiraSettings): ChangeTicket {
+export function toTicket(issue: SearchIssue, histories: readonly ChangelogHistory[], config: JiraSettings, settings = settingsDigest(config)): ChangeTicket {
   const ordered = [...histories].sort((a, b) => Date.parse(a.created) - Date.parse(b.created));
   const approvals: ChangeTicket['approvals'] = [];
   let deployed: { at: string; by: ChangeTicket['deployedBy']; status: string } | undefined;
@@ -148,5 +155,12 @@ export function toTicket(issue: SearchIssue, histories: readonly ChangelogHistor
     deployedBy: deployed?.by ?? null,
     deployedStatus: deployed?.status ?? null,
     changelogEntries: ordered.length,
+    settings,
   };
+}
+
+/** The first 16 hex digits of the sha256 of the settings a ticket record depends on. */
+export function settingsDigest(config: JiraSettings): string {
+  const { jql, approval, deployedStatuses, emergency, lookbackDays } = config;
+  return sha256Hex(canonicalJson({ jql, approval, deployedStatuses, emergency, lookbackDays })).slice(0, 16);
 }

@@ -8,7 +8,7 @@ import { createHttpFetch, defaultHttpPolicy } from '../../src/http/http-fetch.js
 import type { EvidenceRecord, PreviousCollection } from '../../src/core/connector.js';
 import { JiraApi } from '../../connectors/jira/client.js';
 import { jiraConnector } from '../../connectors/jira/index.js';
-import { changeTicketsCollector, type ChangeTicket } from '../../connectors/jira/change-tickets.js';
+import { changeTicketsCollector, settingsDigest, type ChangeTicket } from '../../connectors/jira/change-tickets.js';
 import { usersCollector } from '../../connectors/jira/users.js';
 import type { JiraSettings } from '../../connectors/jira/settings.js';
 import { changesApprovedBeforeDeployment, emergencyChangesApprovedRetrospectively } from '../../src/checks/jira.js';
@@ -91,6 +91,7 @@ describe('jira change tickets', () => {
         deployedBy: person(bob),
         deployedStatus: 'Done',
         changelogEntries: 3,
+        settings: settingsDigest(settings),
       },
     });
     expect(records[1]!.payload).toMatchObject({
@@ -133,7 +134,7 @@ describe('jira change tickets', () => {
     const h = harness(new FakeClock(new Date(NOW.getTime() + 2 * 3_600_000)));
     // 120 minutes since the last collection plus 10 minutes of overlap.
     jira().get('/rest/api/3/search/jql').query(searchQuery('-130m')).reply(200, { issues: [searchPage1.issues[0]], isLast: true });
-    const old = (key: string, updated: string) => ({ subject: key, requests: [{ method: 'GET', url: `${SITE}/x`, status: 200, at }], payload: { key, updated } as unknown as ChangeTicket });
+    const old = (key: string, updated: string) => ({ subject: key, requests: [{ method: 'GET', url: `${SITE}/x`, status: 200, at }], payload: { key, updated, settings: settingsDigest(settings) } as unknown as ChangeTicket });
     const records = await collect(h, {
       finishedAt: at,
       records: [old('CHG-12', '2026-11-01T00:00:00.000Z'), old('CHG-5', '2026-10-01T00:00:00.000Z'), old('CHG-1', '2026-05-01T00:00:00.000Z')],
@@ -143,6 +144,14 @@ describe('jira change tickets', () => {
       ['CHG-12', '2026-11-04T15:30:00.000Z', true],
       ['CHG-5', '2026-10-01T00:00:00.000Z', false],
     ]);
+  });
+
+  it('collects the whole period again when the settings changed since the last collection', async () => {
+    const h = harness(new FakeClock(new Date(NOW.getTime() + 2 * 3_600_000)));
+    jira().get('/rest/api/3/search/jql').query(searchQuery('-90d')).reply(200, { issues: [searchPage1.issues[0]], isLast: true });
+    const derivedElsewhere = { subject: 'CHG-5', requests: [], payload: { key: 'CHG-5', updated: '2026-10-01T00:00:00.000Z', settings: settingsDigest({ ...settings, approval: { field: 'customfield_1' } }) } as unknown as ChangeTicket };
+    const records = await collect(h, { finishedAt: at, records: [derivedElsewhere] });
+    expect(records.map((r) => r.subject)).toEqual(['CHG-12']);
   });
 
   it('waits for Retry-After on 429 and then continues', async () => {

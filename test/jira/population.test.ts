@@ -27,6 +27,7 @@ function ticket(key: string, over: Partial<ChangeTicket>): ChangeTicket {
     deployedBy: person('bob'),
     deployedStatus: 'Deployed',
     changelogEntries: 3,
+    settings: '0123456789abcdef',
     ...over,
   };
 }
