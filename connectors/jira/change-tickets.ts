@@ -56,10 +56,10 @@ export const changeTicketsCollector = defineCollector<JiraApi, JiraSettings, typ
     'Tickets selected by the configured JQL and updated in the look-back period, with who approved them and when (from the changelog), when they reached a deployed status, and the emergency flag. Later runs ask Jira only for tickets updated since the last collection and keep the rest.',
   subject: 'issue key',
   ttlHours: 36,
-  incremental: true,
   payload: changeTicketPayload,
-  async *collect({ client, config, clock, previous: last }) {
+  async *collect({ client, config, clock, previous: previousCollection }) {
     const settings = settingsDigest(config);
+    const last = await previousCollection?.();
     // Records derived under other settings (another approval rule, a longer period) are not carried over.
     const previous = last && last.records.every((r) => (r.payload as Partial<ChangeTicket>).settings === settings) ? last : undefined;
     const now = clock.now().getTime();
@@ -67,7 +67,7 @@ export const changeTicketsCollector = defineCollector<JiraApi, JiraSettings, typ
     // Relative JQL dates are evaluated by Jira in UTC-independent terms (minutes before its now),
     // unlike absolute dates, which Jira reads in the API user's profile time zone.
     const since = previous
-      ? `-${Math.ceil((now - Date.parse(previous.finishedAt)) / 60_000) + overlapMinutes}m`
+      ? `-${Math.ceil((now - Date.parse(previous.startedAt)) / 60_000) + overlapMinutes}m`
       : `-${config.lookbackDays}d`;
     const jql = `(${config.jql}) AND updated >= "${since}" ORDER BY updated DESC`;
     const seen = new Set<string>();

@@ -40,17 +40,18 @@ export interface CollectorContext<Client, Config> {
   logger: Logger;
   signal: AbortSignal;
   /**
-   * For incremental collectors only: the instance's last successful collection of this kind, so
-   * the collector can ask the API only for what changed since and re-emit the rest. The latest
-   * collection then stays the whole population, which is what checks read.
+   * The newest successful collection of this collector's kind from this instance, for
+   * incremental collection of event populations (fetch only what is newer and carry the rest
+   * forward). Undefined when there is none or outside the pipeline.
    */
-  previous?: PreviousCollection;
+  previous?(): Promise<PreviousCollection | undefined>;
 }
 
-/** The last successful collection of a kind, as handed to an incremental collector. */
+/** An earlier collection handed to a collector for incremental collection. */
 export interface PreviousCollection {
-  /** When that collection finished (ISO-8601 UTC). */
-  finishedAt: string;
+  /** When that collection started (ISO-8601 UTC): everything created before it was visible to it. */
+  startedAt: string;
+  /** Its records, with the requests each came from. */
   records: readonly EvidenceRecord<unknown>[];
 }
 
@@ -76,8 +77,6 @@ export interface CollectorDefinition<Client, Config, Payload extends z.ZodType =
    * are left out of the plan instead of recording an empty collection of a kind never imported.
    */
   appliesTo?(config: Config): boolean;
-  /** Set for event populations collected incrementally: the pipeline passes {@link CollectorContext.previous}. */
-  incremental?: boolean;
   collect(ctx: CollectorContext<Client, Config>): AsyncIterable<EvidenceRecord<z.output<Payload>>>;
 }
 

@@ -125,7 +125,6 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
   let failure: { code: CollectErrorCode; message: string } | undefined;
   try {
     if (job.clientError) throw job.clientError;
-    const previous = collector.incremental ? await previousCollection(job.store, collector.kind, instance.id) : undefined;
     const records = collector.collect({
       client: job.client,
       config: instance.settings,
@@ -133,7 +132,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       clock,
       logger: logger.child({ collector: collector.id }),
       signal: job.signal,
-      ...(previous ? { previous } : {}),
+      previous: () => previousCollection(job.store, instance.id, collector.kind),
     });
     for await (const record of records) {
       const checked = collector.payload.safeParse(record.payload);
@@ -189,20 +188,21 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
 }
 
 /** The newest successful collection of a kind with each record's original requests (provenance). */
-async function previousCollection(store: EvidenceStore, kind: string, instanceId: string): Promise<PreviousCollection | undefined> {
+async function previousCollection(store: EvidenceStore, instanceId: string, kind: string): Promise<PreviousCollection | undefined> {
   const snapshot = (await store.latest(kind, { instanceId }))[0];
-  if (!snapshot?.lastCollected) return undefined;
-  const provenance = new Map<string, readonly RequestRef[]>();
+  const last = snapshot?.lastCollected;
+  if (!snapshot || !last || last.errorCode) return undefined;
+  const requestsByProvenance = new Map<string, readonly RequestRef[]>();
   const records: EvidenceRecord<unknown>[] = [];
   for (const record of snapshot.records) {
-    let requests = provenance.get(record.provenanceDigest);
+    let requests = requestsByProvenance.get(record.provenanceDigest);
     if (!requests) {
       requests = ((await store.blob(record.provenanceDigest)) as Provenance).requests;
-      provenance.set(record.provenanceDigest, requests);
+      requestsByProvenance.set(record.provenanceDigest, requests);
     }
     records.push({ subject: record.subject, payload: record.payload, requests });
   }
-  return { finishedAt: snapshot.lastCollected.finishedAt, records };
+  return { startedAt: last.startedAt, records };
 }
 
 /** Plan order, so output does not depend on which collector finished first. */

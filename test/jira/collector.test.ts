@@ -42,7 +42,7 @@ function harness(clock = new FakeClock()) {
 
 async function collect(h: ReturnType<typeof harness>, previous?: PreviousCollection) {
   const out: EvidenceRecord<ChangeTicket>[] = [];
-  const ctx = { client: h.client, config: settings, instanceId: 'jira', clock: h.clock, logger: h.logger, signal: h.signal, ...(previous ? { previous } : {}) };
+  const ctx = { client: h.client, config: settings, instanceId: 'jira', clock: h.clock, logger: h.logger, signal: h.signal, ...(previous ? { previous: () => Promise.resolve(previous) } : {}) };
   for await (const r of changeTicketsCollector.collect(ctx)) out.push(r as EvidenceRecord<ChangeTicket>);
   return out;
 }
@@ -132,11 +132,11 @@ describe('jira change tickets', () => {
 
   it('asks only for updates since the last collection and carries unchanged tickets of the period over', async () => {
     const h = harness(new FakeClock(new Date(NOW.getTime() + 2 * 3_600_000)));
-    // 120 minutes since the last collection plus 10 minutes of overlap.
+    // 120 minutes since the last collection started, plus 10 minutes of overlap.
     jira().get('/rest/api/3/search/jql').query(searchQuery('-130m')).reply(200, { issues: [searchPage1.issues[0]], isLast: true });
     const old = (key: string, updated: string) => ({ subject: key, requests: [{ method: 'GET', url: `${SITE}/x`, status: 200, at }], payload: { key, updated, settings: settingsDigest(settings) } as unknown as ChangeTicket });
     const records = await collect(h, {
-      finishedAt: at,
+      startedAt: at,
       records: [old('CHG-12', '2026-11-01T00:00:00.000Z'), old('CHG-5', '2026-10-01T00:00:00.000Z'), old('CHG-1', '2026-05-01T00:00:00.000Z')],
     });
     // CHG-12 fresh from the API, CHG-5 carried over with its original provenance, CHG-1 out of the 90-day period.
@@ -150,7 +150,7 @@ describe('jira change tickets', () => {
     const h = harness(new FakeClock(new Date(NOW.getTime() + 2 * 3_600_000)));
     jira().get('/rest/api/3/search/jql').query(searchQuery('-90d')).reply(200, { issues: [searchPage1.issues[0]], isLast: true });
     const derivedElsewhere = { subject: 'CHG-5', requests: [], payload: { key: 'CHG-5', updated: '2026-10-01T00:00:00.000Z', settings: settingsDigest({ ...settings, approval: { field: 'customfield_1' } }) } as unknown as ChangeTicket };
-    const records = await collect(h, { finishedAt: at, records: [derivedElsewhere] });
+    const records = await collect(h, { startedAt: at, records: [derivedElsewhere] });
     expect(records.map((r) => r.subject)).toEqual(['CHG-12']);
   });
 
