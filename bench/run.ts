@@ -17,6 +17,7 @@ import { planCollection } from '../src/pipeline/plan.js';
 import { runCollection } from '../src/pipeline/collect.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
+import { identityScenario } from './identity.js';
 
 interface Result {
   name: string;
@@ -69,12 +70,12 @@ async function collectionScenario(scale: number): Promise<void> {
       { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries() },
       join(dir, 'annexa.yaml'),
       connectorRegistry,
-      { env: { [sandboxTokenVariable]: sandboxToken }, readFile: () => '', redactor: new Redactor() },
+      { env: { [sandboxTokenVariable]: sandboxToken, ...sandbox.secrets }, readFile: () => '', redactor: new Redactor() },
       checkRegistry,
     );
     const store = openSqliteStore(config.storePath);
     const [result, ms] = await timed(() =>
-      runCollection({ plan: planCollection(config), store, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), command: 'bench' }),
+      runCollection({ plan: planCollection(config), store, fetch: sandbox.transport, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), command: 'bench' }),
     );
     if (result.status !== 'complete') throw new Error(`collection at scale ${scale} was ${result.status}`);
     const repos = sandbox.github.world.repositories.length;
@@ -92,6 +93,7 @@ try {
   await storeScenario();
   await collectionScenario(1);
   await collectionScenario(5);
+  results.push(...(await identityScenario(dir, 50)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

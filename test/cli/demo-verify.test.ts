@@ -56,12 +56,21 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(parsed[0]!.prevHash).toBe(parsed[1]!.hash);
     const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as { kind: string }[];
     expect(kinds.map((k) => k.kind).sort()).toEqual([
+      'entra.access_review.v1',
+      'entra.conditional_access_policy.v1',
+      'entra.directory_role_assignment.v1',
+      'entra.managed_device.v1',
+      'entra.mfa_registration.v1',
+      'entra.user.v1',
       'github.branch_protection.v1',
       'github.dependabot_alert.v1',
       'github.member.v1',
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'google.admin_role_assignment.v1',
+      'google.login_event.v1',
+      'google.user.v1',
       'manual.document.v1',
     ]);
   });
