@@ -1,3 +1,4 @@
+import type { admin_reports_v1 } from '@googleapis/admin';
 import { z } from 'zod';
 import { defineCollector } from '../../src/core/connector.js';
 import type { GoogleAdminApi } from './client.js';
@@ -34,7 +35,7 @@ export const googleLoginEventsCollector = defineCollector<GoogleAdminApi, Google
   payload: googleLoginEventPayload,
   async *collect({ client, config, clock }) {
     const startTime = new Date(clock.now().getTime() - config.loginEvents.lookbackDays * 86_400_000).toISOString();
-    const list = client.reports.activities.list.bind(client.reports.activities) as never;
+    const list = (params: admin_reports_v1.Params$Resource$Activities$List) => client.reports.activities.list(params);
     const params = { userKey: 'all', applicationName: 'login', startTime, maxResults: 1000 };
     for await (const page of client.pages(list, params, 'items', activity)) {
       for (const a of page.items) {

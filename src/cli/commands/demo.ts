@@ -58,7 +58,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
     if (!options.json) {
       io.stdout(
-        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub API on ${sandbox.github.url}\n\n`,
+        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample APIs: GitHub ${sandbox.github.url}, Entra ID ${sandbox.entra.url}, Google Workspace ${sandbox.google.url}\n\n`,
       );
     }
     const result = await collectWithConfig({
@@ -87,7 +87,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     } else {
       io.stdout(
         formatCollectResult(result, config.storePath) +
-          `API requests made: ${sandbox.github.requestCount()}\n` +
+          `API requests made: GitHub ${sandbox.github.requestCount()}, Entra ID ${sandbox.entra.requestCount()}, Google Workspace ${sandbox.google.requestCount()}\n` +
           `Verify: ${verified.ok ? 'OK' : 'FAILED'} (${verified.blobsChecked} blobs, ${verified.runsChecked} runs in the chain; head ${verified.headHash?.slice(0, 16)}…)\n` +
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +
