@@ -98,8 +98,9 @@ export interface CheckDefinition<Params = unknown> {
   scope?: CheckScope;
   /**
    * `across-instances` only: kinds in `kinds` that no instance needs to have collected (an
-   * organisation without AWS still gets its people checks). The check is `not_collected` only when
-   * no instance ever collected any of the other (required) kinds. Default: none, all required.
+   * organisation without AWS still gets its people checks). A required kind (every other one)
+   * that no instance has collected makes the check `not_collected`, one result per missing kind,
+   * without calling `evaluate`. Default: none, all required.
    */
   optionalKinds?: readonly string[];
   /** Parameters (with defaults) settable under `checks.<id>` in annexa.yaml. */
