@@ -286,10 +286,9 @@ function listMembers(index: WorldIndex, req: RestRequest, [org]: string[]): Rest
   const role = req.url.searchParams.get('role') ?? 'all';
   const filter = req.url.searchParams.get('filter') ?? 'all';
   if (!['all', 'admin', 'member'].includes(role)) return validationFailed('role', role, docs);
-  if (!['all', '2fa_disabled'].includes(filter)) return validationFailed('filter', filter, docs);
-  const members = index.world.members.filter(
-    (m) => (role === 'all' || m.role === role) && (filter === 'all' || !m.twoFactorEnabled),
-  );
+  if (!['all', '2fa_disabled', '2fa_insecure'].includes(filter)) return validationFailed('filter', filter, docs);
+  const twoFactor = { all: () => true, '2fa_disabled': (m: GithubAccount) => !m.twoFactorEnabled, '2fa_insecure': (m: GithubAccount) => m.twoFactorEnabled && m.twoFactorInsecure }[filter]!;
+  const members = index.world.members.filter((m) => (role === 'all' || m.role === role) && twoFactor(m));
   const { page, headers } = paginate(members, req.url);
   return { status: 200, body: page.map((m) => renderSimpleUser(m, req.urls)), headers };
 }
