@@ -583,7 +583,8 @@ function buildRepositories(rng: SeededRandom, company: SyntheticCompany, nowMs: 
   let nextId = rng.int(150_000_000, 250_000_000);
 
   const repos = drafts.map((d): GithubRepository => {
-    nextId += rng.int(1_000, 3_000_000);
+    // Steps shrink with scale so ids stay within GraphQL's 32-bit Int (as GitHub's do).
+    nextId += Math.ceil(rng.int(1_000, 3_000_000) / Math.max(1, company.scale));
     const visibility: GithubVisibility = PUBLIC_REPOSITORIES.has(d.name)
       ? 'public'
       : rng.chance(0.15)
@@ -964,7 +965,7 @@ function buildPullRequests(
   let reviewId = rng.int(2_000_000_000, 2_400_000_000);
   const byCreation = drafts.slice().sort((a, b) => a.createdMs - b.createdMs || a.repository.localeCompare(b.repository));
   const pullRequests = byCreation.map((d): GithubPullRequest => {
-    prId += rng.int(1_000, 400_000);
+    prId += Math.ceil(rng.int(1_000, 400_000) / Math.max(1, active.length / 57));
     return {
       id: prId,
       nodeId: legacyNodeId('PullRequest', prId),
