@@ -16,7 +16,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import type { GithubAccount, GithubPullRequest, GithubRepository, GithubRuleset } from './data.js';
+import type { GithubAccount, GithubOrganization, GithubPullRequest, GithubRepository, GithubRuleset } from './data.js';
 import type { UrlBases, WorldIndex } from './lookup.js';
 import { githubSchemaSdl } from './graphql-schema.js';
 
@@ -120,7 +120,7 @@ const resolvers: Record<string, Record<string, Resolver>> = {
     rateLimit: (_: unknown, _args, { rateLimit }) => rateLimit,
   },
   Organization: {
-    requiresTwoFactorAuthentication: (org: GithubRepositoryOwner) => org.twoFactorRequirementEnabled,
+    requiresTwoFactorAuthentication: (org: GithubOrganization) => org.twoFactorRequirementEnabled,
     repositories: (_: unknown, args, { index }) => {
       const order = args.orderBy as { field: string; direction: string } | undefined;
       let repos = index.world.repositories.filter((r) => args.isArchived === undefined || args.isArchived === null || r.archived === args.isArchived);
@@ -183,7 +183,6 @@ const resolvers: Record<string, Record<string, Resolver>> = {
   },
 };
 
-type GithubRepositoryOwner = WorldIndex['world']['org'];
 interface PullRequestSource {
   repo: GithubRepository;
   pr: GithubPullRequest;
