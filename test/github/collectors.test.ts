@@ -3,7 +3,7 @@ import { orgSettingsCollector } from '../../connectors/github/org-settings.js';
 import { membersCollector } from '../../connectors/github/members.js';
 import { outsideCollaboratorsCollector } from '../../connectors/github/outside-collaborators.js';
 import { branchProtectionCollector } from '../../connectors/github/branch-protection.js';
-import { mergedPullRequestsCollector } from '../../connectors/github/merged-pull-requests.js';
+import { mergedPullRequestsCollector, nextBatchSize } from '../../connectors/github/merged-pull-requests.js';
 import { dependabotAlertsCollector } from '../../connectors/github/dependabot-alerts.js';
 import { repositorySettingsCollector } from '../../connectors/github/repository-settings.js';
 import { moreOutsideCollaboratorsQuery, outsideCollaboratorAccessQuery, repositoriesQuery } from '../../connectors/github/api-schemas.js';
@@ -191,6 +191,21 @@ describe('merged_pull_requests', () => {
     const records = await collectAll(mergedPullRequestsCollector, createHarness({ lookbackDays: 7 }));
     expect(records).toEqual([mergedPullRequestRecords[0], mergedPullRequestRecords[2]]);
     expect(prs.isDone()).toBe(true);
+  });
+});
+
+describe('merged pull request batch size', () => {
+  it('starts at 50 repositories (252,550 nodes, under the 500,000-node limit) and follows rateLimit { cost remaining }', () => {
+    expect(nextBatchSize(undefined)).toBe(50);
+    // 26 points for 50 repositories: 0.52 each; at most 30 points per query.
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 4900 }, batch: 50 })).toBe(50);
+    // Dearer than estimated (1 point per repository): 30 repositories.
+    expect(nextBatchSize({ rateLimit: { cost: 50, remaining: 4900 }, batch: 50 })).toBe(30);
+    // Little left of the hour: no more than it can pay for; when nothing is left, one (the HTTP layer waits for the reset).
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 13 }, batch: 50 })).toBe(25);
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 0 }, batch: 50 })).toBe(1);
+    // No rateLimit in the answer: the estimate.
+    expect(nextBatchSize({ rateLimit: null, batch: 50 })).toBe(50);
   });
 });
 

@@ -584,6 +584,26 @@ describe('GitHub sandbox server', () => {
     expect(unknownField.body.data).toBeUndefined();
     expect(unknownField.body.errors?.[0].message).toBe("Field 'bogus' doesn't exist on type 'Organization'");
 
+    const unknownArgument = await graphql(sandbox, '{ organization(login: "acme") { repositories(first: 1, affiliation: OWNER) { totalCount } } }', {});
+    expect(unknownArgument.body).toEqual({
+      errors: [
+        {
+          extensions: { code: 'argumentNotAccepted', name: 'repositories', typeName: 'Field', argumentName: 'affiliation' },
+          locations: [{ line: 1, column: 56 }],
+          message: "Field 'repositories' doesn't accept argument 'affiliation'",
+        },
+      ],
+    });
+
+    const wrongType = await graphql(sandbox, '{ organization(login: "acme") { repositories(first: "ten") { totalCount } } }', {});
+    expect(wrongType.body.data).toBeUndefined();
+    expect(wrongType.body.errors).toEqual([
+      expect.objectContaining({
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'Field', argumentName: 'first' },
+        message: 'Argument \'first\' on Field \'repositories\' has an invalid value ("ten"). Expected type \'Int\'.',
+      }),
+    ]);
+
     const unknownRoot = await graphql(sandbox, 'query AnnexaSomethingElse { enterprise(slug: "x") { name } }', {});
     expect(unknownRoot.body.errors?.[0].message).toContain("doesn't exist on type 'Query'");
 

@@ -10,7 +10,9 @@ import {
   buildSchema,
   execute,
   parse,
+  print,
   validate,
+  visit,
   type DocumentNode,
   type GraphQLFieldResolver,
   type SelectionSetNode,
@@ -54,7 +56,7 @@ export function prepareQuery(request: GraphqlRequest): PreparedQuery {
     return { errors: [{ message: `Parse error: ${e.message.replace(/^Syntax Error: /, '')}${at ? ` at [${at.line}, ${at.column}]` : ''}`, locations: e.locations }] };
   }
   const invalid = validate(schema, document);
-  if (invalid.length > 0) return { errors: invalid.map(githubValidationError) };
+  if (invalid.length > 0) return { errors: invalid.map((e) => githubValidationError(e, document)) };
   const variables = isRecord(request.variables) ? request.variables : {};
   const nodeCount = countNodes(document, variables);
   if (nodeCount.nodes > MAX_NODES) {
@@ -275,7 +277,7 @@ function notFound(message: string): GraphQLError {
 }
 
 /** graphql-js validation messages reworded as GitHub words them (with GitHub's extension codes). */
-function githubValidationError(error: GraphQLError): Record<string, unknown> {
+function githubValidationError(error: GraphQLError, document: DocumentNode): Record<string, unknown> {
   const locations = error.locations;
   const field = /^Cannot query field "(\w+)" on type "(\w+)"\./.exec(error.message);
   if (field) {
@@ -288,6 +290,24 @@ function githubValidationError(error: GraphQLError): Record<string, unknown> {
       locations,
       message: `Field '${argument[2]}' doesn't accept argument '${argument[1]}'`,
     };
+  }
+  const literal = /^(\w+) cannot represent/.exec(error.message);
+  const value = error.nodes?.[0];
+  if (literal && value) {
+    let where: { field: string; argument: string } | undefined;
+    visit(document, {
+      Field: (field) => {
+        const argument = field.arguments?.find((a) => a.value === value);
+        if (argument) where = { field: field.name.value, argument: argument.name.value };
+      },
+    });
+    if (where) {
+      return {
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'Field', argumentName: where.argument },
+        locations,
+        message: `Argument '${where.argument}' on Field '${where.field}' has an invalid value (${print(value)}). Expected type '${literal[1]}'.`,
+      };
+    }
   }
   return { locations, message: error.message };
 }
