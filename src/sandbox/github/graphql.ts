@@ -19,7 +19,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { GithubAccount, GithubOrganization, GithubPullRequest, GithubRepository, GithubRuleset } from './data.js';
-import type { UrlBases, WorldIndex } from './lookup.js';
+import { decodeCursor, encodeCursor, type UrlBases, type WorldIndex } from './lookup.js';
 import { githubSchemaSdl } from './graphql-schema.js';
 
 const schema = buildSchema(githubSchemaSdl);
@@ -200,12 +200,11 @@ function ruleParameters(type: string, parameters: Record<string, unknown>): Reco
 // Connections, with GitHub's pagination rules and opaque cursors
 // ---------------------------------------------------------------------------
 
-const encodeCursor = (position: number) => Buffer.from(`cursor:v2:${position}`).toString('base64');
-
-function decodeCursor(cursor: unknown): number {
-  const match = /^cursor:v2:(\d+)$/.exec(Buffer.from(String(cursor), 'base64').toString('utf8'));
-  if (!match) throw new GraphQLError(`\`${String(cursor)}\` does not appear to be a valid cursor.`, { extensions: { type: 'INVALID_CURSOR_ARGUMENTS' } });
-  return Number(match[1]);
+/** A cursor GitHub's way: an argument that is not one of ours is an error, not a fresh start. */
+function positionOf(cursor: unknown): number {
+  const position = decodeCursor(String(cursor));
+  if (position === null) throw new GraphQLError(`\`${String(cursor)}\` does not appear to be a valid cursor.`, { extensions: { type: 'INVALID_CURSOR_ARGUMENTS' } });
+  return position;
 }
 
 function connection<T>(field: string, items: readonly T[], args: Args, edge: (item: T) => { node: unknown } & Record<string, unknown> = (node) => ({ node })) {
@@ -219,8 +218,8 @@ function connection<T>(field: string, items: readonly T[], args: Args, edge: (it
       throw new GraphQLError(`Requesting ${value} records on the \`${field}\` connection exceeds the \`${name}\` limit of 100 records.`, { extensions: { type: 'EXCESSIVE_PAGINATION' } });
     }
   }
-  let start = args.after != null ? Math.min(items.length, decodeCursor(args.after) + 1) : 0;
-  let end = args.before != null ? Math.max(start, Math.min(items.length, decodeCursor(args.before))) : items.length;
+  let start = args.after != null ? Math.min(items.length, positionOf(args.after) + 1) : 0;
+  let end = args.before != null ? Math.max(start, Math.min(items.length, positionOf(args.before))) : items.length;
   if (first != null) end = Math.min(end, start + first);
   if (last != null) start = Math.max(start, end - last);
   const edges = items.slice(start, end).map((item, i) => ({ cursor: encodeCursor(start + i), ...edge(item) }));

@@ -109,6 +109,17 @@ export class WorldIndex {
   }
 }
 
+/** An opaque cursor (base64 of a position), shaped like GitHub's `cursor:v2:` cursors; REST and GraphQL share it. */
+export function encodeCursor(position: number): string {
+  return Buffer.from(`cursor:v2:${position}`).toString('base64');
+}
+
+/** The position in a cursor from {@link encodeCursor}, or null for anything else. */
+export function decodeCursor(cursor: string): number | null {
+  const match = /^cursor:v2:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return match ? Number(match[1]) : null;
+}
+
 /** GitHub's ref-name condition: `~ALL`, `~DEFAULT_BRANCH` or fnmatch patterns (File::FNM_PATHNAME). */
 function refNameSelects(condition: GithubRuleset['refName'], ref: string, defaultBranch: string): boolean {
   const matches = (pattern: string) =>

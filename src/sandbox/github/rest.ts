@@ -10,7 +10,7 @@ import type {
   GithubDependabotAlert,
   GithubRepository,
 } from './data.js';
-import type { UrlBases, WorldIndex } from './lookup.js';
+import { decodeCursor, encodeCursor, type UrlBases, type WorldIndex } from './lookup.js';
 
 /** Response of a REST handler before transport headers are added. */
 export interface RestResult {
@@ -130,16 +130,6 @@ function paginate<T>(items: T[], url: URL): { page: T[]; headers: Record<string,
   };
 }
 
-/** Opaque REST cursor (base64), like GitHub's cursor-paginated endpoints use. */
-function encodeCursor(position: number): string {
-  return Buffer.from(`cursor:v2:${position}`).toString('base64');
-}
-
-function decodeCursor(cursor: string): number | null {
-  const text = Buffer.from(cursor, 'base64').toString('utf8');
-  const match = /^cursor:v2:(\d+)$/.exec(text);
-  return match ? Number(match[1]) : null;
-}
 
 // ---------------------------------------------------------------------------
 // Renderers
