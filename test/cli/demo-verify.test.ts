@@ -68,6 +68,7 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'github.repository_settings.v1',
       'google.admin_role_assignment.v1',
       'google.login_event.v1',
       'google.user.v1',
