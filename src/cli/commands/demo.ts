@@ -99,7 +99,8 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
           `  npx annexa evidence show github.member.v1 --config ${where}/annexa.yaml\n` +
           `  npx annexa runs --config ${where}/annexa.yaml\n` +
           `  npx annexa verify --config ${where}/annexa.yaml\n` +
-          `  npx annexa coverage --config ${where}/annexa.yaml\n`,
+          `  npx annexa coverage --config ${where}/annexa.yaml\n` +
+          `  npx annexa people --config ${where}/annexa.yaml\n`,
       );
     }
     if (!verified.ok) return exitCodes.verifyFailed;
