@@ -78,7 +78,7 @@ export async function identityScenario(dir: string, scale = 50): Promise<BenchRe
     const users = entraWorld.users.length;
     return [
       { name: `Entra ID collection, ${users} users, ${result.outcomes.filter((o) => o.instanceId === 'entra').reduce((n, o) => n + o.recordCount, 0)} records`, value: ms, unit: 'ms (both connectors)', target: 60_000 },
-      { name: `Entra ID requests for ${users} users (token, Graph, $batch)`, value: entra.requestCount(), unit: 'requests', target: Math.ceil(users / 999) * 3 + 20 },
+      { name: `Entra ID requests for ${users} users (token, Graph, $batch)`, value: entra.requestCount(), unit: 'requests', target: Math.ceil(users / 500) + Math.ceil(users / 999) * 2 + 20 },
       { name: `Google Directory requests for ${googleWorld.users.length} users (token, users, roles)`, value: sum(googleRoutes, (r) => !r.includes('/reports/')), unit: 'requests', target: Math.ceil(googleWorld.users.length / 500) + 5 },
       { name: `Google Reports requests for ${googleWorld.loginEvents.length} login events (1000 per page)`, value: sum(googleRoutes, (r) => r.includes('/reports/')), unit: 'requests', target: Math.ceil(googleWorld.loginEvents.length / 1000) + 1 },
       { name: 'peak heap growth during the identity collection', value: (peak - baseline) / 1_048_576, unit: 'MB', target: 400 },

@@ -106,7 +106,8 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
     const licence = (ok: boolean, status: number, code: string, message: string) => (ok ? undefined : graphError(status, code, message));
     if (path === '/users') {
       const denied = select.includes('signInActivity') ? licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") : undefined;
-      return denied ?? { items: world.users, defaultTop: 100, maxTop: 999, context: 'users' };
+      // Graph caps pages at 500 users when signInActivity is selected, 999 otherwise.
+      return denied ?? { items: world.users, defaultTop: 100, maxTop: select.includes('signInActivity') ? 500 : 999, context: 'users' };
     }
     if (path === '/reports/authenticationMethods/userRegistrationDetails') {
       return licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") ?? {
