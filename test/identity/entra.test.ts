@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { evaluateChecks } from '../../src/checks/run-checks.js';
 import { entraChecks } from '../../src/checks/entra.js';
 import { connectorRegistry } from '../../src/registry.js';
@@ -203,6 +204,16 @@ describe('Entra ID connector against the sandbox tenant', () => {
     run = await identityRun({ google: false, env: { ENTRA_CLIENT_SECRET: 'wrong-secret-value' } });
     const codes = new Set(run.result.outcomes.map((o) => o.errorCode));
     expect([...codes]).toEqual(['auth_failed']);
+  });
+
+  it('signs in with a client certificate (a signed client assertion, no secret) as well', async () => {
+    const pem = readFileSync(new URL('./fixtures/test-app-certificate.pem', import.meta.url), 'utf8');
+    run = await identityRun({ google: false, entraSettings: { clientSecret: undefined, clientCertificate: '${ENTRA_CERT}' }, env: { ENTRA_CERT: pem } });
+    expect(run.result.status).toBe('complete');
+    expect(run.entra!.issuedTokens()).toHaveLength(1);
+    const keyLine = pem.split('\n')[3]!;
+    expect(run.storeBytes().toString('latin1').includes(keyLine)).toBe(false);
+    expect(run.logs.join('').includes(keyLine)).toBe(false);
   });
 
   it('keeps tokens and the client secret out of evidence and logs', async () => {
