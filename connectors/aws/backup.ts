@@ -425,7 +425,7 @@ export const restoreJobsCollector = defineCollector<AwsApi, AwsSettings, typeof 
   payload: restoreJobPayload,
   async *collect(ctx) {
     const previous = await ctx.previous?.();
-    const periodStart = new Date(ctx.clock.now().getTime() - ctx.config.backup.lookbackDays * 86_400_000);
+    const periodStart = new Date(ctx.clock.now().getTime() - ctx.config.backup.restoreLookbackDays * 86_400_000);
     yield* eachRegion(ctx, async function* (session, region) {
       const window = incrementalWindow<RestoreJob>({
         previous,

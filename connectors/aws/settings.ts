@@ -54,9 +54,10 @@ export const awsSettingsSchema = z.strictObject({
     .default({ lookbackDays: 30 }),
   backup: z
     .strictObject({
-      lookbackDays: z.number().int().min(1).max(365).default(35).describe('Backup and restore jobs are collected for this many days back.'),
+      lookbackDays: z.number().int().min(1).max(365).default(35).describe('Backup jobs are collected for this many days back.'),
+      restoreLookbackDays: z.number().int().min(1).max(730).default(180).describe('Restore jobs (restore tests are rarer) are collected for this many days back.'),
     })
-    .default({ lookbackDays: 35 }),
+    .default({ lookbackDays: 35, restoreLookbackDays: 180 }),
 });
 
 /** Validated settings with the external id resolved. */
