@@ -206,10 +206,12 @@ function userId(seed: string): string {
 function personUser(account: string, person: Person, rng: SeededRandom, now: number): IamUser {
   const created = Math.max(parseIso(person.startDate) + DAY_MS, now - 6 * 365 * DAY_MS);
   const end = person.endDate ? parseIso(person.endDate) : now;
-  const consoleAccess = rng.chance(0.7);
+  const wantsKey = rng.chance(0.4);
+  // Everyone with a user works in AWS somehow: a user with neither a password nor a key would be dormant by construction.
+  const consoleAccess = !wantsKey || rng.chance(0.6);
   const recent = () => end - rng.int(0, 20) * DAY_MS - rng.int(0, 23) * HOUR_MS;
   const keys: IamAccessKey[] = [];
-  if (rng.chance(0.4)) {
+  if (wantsKey) {
     const rotated = Math.max(created, now - rng.int(5, 80) * DAY_MS);
     keys.push({ active: true, lastRotated: rotated, lastUsed: Math.max(rotated, recent()), lastUsedService: rng.pick(['s3', 'ec2', 'sts', 'ecr']) });
   }
