@@ -214,6 +214,7 @@ export class AwsApi {
       credentials,
       ...(endpoint ? { endpoint } : {}),
       requestHandler: sharedHttpHandler(this.io.fetch),
+      maxAttempts: this.settings.maxAttempts,
       retryStrategy: new ThrottlingRetryStrategy(this.settings.maxAttempts),
       logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => this.io.logger.warn(String(m)), error: () => undefined },
     });

@@ -185,10 +185,12 @@ export const awsSeededViolations = {
   development: '444455556666',
   /** Console users without MFA: production, development. */
   consoleUsersWithoutMfa: [3, 2],
-  /** Access keys older than 90 days (production). */
-  oldAccessKeys: 2,
-  /** Active access keys not used for 90 days (production). */
-  unusedAccessKeys: 2,
+  /**
+   * Active access keys failing rotation or use (production): two older than 90 days (one of
+   * them a service user's), one old and unused for 120 days, one never used since it was
+   * created 95 days ago.
+   */
+  failingAccessKeys: 4,
   /** Active people whose users have not been used for 120+ days (production), besides leavers' users. */
   dormantUsers: 2,
   /** Backup jobs in the last 35 days that did not complete, production us-east-1. */
@@ -378,11 +380,11 @@ export function createAwsWorld(company: SyntheticCompany): AwsWorld {
     u.passwordLastUsed = now - (120 + pick.int(0, 100)) * DAY_MS;
     u.keys = [];
   }
-  // Old keys: one service user (400 days) and one person; unused keys: active, last used long ago or never.
+  // Old keys: a service user's (400 days) and a person's; an old key unused for 120 days; a key never used in 95 days.
   const keyed = prodUsers.filter((u) => prodByPerson(u) && !dormant.includes(u) && u.keys.length === 1);
   keyed[0]!.keys[0]!.lastRotated = now - 200 * DAY_MS;
   keyed[1]!.keys[0]! = { active: true, lastRotated: now - 150 * DAY_MS, lastUsed: now - 120 * DAY_MS, lastUsedService: 's3' };
-  keyed[2]!.keys.push({ active: true, lastRotated: now - 30 * DAY_MS, lastUsed: null, lastUsedService: null });
+  keyed[2]!.keys.push({ active: true, lastRotated: now - 95 * DAY_MS, lastUsed: null, lastUsedService: null });
   for (const u of admins.slice(0, 3)) u.groups.push('Admins');
   admins[3]!.inlinePolicies.push({ name: 'break-glass-everything', document: allowAll });
 
