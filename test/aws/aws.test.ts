@@ -332,6 +332,18 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     ]);
   });
 
+  it('fails only the region that is not enabled; the account\'s other region and the other account are collected', async () => {
+    const { pipeline } = await start({}, { disabledRegions: [`${DEV}/eu-west-1`] });
+    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:trails', 'aws-test:backup_vaults']);
+    expect(result.status).toBe('partial');
+    const failure = { scope: `account ${DEV} region eu-west-1`, code: 'auth_failed', message: 'UnrecognizedClientException: The security token included in the request is invalid.' };
+    expect(result.outcomes.map((o) => [o.collectorId, o.status, o.recordCount, o.scopeFailures])).toEqual([
+      ['trails', 'collected', 2, [failure]],
+      ['backup_vaults', 'collected', 2, [failure]],
+    ]);
+    expect((await payloads(pipeline.store, 'aws.cloudtrail_account.v1'))[DEV]).toEqual({ account: DEV, regionsQueried: ['us-east-1'], trails: [] });
+  });
+
   it('ends a credential report that is never ready as a timeout, after a bounded number of polls', async () => {
     const { sandbox, pipeline } = await start({}, { credentialReportNeverReady: true });
     const clock = new FakeClock(NOW);

@@ -21,6 +21,11 @@ export const awsSandboxCredentials = {
 
 export interface AwsSandboxOptions extends IamOptions {
   host?: string;
+  /**
+   * `account/region` pairs that are not enabled (opt-in regions): AWS rejects the credentials
+   * there with UnrecognizedClientException.
+   */
+  disabledRegions?: string[];
   faults?: SandboxFaults;
 }
 
@@ -75,6 +80,9 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
       operations.set(`${scope.service}:${operation}`, (operations.get(`${scope.service}:${operation}`) ?? 0) + 1);
       const account = accountOf(scope.keyId);
       if (!account) return serviceError(scope.service, 403, 'InvalidClientTokenId', 'The security token included in the request is invalid.', requestId);
+      if ((scope.service === 'cloudtrail' || scope.service === 'backup') && options.disabledRegions?.includes(`${account.id}/${scope.region}`)) {
+        return serviceError(scope.service, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.', requestId);
+      }
       switch (scope.service) {
         case 'sts':
           return handleSts(account, form, requestId);
