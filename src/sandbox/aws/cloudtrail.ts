@@ -4,7 +4,7 @@
  * epoch seconds, errors as `{"__type": ..., "message": ...}`. Only the calls the connector makes.
  */
 import { jsonResponse, type SandboxResponse } from '../http-server.js';
-import type { AwsAccount, AwsWorld, Trail } from './data.js';
+import type { AwsAccount, AwsWorld, Trail, TrailEvent } from './data.js';
 
 const contentType = { 'content-type': 'application/x-amz-json-1.1' };
 
@@ -32,7 +32,16 @@ function trailJson(trail: Trail, account: AwsAccount) {
 }
 
 /** Answers one CloudTrail operation for an account in a region. */
-export function handleCloudtrail(world: AwsWorld, account: AwsAccount, region: string, operation: string, input: Record<string, unknown>, requestId: string): SandboxResponse {
+export function handleCloudtrail(
+  world: AwsWorld,
+  account: AwsAccount,
+  region: string,
+  operation: string,
+  input: Record<string, unknown>,
+  requestId: string,
+  /** Matching events per query, so paging through a large history does not filter it again per page. */
+  lookups: Map<string, TrailEvent[]> = new Map(),
+): SandboxResponse {
   const ok = (value: unknown) => jsonResponse(200, value, { ...contentType, 'x-amzn-requestid': requestId });
   const findTrail = (name: unknown) => account.trails.find((t) => t.arn === name || t.name === name);
   switch (operation) {
@@ -57,22 +66,27 @@ export function handleCloudtrail(world: AwsWorld, account: AwsAccount, region: s
       });
     }
     case 'LookupEvents':
-      return lookupEvents(account, region, input, ok);
+      return lookupEvents(account, region, input, ok, lookups);
     default:
       return cloudtrailError(400, 'UnknownOperationException', `Unknown operation ${operation}`, requestId);
   }
 }
 
-function lookupEvents(account: AwsAccount, region: string, input: Record<string, unknown>, ok: (v: unknown) => SandboxResponse): SandboxResponse {
+function lookupEvents(account: AwsAccount, region: string, input: Record<string, unknown>, ok: (v: unknown) => SandboxResponse, lookups: Map<string, TrailEvent[]>): SandboxResponse {
   const attributes = (input.LookupAttributes as { AttributeKey: string; AttributeValue: string }[] | undefined) ?? [];
   const start = typeof input.StartTime === 'number' ? input.StartTime * 1000 : 0;
   const end = typeof input.EndTime === 'number' ? input.EndTime * 1000 : Number.MAX_SAFE_INTEGER;
   const max = Math.min(Number(input.MaxResults ?? 50) || 50, 50);
   const offset = typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8')) : 0;
-  const matching = account.events.filter((e) => {
-    if (e.region !== region || e.time < start || e.time > end) return false;
-    return attributes.every((a) => (a.AttributeKey === 'EventSource' ? e.source === a.AttributeValue : a.AttributeKey === 'EventName' ? e.name === a.AttributeValue : true));
-  });
+  const key = JSON.stringify([account.id, region, attributes, start, end]);
+  let matching = lookups.get(key);
+  if (!matching) {
+    matching = account.events.filter((e) => {
+      if (e.region !== region || e.time < start || e.time > end) return false;
+      return attributes.every((a) => (a.AttributeKey === 'EventSource' ? e.source === a.AttributeValue : a.AttributeKey === 'EventName' ? e.name === a.AttributeValue : true));
+    });
+    lookups.set(key, matching);
+  }
   const page = matching.slice(offset, offset + max);
   return ok({
     Events: page.map((e) => ({

@@ -8,7 +8,7 @@
  */
 import { startSandboxServer, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse } from '../http-server.js';
 import { hashString } from '../random.js';
-import { awsTime, type AwsAccount, type AwsWorld } from './data.js';
+import { awsTime, type AwsAccount, type AwsWorld, type TrailEvent } from './data.js';
 import { IamState, handleIam, xmlError, xmlResult, type IamOptions } from './query.js';
 import { cloudtrailError, handleCloudtrail } from './cloudtrail.js';
 import { backupError, handleBackup } from './backup.js';
@@ -65,6 +65,7 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
   const sessions = new Map<string, AwsAccount>();
   const operations = new Map<string, number>();
   const iamState = new IamState();
+  const lookups = new Map<string, TrailEvent[]>();
   const accountOf = (keyId: string) => (keyId === awsSandboxCredentials.accessKeyId ? world.accounts.find((a) => a.id === world.callerAccount) : sessions.get(keyId));
 
   const api: SandboxApi = {
@@ -89,7 +90,7 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
         case 'iam':
           return handleIam(world, account, form, iamState, options, requestId);
         case 'cloudtrail':
-          return handleCloudtrail(world, account, scope.region, operation, request.body.length ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {}, requestId);
+          return handleCloudtrail(world, account, scope.region, operation, request.body.length ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {}, requestId, lookups);
         case 'backup':
           return handleBackup(account, scope.region, request.url, requestId);
       }
