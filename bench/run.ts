@@ -68,7 +68,7 @@ async function collectionScenario(scale: number): Promise<void> {
   const sandbox = await startSandboxEnvironment({ scale, now: new Date() });
   try {
     const config = parseConfig(
-      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries() },
+      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries().filter((c) => c.type === 'github') },
       join(dir, 'annexa.yaml'),
       connectorRegistry,
       { env: { [sandboxTokenVariable]: sandboxToken }, readFile: () => '', redactor: new Redactor() },

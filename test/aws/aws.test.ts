@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluateChecks } from '../../src/checks/run-checks.js';
+import { formatCollectResult } from '../../src/cli/commands/collect.js';
 import { checkRegistry } from '../../src/checks/registry.js';
 import { connectorRegistry } from '../../src/registry.js';
 import { awsSandboxCredentials, type AwsSandbox } from '../../src/sandbox/aws/server.js';
@@ -320,6 +321,10 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
         scopeFailures: [{ scope: `account ${DENIED}`, code: 'permission_denied', message: denied.slice(`account ${DENIED}: permission_denied: `.length) }],
       },
     ]);
+    const printed = formatCollectResult(result, 'evidence.db');
+    expect(printed).toMatch(/aws-test\s+iam_account\s+aws\.iam_account\.v1\s+2\s+PARTIAL permission_denied/);
+    expect(printed).toContain(`Failures:\n  aws-test/iam_account: permission_denied: partially collected: ${denied}\n`);
+    expect(printed).toContain(': partial,');
     // One AssumeRole per account for the whole run, the failed one included.
     expect(sandbox.requestsByOperation()['sts:AssumeRole']).toBe(3);
     expect(Object.keys(await payloads(pipeline.store, 'aws.iam_account.v1')).sort()).toEqual([PROD, DEV]);
