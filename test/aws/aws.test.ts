@@ -382,6 +382,24 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     expect(sandbox.requestsByOperation()['backup:GET /backup-jobs']).toBe(2);
   });
 
+  it('collects CloudTrail events incrementally: new events are fetched, earlier ones carried with their first provenance', async () => {
+    const world = smallWorld();
+    const { pipeline } = await start({ accounts: [{ id: PROD, roleName: 'AnnexaReadOnly' }], regions: ['us-east-1'] }, {}, world);
+    const clock = new FakeClock(NOW);
+    await pipeline.collect(clock, ['aws-test:events']);
+    clock.advance(86_400_000);
+    world.accounts[0]!.events.unshift({ id: 'ev-login-2', region: 'us-east-1', name: 'ConsoleLogin', source: 'signin.amazonaws.com', time: NOW.getTime() + 20 * 3_600_000, readOnly: false, username: 'ana.admin', sourceIp: '203.0.113.9', resources: [], signIn: { result: 'Success', mfaUsed: true } });
+    const second = await pipeline.collect(clock, ['aws-test:events']);
+    expect(outcomesOf(second)).toEqual({ events: { status: 'collected', records: 3 } });
+    const snapshot = (await pipeline.store.latest('aws.cloudtrail_event.v1'))[0]!;
+    const firstSeen = async (subject: string) => {
+      const record = snapshot.records.find((r) => r.subject === subject)!;
+      return ((await pipeline.store.blob(record.provenanceDigest)) as { requests: { at: string }[] }).requests[0]!.at.slice(0, 10);
+    };
+    expect(await firstSeen(`${PROD}/us-east-1/ev-login-1`)).toBe('2026-11-25');
+    expect(await firstSeen(`${PROD}/us-east-1/ev-login-2`)).toBe('2026-11-26');
+  });
+
   it('keeps the sandbox keys and the assumed-role session credentials out of the store and the logs', async () => {
     const { pipeline } = await start();
     await pipeline.collect(new FakeClock(NOW));
