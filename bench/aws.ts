@@ -18,13 +18,8 @@ import { openSqliteStore } from '../storage/sqlite-store.js';
 import { createSyntheticCompany } from '../src/sandbox/company.js';
 import { createAwsWorld, type AwsAccount, type AwsWorld } from '../src/sandbox/aws/data.js';
 import { startAwsSandbox, useSandboxAwsCredentials } from '../src/sandbox/aws/server.js';
+import type { BenchResult } from './github.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target: number;
-}
 
 const eventsLookbackDays = 30;
 const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
@@ -72,7 +67,10 @@ class NoWaitClock implements Clock {
   }
 }
 
-export async function awsScenario(dir: string, scale: number, push: (r: BenchResult) => void): Promise<void> {
+/** Collects both sandbox accounts at the given scale (50 in `npm run bench`) and reports requests and time. */
+export async function awsRequestBench(dir: string, scale = 50): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const push = (r: BenchResult) => results.push(r);
   const now = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
   const world = createAwsWorld(createSyntheticCompany({ scale, now }));
   const sandbox = await startAwsSandbox(world);
@@ -116,4 +114,5 @@ export async function awsScenario(dir: string, scale: number, push: (r: BenchRes
     restore();
     await sandbox.close();
   }
+  return results;
 }

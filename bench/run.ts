@@ -18,7 +18,7 @@ import { runCollection } from '../src/pipeline/collect.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 import { githubRequestBench } from './github.js';
-import { awsScenario } from './aws.js';
+import { awsRequestBench } from './aws.js';
 
 interface Result {
   name: string;
@@ -94,7 +94,7 @@ try {
   await collectionScenario(1);
   await collectionScenario(5);
   results.push(...(await githubRequestBench(dir)));
-  await awsScenario(dir, 50, (r) => results.push(r));
+  results.push(...(await awsRequestBench(dir)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
