@@ -30,7 +30,7 @@ const outcomesOf = (result: Awaited<ReturnType<AwsPipeline['collect']>>) =>
 describe('AWS connector against the sandbox (real SDK clients, real wire formats on 127.0.0.1)', () => {
   it('collects every kind from two accounts with exact records and the minimum of requests', async () => {
     const { sandbox, pipeline } = await start();
-    const result = await pipeline.collect(new FakeClock(NOW));
+    const result = await pipeline.collect(new FakeClock(NOW, true));
     expect(result.status).toBe('complete');
     expect(outcomesOf(result)).toEqual({
       iam_users: { status: 'collected', records: 3 },
@@ -219,7 +219,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
 
   it('records a missing password policy as absent, with the NoSuchEntity answer as its provenance', async () => {
     const { pipeline } = await start();
-    await pipeline.collect(new FakeClock(NOW), ['aws-test:iam_account']);
+    await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account']);
     const snapshot = (await pipeline.store.latest('aws.iam_account.v1'))[0]!;
     const dev = snapshot.records.find((r) => r.subject === DEV)!;
     expect(dev.payload).toEqual({
@@ -246,7 +246,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const prod = world.accounts[0]!;
     for (let i = 0; i < 2298; i++) prod.users.push(user(`user${String(i).padStart(4, '0')}`, { arn: `arn:aws:iam::${PROD}:user/user${i}` }));
     const { sandbox, pipeline } = await start({ accounts: [{ id: PROD, roleName: 'AnnexaReadOnly' }] }, {}, world);
-    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:iam_principals', 'aws-test:iam_users']);
+    const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_principals', 'aws-test:iam_users']);
     expect(outcomesOf(result)).toEqual({ iam_users: { status: 'collected', records: 2300 }, iam_principals: { status: 'collected', records: 2301 } });
     expect(sandbox.requestsByOperation()).toEqual({
       'iam:GenerateCredentialReport': 2,
@@ -263,7 +263,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
       prod.events.push({ id: `login-${i}`, region: 'us-east-1', name: 'ConsoleLogin', source: 'signin.amazonaws.com', time: NOW.getTime() - (i + 1) * 3_600_000, readOnly: false, username: 'ana.admin', sourceIp: '203.0.113.1', resources: [], signIn: { result: 'Success', mfaUsed: true } });
     }
     const { sandbox, pipeline } = await start({}, {}, world);
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     const result = await pipeline.collect(clock, ['aws-test:events']);
     expect(outcomesOf(result)).toEqual({ events: { status: 'collected', records: 122 } });
     // Production us-east-1: 1 IAM page + 3 sign-in pages (50 a page); the other three scopes 2 pages each.
@@ -276,7 +276,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const { sandbox, pipeline } = await start();
     // The first two requests are throttled, then everything answers.
     sandbox.setFaults({ throttleRate: 0.5, random: (seq) => (seq <= 2 ? 0 : 0.9) });
-    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:iam_account']);
+    const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account']);
     expect(outcomesOf(result)).toEqual({ iam_account: { status: 'collected', records: 2 } });
     expect(sandbox.requestCount()).toBe(2 + 2 + 2 * 2); // 2 throttled + 2 AssumeRole + 2 accounts × 2 calls
   });
@@ -284,7 +284,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
   it('turns throttling past the attempt bound into rate_limited', async () => {
     const { sandbox, pipeline } = await start({ maxAttempts: 2 });
     sandbox.setFaults({ throttleRate: 1, random: () => 0 });
-    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:iam_account']);
+    const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account']);
     expect(outcomesOf(result)).toEqual({ iam_account: { status: 'failed', records: 0, code: 'rate_limited' } });
     expect(result.outcomes[0]!.errorMessage).toMatch(/^AWS kept throttling after the retry bound: Throttling: Rate exceeded$/);
     // AssumeRole per account, each tried maxAttempts times.
@@ -294,7 +294,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
   it('fails only the account whose role cannot be assumed; the others are collected, the run is partial and checks name the gap', async () => {
     const accounts = [PROD, DENIED, DEV].map((id) => ({ id, roleName: 'AnnexaReadOnly' }));
     const { sandbox, pipeline } = await start({ accounts });
-    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:iam_account', 'aws-test:backup_vaults']);
+    const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account', 'aws-test:backup_vaults']);
     expect(result.status).toBe('partial');
     const denied = `account ${DENIED}: permission_denied: AccessDenied: User: arn:aws:iam::${PROD}:user/annexa-collector is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${DENIED}:role/AnnexaReadOnly`;
     expect(result.outcomes.map(({ durationMs: _, ...o }) => o)).toEqual([
@@ -339,7 +339,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
 
   it('fails only the region that is not enabled; the account\'s other region and the other account are collected', async () => {
     const { pipeline } = await start({}, { disabledRegions: [`${DEV}/eu-west-1`] });
-    const result = await pipeline.collect(new FakeClock(NOW), ['aws-test:trails', 'aws-test:backup_vaults']);
+    const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:trails', 'aws-test:backup_vaults']);
     expect(result.status).toBe('partial');
     const failure = { scope: `account ${DEV} region eu-west-1`, code: 'auth_failed', message: 'UnrecognizedClientException: The security token included in the request is invalid.' };
     expect(result.outcomes.map((o) => [o.collectorId, o.status, o.recordCount, o.scopeFailures])).toEqual([
@@ -351,7 +351,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
 
   it('ends a credential report that is never ready as a timeout, after a bounded number of polls', async () => {
     const { sandbox, pipeline } = await start({}, { credentialReportNeverReady: true });
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     const result = await pipeline.collect(clock, ['aws-test:iam_users']);
     expect(outcomesOf(result)).toEqual({ iam_users: { status: 'failed', records: 0, code: 'timeout' } });
     expect(result.outcomes[0]!.errorMessage).toBe(`IAM credential report of account ${PROD} was not ready after 3 s (state STARTED)`);
@@ -363,12 +363,12 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
   it('collects backup jobs incrementally: a later run asks only for jobs since the previous one and carries the rest', async () => {
     const world = smallWorld();
     const { sandbox, pipeline } = await start({ accounts: [{ id: PROD, roleName: 'AnnexaReadOnly' }], regions: ['us-east-1'] }, {}, world);
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     await pipeline.collect(clock, ['aws-test:backup_jobs']);
     // A day later AWS Backup has run one more job.
-    clock.advance(86_400_000);
+    const dayLater = new FakeClock(new Date(NOW.getTime() + 86_400_000), true);
     world.accounts[0]!.backup['us-east-1']!.jobs.unshift({ id: 'job-next', state: 'COMPLETED', resourceArn: `arn:aws:rds:us-east-1:${PROD}:db:orders`, resourceType: 'RDS', vault: 'vault-a', planId: 'plan-1', createdAt: NOW.getTime() + 17 * 3_600_000, completedAt: NOW.getTime() + 18 * 3_600_000, statusMessage: null });
-    const second = await pipeline.collect(clock, ['aws-test:backup_jobs']);
+    const second = await pipeline.collect(dayLater, ['aws-test:backup_jobs']);
     expect(outcomesOf(second)).toEqual({ backup_jobs: { status: 'collected', records: 3 } });
     const snapshot = (await pipeline.store.latest('aws.backup_job.v1'))[0]!;
     const urlOf = async (subject: string) => {
@@ -385,11 +385,11 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
   it('collects CloudTrail events incrementally: new events are fetched, earlier ones carried with their first provenance', async () => {
     const world = smallWorld();
     const { pipeline } = await start({ accounts: [{ id: PROD, roleName: 'AnnexaReadOnly' }], regions: ['us-east-1'] }, {}, world);
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     await pipeline.collect(clock, ['aws-test:events']);
-    clock.advance(86_400_000);
+    const dayLater = new FakeClock(new Date(NOW.getTime() + 86_400_000), true);
     world.accounts[0]!.events.unshift({ id: 'ev-login-2', region: 'us-east-1', name: 'ConsoleLogin', source: 'signin.amazonaws.com', time: NOW.getTime() + 20 * 3_600_000, readOnly: false, username: 'ana.admin', sourceIp: '203.0.113.9', resources: [], signIn: { result: 'Success', mfaUsed: true } });
-    const second = await pipeline.collect(clock, ['aws-test:events']);
+    const second = await pipeline.collect(dayLater, ['aws-test:events']);
     expect(outcomesOf(second)).toEqual({ events: { status: 'collected', records: 3 } });
     const snapshot = (await pipeline.store.latest('aws.cloudtrail_event.v1'))[0]!;
     const firstSeen = async (subject: string) => {
@@ -402,7 +402,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
 
   it('keeps the sandbox keys and the assumed-role session credentials out of the store and the logs', async () => {
     const { pipeline } = await start();
-    await pipeline.collect(new FakeClock(NOW));
+    await pipeline.collect(new FakeClock(NOW, true));
     await pipeline.store.close();
     const { readdirSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -16,7 +16,7 @@ describe('AWS checks over evidence collected from the small world', () => {
   beforeAll(async () => {
     sandbox = await startSmallSandbox();
     pipeline = new AwsPipeline(sandbox);
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     await pipeline.collect(clock);
     evaluations = await evaluateChecks({ store: pipeline.store, checks: awsChecks as never, connectors: connectorRegistry, asOf: clock.now() });
   });

@@ -19,32 +19,9 @@ import { planCollection } from '../../src/pipeline/plan.js';
 import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import { ADMINISTRATOR_ACCESS_ARN, type AwsAccount, type AwsWorld, type IamUser } from '../../src/sandbox/aws/data.js';
 import { startAwsSandbox, useSandboxAwsCredentials, type AwsSandbox, type AwsSandboxOptions } from '../../src/sandbox/aws/server.js';
-import type { Clock } from '../../src/core/clock.js';
+import { FakeClock, NOW } from '../github/fake-clock.js';
 
-/**
- * A clock that moves only when slept on (the GitHub harness has one too, but importing it would
- * load nock, which intercepts fetch for the whole file).
- */
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  private current: number;
-  constructor(start: Date) {
-    this.current = start.getTime();
-  }
-  now(): Date {
-    return new Date(this.current);
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    this.sleeps.push(ms);
-    this.current += ms;
-    return Promise.resolve();
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
-export const NOW = new Date('2026-11-25T12:00:00Z');
+export { FakeClock, NOW };
 const DAY = 86_400_000;
 export const PROD = '111122223333';
 export const DEV = '444455556666';

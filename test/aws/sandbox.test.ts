@@ -38,7 +38,7 @@ describe('AWS checks over the whole sandbox (two accounts, seeded violations)', 
     world = createAwsWorld(company);
     sandbox = await startSmallSandbox({}, world);
     pipeline = new AwsPipeline(sandbox);
-    const clock = new FakeClock(NOW);
+    const clock = new FakeClock(NOW, true);
     const result = await pipeline.collect(clock);
     expect(result.status).toBe('complete');
     evaluations = await evaluateChecks({ store: pipeline.store, checks: awsChecks as never, connectors: connectorRegistry, asOf: clock.now() });
