@@ -19,6 +19,7 @@ import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 import { identityScenario } from './identity.js';
 import { githubRequestBench } from './github.js';
+import { awsRequestBench } from './aws.js';
 
 interface Result {
   name: string;
@@ -68,7 +69,7 @@ async function collectionScenario(scale: number): Promise<void> {
   const sandbox = await startSandboxEnvironment({ scale, now: new Date() });
   try {
     const config = parseConfig(
-      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries() },
+      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries().filter((c) => c.type === 'github') },
       join(dir, 'annexa.yaml'),
       connectorRegistry,
       { env: { [sandboxTokenVariable]: sandboxToken, ...sandbox.secrets }, readFile: () => '', redactor: new Redactor() },
@@ -95,6 +96,7 @@ try {
   await collectionScenario(5);
   results.push(...(await identityScenario(dir, 50)));
   results.push(...(await githubRequestBench(dir)));
+  results.push(...(await awsRequestBench(dir)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
 import type { ConnectorDefinition } from './core/connector.js';
 import { githubConnector } from '../connectors/github/index.js';
+import { awsConnector } from '../connectors/aws/index.js';
 import { microsoftGraphConnector } from '../connectors/microsoft-graph/index.js';
 import { googleWorkspaceConnector } from '../connectors/google-workspace/index.js';
 
@@ -10,6 +11,7 @@ import { googleWorkspaceConnector } from '../connectors/google-workspace/index.j
 export const connectorRegistry: readonly ConnectorDefinition[] = [
   // Each definition is typed with its own settings and client; the registry holds them erased.
   githubConnector as ConnectorDefinition,
+  awsConnector as ConnectorDefinition,
   microsoftGraphConnector as ConnectorDefinition,
   googleWorkspaceConnector as ConnectorDefinition,
 ];

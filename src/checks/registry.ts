@@ -1,8 +1,9 @@
 import type { CheckDefinition } from './check.js';
 import { githubChecks } from './github.js';
-import { peopleChecks } from './people.js';
+import { awsChecks } from './aws.js';
 import { entraChecks } from './entra.js';
 import { googleChecks } from './google.js';
+import { peopleChecks } from './people.js';
 
 /** Every check Annexa ships, listed explicitly (connectors bring theirs here as they land). */
-export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...entraChecks, ...googleChecks, ...peopleChecks] as CheckDefinition<unknown>[];
+export const checkRegistry: readonly CheckDefinition<unknown>[] = [...githubChecks, ...awsChecks, ...entraChecks, ...googleChecks, ...peopleChecks] as CheckDefinition<unknown>[];

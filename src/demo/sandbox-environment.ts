@@ -1,6 +1,8 @@
 import { createSyntheticCompany, type SyntheticCompany } from '../sandbox/company.js';
 import { createGithubWorld, type GithubWorld } from '../sandbox/github/data.js';
 import { startGithubSandbox } from '../sandbox/github/server.js';
+import { createAwsWorld, type AwsWorld } from '../sandbox/aws/data.js';
+import { startAwsSandbox, useSandboxAwsCredentials } from '../sandbox/aws/server.js';
 import { createEntraWorld, type EntraWorld } from '../sandbox/microsoft-graph/data.js';
 import { startEntraSandbox } from '../sandbox/microsoft-graph/server.js';
 import { sandboxTrustingFetch } from '../sandbox/tls.js';
@@ -23,6 +25,7 @@ export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
+  aws: { url: string; world: AwsWorld; requestCount(): number };
   entra: { url: string; world: EntraWorld; requestCount(): number };
   google: { url: string; world: GoogleWorld; requestCount(): number };
   /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
@@ -47,6 +50,10 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
+  const awsWorld = createAwsWorld(company);
+  const aws = await startAwsSandbox(awsWorld);
+  // The SDK's default chain then finds the sandbox's fake keys, never the user's own.
+  const restoreAwsCredentials = useSandboxAwsCredentials();
   const entraWorld = createEntraWorld(company);
   const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
   const googleWorld = createGoogleWorld(company);
@@ -55,6 +62,7 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
+    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount() },
     entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
     google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
     transport: sandboxTrustingFetch(),
@@ -68,13 +76,22 @@ export async function startSandboxEnvironment(options: { scale: number; now: Dat
       ),
     connectorEntries: () => [
       { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token: `\${${sandboxTokenVariable}}`, baseUrl: github.url },
+      {
+        id: 'aws-acme',
+        type: 'aws',
+        regions: [...awsWorld.regions],
+        accounts: awsWorld.accounts.map((a) => ({ id: a.id, roleName: awsWorld.roleName })),
+        endpoints: { iam: aws.url, sts: aws.url, cloudtrail: aws.url, backup: aws.url },
+        credentialReport: { pollSeconds: 1 },
+      },
       // Entra ID: MSAL's token request goes to the sandbox's sign-in host, Graph calls to its Graph host.
       { id: 'entra', type: 'microsoft-graph', tenantId: entraWorld.tenantId, clientId: sandboxEntraClientId, clientSecret: `\${${sandboxTokenVariable}}`, authorityHost: entra.url, graphBaseUrl: entra.url },
       // Google Workspace: the service-account key names the sandbox as its token_uri.
       { id: 'google', type: 'google-workspace', customerId: 'my_customer', adminEmail: googleAdmin, serviceAccountKey: `\${${sandboxGoogleKeyVariable}}`, rootUrl: google.url },
     ],
     close: async () => {
-      await Promise.all([github.close(), entra.close(), google.close()]);
+      restoreAwsCredentials();
+      await Promise.all([github.close(), aws.close(), entra.close(), google.close()]);
     },
   };
 }

@@ -58,7 +58,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
     if (!options.json) {
       io.stdout(
-        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample APIs: GitHub ${sandbox.github.url}, Entra ID ${sandbox.entra.url}, Google Workspace ${sandbox.google.url}\n\n`,
+        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample APIs: GitHub ${sandbox.github.url}, AWS ${sandbox.aws.url}, Entra ID ${sandbox.entra.url}, Google Workspace ${sandbox.google.url}\n\n`,
       );
     }
     const result = await collectWithConfig({
@@ -83,11 +83,12 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     const s = coverage.summary;
     const where = relative(io.cwd, dir) || '.';
     if (options.json) {
-      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.github.requestCount(), coverage: s, coverageHtml }));
+      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.github.requestCount() + sandbox.aws.requestCount() + sandbox.entra.requestCount() + sandbox.google.requestCount(), coverage: s, coverageHtml }));
     } else {
       io.stdout(
         formatCollectResult(result, config.storePath) +
-          `API requests made: GitHub ${sandbox.github.requestCount()}, Entra ID ${sandbox.entra.requestCount()}, Google Workspace ${sandbox.google.requestCount()}\n` +
+          `API requests made: ${sandbox.github.requestCount()} GitHub, ${sandbox.aws.requestCount()} AWS, ${sandbox.entra.requestCount()} Entra ID, ${sandbox.google.requestCount()} Google Workspace
+` +
           `Verify: ${verified.ok ? 'OK' : 'FAILED'} (${verified.blobsChecked} blobs, ${verified.runsChecked} runs in the chain; head ${verified.headHash?.slice(0, 16)}…)\n` +
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +
