@@ -62,14 +62,15 @@ export const secondFactorEverywhere = defineCheck({
   id: 'people.second_factor.everywhere',
   title: 'Every person uses a second factor in every system',
   description:
-    'Per person, every active linked account has MFA registered (Entra ID), 2-Step Verification enrolled (Google) or 2FA enabled (GitHub). One system without a second factor is a way in.',
+    'Per person, every active linked account that signs in interactively has MFA registered (Entra ID), 2-Step Verification enrolled (Google), 2FA enabled (GitHub) or an MFA device (AWS console users). One system without a second factor is a way in.',
   kinds: peopleKinds,
   optionalKinds: peopleKinds,
   scope: 'across-instances',
   params: peopleCheckParams,
   evaluate: (input) =>
     identityIndexOf(input).people.flatMap((person): CheckResult[] => {
-      const active = person.accounts.filter((a) => a.active !== false && a.factor);
+      // Disabled accounts and programmatic-only ones (no interactive sign-in) have no sign-in to guard.
+      const active = person.accounts.filter((a) => a.active !== false && a.interactive !== false && a.factor);
       if (active.length === 0) return [];
       const summary = active.map(describeAccount).join(', ');
       const without = active.filter((a) => a.mfa === false);
