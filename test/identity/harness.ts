@@ -59,6 +59,8 @@ export interface IdentityRun {
   logs: string[];
   /** The raw bytes of every file of the store. */
   storeBytes(): Buffer;
+  /** Collects again into the same store with the clock at `at` (incremental populations read the first run). */
+  collectAgain(at: Date): Promise<CollectResult>;
   cleanup(): Promise<void>;
 }
 
@@ -113,16 +115,18 @@ export async function identityRun(options: IdentityRunOptions = {}): Promise<Ide
   const logger = createLogger({ level: 'debug', redactor, destination: { write: (line: string) => void logs.push(line) } });
   const clock = new FakeClock(NOW);
   const store = openSqliteStore(config.storePath);
-  const result = await runCollection({
-    plan: planCollection(config),
-    store,
-    fetch: sandboxTrustingFetch(),
-    clock,
-    logger,
-    redactor,
-    signal: new AbortController().signal,
-    command: 'annexa collect (identity test)',
-  });
+  const collect = (at: FakeClock) =>
+    runCollection({
+      plan: planCollection(config),
+      store,
+      fetch: sandboxTrustingFetch(),
+      clock: at,
+      logger,
+      redactor,
+      signal: new AbortController().signal,
+      command: 'annexa collect (identity test)',
+    });
+  const result = await collect(clock);
   return {
     company,
     entraWorld,
@@ -135,6 +139,7 @@ export async function identityRun(options: IdentityRunOptions = {}): Promise<Ide
     clock,
     logs,
     storeBytes: () => Buffer.concat(readdirSync(dir).map((name) => readFileSync(join(dir, name)))),
+    collectAgain: (at) => collect(new FakeClock(at)),
     cleanup: async () => {
       await store.close();
       await Promise.all([entra?.close(), google?.close()]);
