@@ -200,6 +200,17 @@ describe('Entra ID connector against the sandbox tenant', () => {
     expect(run.logs.some((l) => l.includes('"status":429'))).toBe(true);
   });
 
+  it('asks again, on its own, for a $batch item Graph throttled (429), and still records every review', async () => {
+    run = await identityRun({ google: false, entra: { throttleBatchItems: 2 } });
+    const w = run.entraWorld;
+    expect(outcomes(run).access_reviews).toBe(w.reviews.reduce((n, r) => n + r.instances.length, 0));
+    const routes = run.entra!.requestsByRoute();
+    // The first two instance listings were throttled inside the batch and fetched singly.
+    expect(Object.entries(routes).filter(([r]) => r.endsWith('/instances')).reduce((n, [, c]) => n + c, 0)).toBe(2);
+    const reviews = await stored(run.store, 'entra.access_review.v1', 'entra');
+    expect([...reviews.keys()].sort()).toEqual(w.reviews.flatMap((r) => r.instances.map((i) => `${r.definition.displayName} / ${i.instance.id}`)).sort());
+  });
+
   it('fails with auth_failed when the token endpoint refuses the client secret', async () => {
     run = await identityRun({ google: false, env: { ENTRA_CLIENT_SECRET: 'wrong-secret-value' } });
     const codes = new Set(run.result.outcomes.map((o) => o.errorCode));
