@@ -75,7 +75,9 @@ export interface CheckInput<Params> {
  *   Google. Inputs that are stale or failed are withheld from `evaluate` and reported by the
  *   runner, one result per input; because the check then sees only part of the picture, the
  *   runner turns its `pass`/`warn` results into `stale`/`not_collected` (its `fail`/`error`
- *   results stand: they were judged on current evidence).
+ *   results stand: they were judged on current evidence). A current collection that failed for
+ *   part of its scope (one AWS account) is judged on what was collected, and each gap is named
+ *   as a `not_collected` result (`instance/kind`), as for per-instance checks.
  */
 export type CheckScope = 'instance' | 'across-instances';
 

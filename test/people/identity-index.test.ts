@@ -202,6 +202,21 @@ describe('people checks', () => {
   });
 });
 
+describe('people.second_factor.everywhere with AWS IAM users', () => {
+  it('fails a console user without MFA and ignores an access-keys-only user (no sign-in to guard)', () => {
+    const iamUser = (userName: string, consoleAccess: boolean, mfaActive: boolean) => ({ account: '111122223333', userName, consoleAccess, mfaActive, lastActivity: null });
+    const withAws = [
+      set('google.user.v1', 'google', { 'jane.doe@acme.example': googleUser('jane.doe@acme.example', true), 'omar.lee@acme.example': googleUser('omar.lee@acme.example', true) }),
+      set('aws.iam_user.v1', 'aws-prod', { a: iamUser('jane.doe', true, false), b: iamUser('omar.lee', false, false) }),
+    ];
+    const results = secondFactorEverywhere.evaluate({ evidence: {}, instanceId: '*', sets: withAws, unavailable: [], asOf: new Date('2026-03-10T09:00:00Z'), params: { aliases: {} } });
+    expect(results).toEqual([
+      { subject: 'jane.doe@acme.example', status: 'fail', message: 'no second factor in AWS: AWS MFA no, Google Workspace 2SV yes' },
+      { subject: 'omar.lee@acme.example', status: 'pass', message: 'Google Workspace 2SV yes' },
+    ]);
+  });
+});
+
 describe('people.aliases in annexa.yaml', () => {
   const sources = { env: {}, readFile: () => '', redactor: new Redactor() };
 
