@@ -3,6 +3,7 @@ import { githubConnector } from '../connectors/github/index.js';
 import { jiraConnector } from '../connectors/jira/index.js';
 import { knowbe4Connector } from '../connectors/knowbe4/index.js';
 import { fileConnector } from '../connectors/file/index.js';
+import { awsConnector } from '../connectors/aws/index.js';
 import { microsoftGraphConnector } from '../connectors/microsoft-graph/index.js';
 import { googleWorkspaceConnector } from '../connectors/google-workspace/index.js';
 
@@ -16,6 +17,7 @@ export const connectorRegistry: readonly ConnectorDefinition[] = [
   jiraConnector as ConnectorDefinition,
   knowbe4Connector as ConnectorDefinition,
   fileConnector as ConnectorDefinition,
+  awsConnector as ConnectorDefinition,
   microsoftGraphConnector as ConnectorDefinition,
   googleWorkspaceConnector as ConnectorDefinition,
 ];

@@ -25,7 +25,7 @@ export interface Page<T> {
 }
 
 /** A method of the generated client that lists one page (`users.list`, `activities.list`). */
-type ListMethod<P> = (params: P) => Promise<{ data: unknown; status: number; headers: unknown; config: { url?: string | URL } }>;
+type ListMethod<P> = (params: P) => Promise<{ data: unknown; status: number; config: { url?: string | URL } }>;
 
 /**
  * Google Admin SDK (Directory and Reports) on `@googleapis/admin`, authorised as a service account
@@ -72,9 +72,9 @@ export class GoogleAdminApi {
 
   /**
    * Follows `nextPageToken` to the end, yielding each page's `field` validated.
-   * `list` is a bound generated method; `params` are its parameters without `pageToken`.
+   * `list` calls a generated method; `params` are its parameters (the page token is added here).
    */
-  async *pages<P extends object, S extends z.ZodType>(list: ListMethod<P & { pageToken?: string }>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  async *pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
     let pageToken: string | undefined;
     do {

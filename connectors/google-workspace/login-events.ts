@@ -1,7 +1,10 @@
+import type { admin_reports_v1 } from '@googleapis/admin';
 import { z } from 'zod';
 import { defineCollector } from '../../src/core/connector.js';
 import type { GoogleAdminApi } from './client.js';
 import type { GoogleWorkspaceSettings } from './settings.js';
+// The window logic AWS CloudTrail events use (carry the previous records, fetch what is newer).
+import { incrementalWindow } from '../aws/scopes.js';
 
 export const googleLoginEventPayload = z.object({
   time: z.string().describe('When the event happened (ISO-8601).'),
@@ -24,18 +27,35 @@ const activity = z.object({
 
 const param = (params: z.output<typeof parameter>[] | undefined, name: string) => params?.find((p) => p.name === name);
 
+/**
+ * Google delivers login events to the Reports API with a lag (typically minutes, up to hours):
+ * the next incremental window starts this much before the previous collection started.
+ */
+const settleMs = 3 * 3_600_000;
+
 export const googleLoginEventsCollector = defineCollector<GoogleAdminApi, GoogleWorkspaceSettings, typeof googleLoginEventPayload>({
   id: 'login_events',
   kind: 'google.login_event.v1',
   title: 'Login audit events',
-  description: 'Every login audit event (successes, failures, challenges, suspicious logins) over the look-back period from the Reports API, 1000 per request.',
+  description:
+    'Every login audit event (successes, failures, challenges, suspicious logins) over the look-back period from the Reports API, 1000 per request; after the first run only what is newer is fetched and the rest carried forward.',
   subject: 'time / unique qualifier / event',
   ttlHours: 36,
   payload: googleLoginEventPayload,
-  async *collect({ client, config, clock }) {
-    const startTime = new Date(clock.now().getTime() - config.loginEvents.lookbackDays * 86_400_000).toISOString();
-    const list = client.reports.activities.list.bind(client.reports.activities) as never;
-    const params = { userKey: 'all', applicationName: 'login', startTime, maxResults: 1000 };
+  async *collect({ client, config, clock, previous }) {
+    const now = clock.now();
+    const periodStart = new Date(now.getTime() - config.loginEvents.lookbackDays * 86_400_000);
+    const window = incrementalWindow<z.output<typeof googleLoginEventPayload>>({
+      previous: await previous?.(),
+      inScope: () => true,
+      periodStart,
+      settleMs,
+      createdAt: (p) => p.time,
+    });
+    // Carried events were created before `since`; fetched ones at or after it: never the same event.
+    yield* window.carried;
+    const list = (params: admin_reports_v1.Params$Resource$Activities$List) => client.reports.activities.list(params);
+    const params = { userKey: 'all', applicationName: 'login', startTime: window.since.toISOString(), maxResults: 1000 };
     for await (const page of client.pages(list, params, 'items', activity)) {
       for (const a of page.items) {
         for (const [i, e] of (a.events ?? []).entries()) {

@@ -1,3 +1,4 @@
+import type { admin_directory_v1 } from '@googleapis/admin';
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import type { GoogleAdminApi } from './client.js';
@@ -35,12 +36,12 @@ export const googleRoleAssignmentsCollector = defineCollector<GoogleAdminApi, Go
   async *collect({ client }) {
     const roles = new Map<string, z.output<typeof role>>();
     const roleRequests: RequestRef[] = [];
-    const listRoles = client.directory.roles.list.bind(client.directory.roles) as never;
+    const listRoles = (params: admin_directory_v1.Params$Resource$Roles$List) => client.directory.roles.list(params);
     for await (const page of client.pages(listRoles, { customer: client.customerId, maxResults: 100 }, 'items', role)) {
       roleRequests.push(page.request);
       for (const r of page.items) roles.set(r.roleId, r);
     }
-    const listAssignments = client.directory.roleAssignments.list.bind(client.directory.roleAssignments) as never;
+    const listAssignments = (params: admin_directory_v1.Params$Resource$Roleassignments$List) => client.directory.roleAssignments.list(params);
     for await (const page of client.pages(listAssignments, { customer: client.customerId, maxResults: 200 }, 'items', assignment)) {
       for (const a of page.items) {
         const r = roles.get(a.roleId);

@@ -1,3 +1,4 @@
+import type { admin_directory_v1 } from '@googleapis/admin';
 import { z } from 'zod';
 import { defineCollector } from '../../src/core/connector.js';
 import type { GoogleAdminApi } from './client.js';
@@ -45,7 +46,7 @@ export const googleUsersCollector = defineCollector<GoogleAdminApi, GoogleWorksp
   ttlHours: 36,
   payload: googleUserPayload,
   async *collect({ client }) {
-    const list = client.directory.users.list.bind(client.directory.users) as never;
+    const list = (params: admin_directory_v1.Params$Resource$Users$List) => client.directory.users.list(params);
     for await (const page of client.pages(list, { customer: client.customerId, maxResults: 500, projection: 'basic', orderBy: 'email' }, 'users', apiUser)) {
       for (const u of page.items) {
         yield {

@@ -179,8 +179,8 @@ export class GraphApi {
    * JSON batching: up to 20 GETs in one request. Each answer is validated (or turned into its
    * error); a listing longer than one page continues with its own `@odata.nextLink`.
    */
-  async batch<S extends z.ZodType>(paths: readonly string[], schema: S): Promise<({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError })[]> {
-    const out: ({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError })[] = [];
+  async batch<S extends z.ZodType>(paths: readonly string[], schema: S): Promise<({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError; path?: string })[]> {
+    const out: ({ data: z.output<S>; request: RequestRef } | { error: GraphRequestError; path?: string })[] = [];
     for (let start = 0; start < paths.length; start += 20) {
       const chunk = paths.slice(start, start + 20);
       const response = (await this.client
@@ -196,9 +196,14 @@ export class GraphApi {
         const answer = byId.get(String(i));
         const request = { ...batchRequest, url: `${batchRequest.url}#${path}` };
         if (!answer) throw new CollectError('invalid_payload', `$batch answered no response for ${path}`, { endpoint: batchRequest.url });
-        if (answer.status >= 400) out.push({ error: graphError(answer.status, answer.body, request.url) });
+        if (answer.status >= 400) out.push({ error: graphError(answer.status, answer.body, request.url), path });
         else out.push({ data: parse(schema, answer.body, request), request: { ...request, status: answer.status } });
       });
+    }
+    // A throttled or failed item inside a batch is asked for again on its own, through the shared
+    // HTTP layer, which honours its Retry-After and retries 5xx.
+    for (const [i, answer] of out.entries()) {
+      if ('error' in answer && answer.path && (answer.error.status === 429 || answer.error.status >= 500)) out[i] = await this.get(answer.path, schema);
     }
     return out;
   }

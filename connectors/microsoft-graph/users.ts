@@ -38,7 +38,7 @@ export const usersCollector = defineCollector<GraphApi, MicrosoftGraphSettings, 
   id: 'users',
   kind: 'entra.user.v1',
   title: 'Users: enabled, member or guest, created, last sign-in',
-  description: 'Every user (members and guests) with account state, creation date and last interactive sign-in, 999 per request.',
+  description: 'Every user (members and guests) with account state, creation date and last interactive sign-in, 500 per request (999 without sign-in activity).',
   subject: 'user principal name',
   ttlHours: 36,
   payload: entraUserPayload,
@@ -48,7 +48,8 @@ export const usersCollector = defineCollector<GraphApi, MicrosoftGraphSettings, 
     let emitted = 0;
     for (;;) {
       try {
-        const path = `/users?$top=999&$select=${select}${withSignIn ? ',signInActivity' : ''}`;
+        // Graph's page maximum is 999 users, but 500 when signInActivity is selected.
+        const path = withSignIn ? `/users?$top=500&$select=${select},signInActivity` : `/users?$top=999&$select=${select}`;
         for await (const page of client.pages(path, graphUser)) {
           for (const u of page.items) {
             emitted += 1;

@@ -75,7 +75,9 @@ export interface CheckInput<Params> {
  *   Google. Inputs that are stale or failed are withheld from `evaluate` and reported by the
  *   runner, one result per input; because the check then sees only part of the picture, the
  *   runner turns its `pass`/`warn` results into `stale`/`not_collected` (its `fail`/`error`
- *   results stand: they were judged on current evidence).
+ *   results stand: they were judged on current evidence). A current collection that failed for
+ *   part of its scope (one AWS account) is judged on what was collected, and each gap is named
+ *   as a `not_collected` result (`instance/kind`), as for per-instance checks.
  */
 export type CheckScope = 'instance' | 'across-instances';
 
@@ -98,8 +100,9 @@ export interface CheckDefinition<Params = unknown> {
   scope?: CheckScope;
   /**
    * `across-instances` only: kinds in `kinds` that no instance needs to have collected (an
-   * organisation without AWS still gets its people checks). The check is `not_collected` only when
-   * no instance ever collected any of the other (required) kinds. Default: none, all required.
+   * organisation without AWS still gets its people checks). A required kind (every other one)
+   * that no instance has collected makes the check `not_collected`, one result per missing kind,
+   * without calling `evaluate`. Default: none, all required.
    */
   optionalKinds?: readonly string[];
   /** Parameters (with defaults) settable under `checks.<id>` in annexa.yaml. */

@@ -77,6 +77,8 @@ interface JudgedInput {
   ref: EvidenceRef;
   set?: EvidenceSet;
   unavailable?: UnavailableInput;
+  /** The current collection failed for part of its scope: what is missing (`kind: message`). */
+  gap?: string;
 }
 
 async function judgeInput(
@@ -117,7 +119,7 @@ async function judgeInput(
     collectedAt: last.finishedAt,
     records: snapshot.records.map((r) => ({ subject: r.subject, payload: r.payload, digest: r.digest })),
   };
-  return { ref, set };
+  return { ref, set, ...(last.errorCode ? { gap: `${kind}: ${last.errorMessage ?? last.errorCode}` } : {}) };
 }
 
 function runEvaluate(check: CheckDefinition<unknown>, input: Omit<CheckInput<unknown>, 'params'>, rawParams: unknown): CheckResult[] {
@@ -140,11 +142,15 @@ async function evaluateForInstance(
   const evidence: Record<string, EvidenceSet> = {};
   const refs: EvidenceRef[] = [];
   const blocked: UnavailableInput[] = [];
+  // A collection that failed for part of its scope (one AWS account) is judged on the parts that
+  // were collected, and the failed parts are named, so a missing account never reads as a pass.
+  const gaps: CheckResult[] = [];
   for (const kind of check.kinds) {
     const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
     refs.push(judged.ref);
     if (judged.set) evidence[kind] = judged.set;
     if (judged.unavailable) blocked.push(judged.unavailable);
+    if (judged.gap) gaps.push({ subject: instanceId, status: 'not_collected', message: judged.gap });
   }
   const base = { checkId: check.id, instanceId, asOf: asOf.toISOString(), evidence: refs };
   if (blocked.length > 0) {
@@ -153,13 +159,15 @@ async function evaluateForInstance(
     return { ...base, results: [{ subject: instanceId, status: worst.status, message: blocked.map((b) => b.message).join('; ') }] };
   }
   const sets = Object.values(evidence);
-  return { ...base, results: runEvaluate(check, { evidence, instanceId, sets, unavailable: [], asOf }, rawParams) };
+  return { ...base, results: [...runEvaluate(check, { evidence, instanceId, sets, unavailable: [], asOf }, rawParams), ...gaps] };
 }
 
 /** The current evidence of some kinds across every instance, as a cross-instance check would see it. */
 export interface CurrentEvidence {
   sets: EvidenceSet[];
   unavailable: UnavailableInput[];
+  /** Current sets whose collection failed for part of its scope (one account of several). */
+  gaps: { kind: string; instanceId: string; message: string }[];
   refs: EvidenceRef[];
 }
 
@@ -193,13 +201,15 @@ async function judgeAll(
   const refs: EvidenceRef[] = [];
   const sets: EvidenceSet[] = [];
   const unavailable: UnavailableInput[] = [];
+  const gaps: CurrentEvidence['gaps'] = [];
   for (const { kind, instanceId } of inputs) {
     const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
     refs.push(judged.ref);
     if (judged.set) sets.push(judged.set);
     if (judged.unavailable) unavailable.push(judged.unavailable);
+    if (judged.gap) gaps.push({ kind, instanceId, message: judged.gap });
   }
-  return { inputs, refs, sets, unavailable };
+  return { inputs, refs, sets, unavailable, gaps };
 }
 
 async function evaluateAcrossInstances(
@@ -217,7 +227,9 @@ async function evaluateAcrossInstances(
   if (present.size === 0 || (required.length > 0 && missingRequired.length === required.length)) {
     return nothingCollected(check, acrossInstancesId, asOf);
   }
-  const { inputs, refs, sets, unavailable } = await judgeAll(check.kinds, summaries, store, asOf, ttlByKind);
+  const { inputs, refs, sets, unavailable, gaps } = await judgeAll(check.kinds, summaries, store, asOf, ttlByKind);
+  // Parts of a scope that failed (one AWS account) are named; what was collected is still judged.
+  const gapResults = gaps.map((g): CheckResult => ({ subject: `${g.instanceId}/${g.kind}`, status: 'not_collected', message: g.message }));
   // A required kind some instance collected but none has current: the check cannot run at all.
   const noCurrent = required.filter((k) => inputs.some((i) => i.kind === k) && !sets.some((s) => s.kind === k));
   const base = { checkId: check.id, instanceId: acrossInstancesId, asOf: asOf.toISOString(), evidence: refs };
@@ -227,7 +239,7 @@ async function evaluateAcrossInstances(
   ];
   if (noCurrent.length > 0 || missingRequired.length > 0) return { ...base, results: reported };
   const results = runEvaluate(check, { evidence: {}, instanceId: acrossInstancesId, sets, unavailable, asOf }, rawParams);
-  if (unavailable.length === 0) return { ...base, results };
+  if (unavailable.length === 0) return { ...base, results: [...results, ...gapResults] };
   // Part of the picture is missing: a pass or warn cannot stand, a fail or error still does.
   const worst = unavailable.find((u) => u.status === 'not_collected')?.status ?? 'stale';
   const withheld = unavailable.map((u) => `${u.instanceId}/${u.kind}`).join(', ');
@@ -238,6 +250,7 @@ async function evaluateAcrossInstances(
       ...results.map((r) =>
         r.status === 'pass' || r.status === 'warn' ? { ...r, status: worst, message: `${r.message} (not judged: ${withheld} not current)` } : r,
       ),
+      ...gapResults,
     ],
   };
 }

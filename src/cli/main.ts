@@ -63,7 +63,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
   program
     .command('people')
-    .description('one view of each person across Entra ID, Google Workspace and GitHub (second factor, admin, disabled), with unmatched accounts')
+    .description('one view of each person across Entra ID, Google Workspace, GitHub and AWS (second factor, admin, disabled), with unmatched accounts')
     .option('--as-of <date>', 'from evidence as it stood at this date or time (UTC)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action((opts: { asOf?: string; format: string }) => run(() => peopleCommand({ ...global(), ...opts }, io))());

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createSyntheticCompany, type SyntheticCompany } from '../sandbox/company.js';
 import { createGithubWorld, type GithubWorld } from '../sandbox/github/data.js';
 import { startGithubSandbox } from '../sandbox/github/server.js';
+import { createAwsWorld, type AwsWorld } from '../sandbox/aws/data.js';
+import { startAwsSandbox, useSandboxAwsCredentials } from '../sandbox/aws/server.js';
 import { createEntraWorld, type EntraWorld } from '../sandbox/microsoft-graph/data.js';
 import { startEntraSandbox } from '../sandbox/microsoft-graph/server.js';
 import { sandboxTrustingFetch } from '../sandbox/tls.js';
@@ -31,6 +33,7 @@ export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
 export interface SandboxEnvironment {
   company: SyntheticCompany;
   github: { url: string; world: GithubWorld; requestCount(): number };
+  aws: { url: string; world: AwsWorld; requestCount(): number };
   entra: { url: string; world: EntraWorld; requestCount(): number };
   google: { url: string; world: GoogleWorld; requestCount(): number };
   jira: { url: string; world: JiraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
@@ -71,6 +74,10 @@ export async function startSandboxEnvironment(options: {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
   const github = await startGithubSandbox(world, { token: sandboxToken });
+  const awsWorld = createAwsWorld(company);
+  const aws = await startAwsSandbox(awsWorld);
+  // The SDK's default chain then finds the sandbox's fake keys, never the user's own.
+  const restoreAwsCredentials = useSandboxAwsCredentials();
   const entraWorld = createEntraWorld(company);
   const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
   const googleWorld = createGoogleWorld(company);
@@ -86,6 +93,7 @@ export async function startSandboxEnvironment(options: {
   return {
     company,
     github: { url: github.url, world, requestCount: () => github.requestCount() },
+    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount() },
     entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
     google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
     jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount(), requestsByRoute: () => jira.requestsByRoute() },
@@ -105,6 +113,14 @@ export async function startSandboxEnvironment(options: {
     }),
     connectorEntries: () => [
       { id: `github-${world.org.login}`, type: 'github', org: world.org.login, token, baseUrl: github.url },
+      {
+        id: 'aws-acme',
+        type: 'aws',
+        regions: [...awsWorld.regions],
+        accounts: awsWorld.accounts.map((a) => ({ id: a.id, roleName: awsWorld.roleName })),
+        endpoints: { iam: aws.url, sts: aws.url, cloudtrail: aws.url, backup: aws.url },
+        credentialReport: { pollSeconds: 1 },
+      },
       // Entra ID: MSAL's token request goes to the sandbox's sign-in host, Graph calls to its Graph host.
       { id: 'entra', type: 'microsoft-graph', tenantId: entraWorld.tenantId, clientId: sandboxEntraClientId, clientSecret: token, authorityHost: entra.url, graphBaseUrl: entra.url },
       // Google Workspace: the service-account key names the sandbox as its token_uri.
@@ -114,9 +130,10 @@ export async function startSandboxEnvironment(options: {
       { id: 'hr-roster', type: 'file', kind: 'people.roster', path: exports.roster, dateFormat: 'dd/mm/yyyy', columns: rosterColumns },
       { id: 'partner-lms', type: 'file', kind: 'training.completion', path: exports.lms, dateFormat: 'mm/dd/yyyy', columns: lmsColumns },
     ],
-    requestCount: () => github.requestCount() + entra.requestCount() + google.requestCount() + jira.requestCount() + knowbe4.requestCount(),
+    requestCount: () => github.requestCount() + aws.requestCount() + entra.requestCount() + google.requestCount() + jira.requestCount() + knowbe4.requestCount(),
     close: async () => {
-      await Promise.all([github.close(), entra.close(), google.close(), jira.close(), knowbe4.close()]);
+      restoreAwsCredentials();
+      await Promise.all([github.close(), aws.close(), entra.close(), google.close(), jira.close(), knowbe4.close()]);
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };

@@ -128,7 +128,9 @@ export function buildIdentityIndex(sets: readonly EvidenceSet[], options: Identi
       const reason =
         byUsername && byUsername.length > 1
           ? `username ${a.username} matches several people (${byUsername.join(', ')}); add a people.aliases entry`
-          : `no email visible and no people.aliases entry ${a.system}:${a.accountId}`;
+          : a.username
+            ? `username ${a.username} is no known person's email name and there is no people.aliases entry ${a.system}:${a.accountId}`
+            : `no email visible and no people.aliases entry ${a.system}:${a.accountId}`;
       unmatched.push({ ...strip(a), reason });
       continue;
     }
@@ -157,7 +159,7 @@ export function describePerson(person: PersonEntry): string {
 /** `Google Workspace 2SV no (suspended)`. */
 export function describeAccount(a: IndexedAccount): string {
   const mfa = a.mfa === undefined || a.mfa === null ? 'unknown' : a.mfa ? 'yes' : 'no';
-  const notes = [a.active === false ? 'disabled' : null, a.guest ? 'guest' : null, a.privileged ? 'admin' : null].filter(Boolean);
+  const notes = [a.active === false ? 'disabled' : null, a.interactive === false ? 'access keys only' : null, a.guest ? 'guest' : null, a.privileged ? 'admin' : null].filter(Boolean);
   // A source without a second factor (an HR roster) just says the person is there.
   const factor = a.factor ? ` ${a.factor} ${mfa}` : '';
   return `${a.label}${factor}${notes.length ? ` (${notes.join(', ')})` : ''}`;

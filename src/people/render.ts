@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import type { UnavailableInput } from '../checks/check.js';
 import { describeAccount, type IdentityIndex, type IndexedAccount, type PersonEntry } from './identity-index.js';
 import { table } from '../cli/table.js';
@@ -43,7 +44,7 @@ export function renderWarnings(view: PeopleView): string {
   return lines.length ? `\nNot included:\n${lines.join('')}` : '';
 }
 
-/** One CSV row per account (linked or not), RFC 4180 quoting. */
+/** One CSV row per account (linked or not), RFC 4180 (csv-stringify). */
 export function renderPeopleCsv(view: PeopleView): string {
   const header = ['person', 'system', 'instance', 'account', 'matched_by', 'second_factor', 'factor', 'active', 'privileged', 'guest', 'last_sign_in', 'unmatched_reason'];
   const flag = (v: boolean | null | undefined) => (v === undefined || v === null ? '' : v ? 'yes' : 'no');
@@ -65,9 +66,5 @@ export function renderPeopleCsv(view: PeopleView): string {
     ...view.index.people.flatMap((p) => p.accounts.map((a) => row(p.email, a, a.matchedBy, ''))),
     ...view.index.unmatched.map((a) => row('', a, '', a.reason)),
   ];
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
-
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  return stringify([header, ...rows], { record_delimiter: 'windows' });
 }

@@ -20,6 +20,11 @@ export interface AccountFacts {
   privileged?: boolean;
   /** An external or guest account. */
   guest?: boolean;
+  /**
+   * Signs in interactively (console or web). `false` for programmatic-only accounts (an IAM user
+   * with access keys and no console password): there is no sign-in for a second factor to guard.
+   */
+  interactive?: boolean;
   /** Last sign-in (ISO-8601), `null` for never or not visible. */
   lastSignIn?: string | null;
 }
@@ -164,9 +169,23 @@ const jiraUser = defineAccountSource({
   facts: (_subject, u) => ({ accountId: u.accountId, emails: u.email ? [u.email] : [], active: u.active }),
 });
 
+/** IAM users: named after the person's username, so matched to the one known email with that local part (or by alias `aws:<account>/<user>`). */
+const awsIamUser = defineAccountSource({
+  kind: 'aws.iam_user.v1',
+  system: 'aws',
+  label: 'AWS',
+  factor: 'MFA',
+  fields: z.object({ account: z.string(), userName: z.string(), consoleAccess: z.boolean(), mfaActive: z.boolean(), lastActivity: z.string().nullable() }),
+  facts: (_subject, u) => ({
+    accountId: `${u.account}/${u.userName}`,
+    username: u.userName,
+    mfa: u.mfaActive,
+    interactive: u.consoleAccess,
+    lastSignIn: u.lastActivity,
+  }),
+});
+
 /**
- * Every kind the identity index reads. AWS IAM users and the HR roster join here as one entry
- * each when their connectors land (IAM users by `username`, matched to the local part of a known
- * email, or by alias; the roster with `definesPeople`).
+ * Every kind the identity index reads: the HR roster (`definesPeople`) and every system's accounts.
  */
-export const accountSources: readonly AccountSource[] = [githubMember, entraUser, entraMfa, googleUser, rosterEntry, knowbe4User, jiraUser];
+export const accountSources: readonly AccountSource[] = [githubMember, entraUser, entraMfa, googleUser, awsIamUser, rosterEntry, knowbe4User, jiraUser];

@@ -124,6 +124,15 @@ describe('across-instances checks', () => {
     ]);
   });
 
+  it('is not_collected per missing kind, without calling evaluate, when a required kind was never collected by anyone', async () => {
+    await collectAt(store, T, [{ kind: 'github.member.v1', instanceId: 'github-acme', records: { alice: memberPayload('alice', 1, true) } }]);
+    const spy = vi.fn(() => []);
+    const bothRequired = defineCheck({ id: 'test.both_required', title: 't', description: 't', kinds: ['github.member.v1', 'github.org_settings.v1'], scope: 'across-instances', evaluate: spy });
+    const evaluation = await evaluate(at(hour), bothRequired as unknown as CheckDefinition<unknown>);
+    expect(spy).not.toHaveBeenCalled();
+    expect(evaluation.results).toEqual([{ subject: 'github.org_settings.v1', status: 'not_collected', message: 'no instance has collected github.org_settings.v1' }]);
+  });
+
   it('does not call evaluate when every instance of a required kind is unavailable', async () => {
     await collectAt(store, T, [{ kind: 'github.member.v1', instanceId: 'github-acme', failed: { code: 'server_error', message: '502' } }]);
     const spy = vi.fn();

@@ -56,6 +56,16 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(parsed[0]!.prevHash).toBe(parsed[1]!.hash);
     const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as { kind: string }[];
     expect(kinds.map((k) => k.kind).sort()).toEqual([
+      'aws.backup_job.v1',
+      'aws.backup_plan.v1',
+      'aws.backup_protected_resource.v1',
+      'aws.backup_restore_job.v1',
+      'aws.backup_vault.v1',
+      'aws.cloudtrail_account.v1',
+      'aws.cloudtrail_event.v1',
+      'aws.iam_account.v1',
+      'aws.iam_principal.v1',
+      'aws.iam_user.v1',
       'entra.access_review.v1',
       'entra.conditional_access_policy.v1',
       'entra.directory_role_assignment.v1',
@@ -68,6 +78,7 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'github.repository_settings.v1',
       'google.admin_role_assignment.v1',
       'google.login_event.v1',
       'google.user.v1',

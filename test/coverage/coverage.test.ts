@@ -19,7 +19,12 @@ import { parseSoa, soaTemplate } from '../../src/soa/soa.js';
  *   outside collaborators   → A.5.18, A.5.15, A.5.19
  */
 
-const framework = loadFramework();
+// Only the GitHub mappings and checks: the expectations below are worked out from github.yaml alone.
+const shipped = loadFramework();
+const framework = { ...shipped, mappings: shipped.mappings.filter((m) => m.check.startsWith('github.')) };
+const githubChecks = checkRegistry.filter((c) => c.id.startsWith('github.'));
+/** The GitHub checks of a row (other connectors' checks map to the same controls). */
+const githubOnly = <C extends { id: string }>(checks: readonly C[]) => checks.filter((c) => c.id.startsWith('github.'));
 const asOf = new Date('2026-03-31T12:00:00.000Z');
 const generatedAt = new Date('2026-03-31T12:05:00.000Z');
 const instanceId = 'github-acme';
@@ -72,7 +77,7 @@ const applicability = new Map<string, Applicability>(
 
 const report = buildCoverageReport({
   framework,
-  checks: checkRegistry,
+  checks: githubChecks,
   evaluations,
   applicability,
   soaFile: 'soa.yaml',
@@ -86,11 +91,6 @@ const row = (id: string): RequirementRow => {
   if (!found) throw new Error(`no row ${id}`);
   return found;
 };
-
-/** The GitHub checks of a control row (other connectors' checks map to the same controls). */
-function github<C extends { id: string }>(checks: readonly C[]): C[] {
-  return checks.filter((c) => c.id.startsWith('github.'));
-}
 
 describe('buildCoverageReport', () => {
   it('has one row per catalog requirement, in catalog order, with the report header', () => {
@@ -106,12 +106,13 @@ describe('buildCoverageReport', () => {
   it('makes a control failing when one mapped check fails, even with a passing check and current manual evidence', () => {
     const a85 = row('A.8.5');
     expect(a85.status).toBe('failing');
-    // Checks of other connectors map to the same control; these cases are about the GitHub ones.
-    expect(github(a85.checks).map((c) => [c.id, c.status])).toEqual([
+    expect(githubOnly(a85.checks).map((c) => [c.id, c.status])).toEqual([
       ['github.org.requires_2fa', 'pass'],
       ['github.members.have_2fa', 'fail'],
+      ['github.members.no_insecure_2fa', 'not_collected'],
+      ['github.outside_collaborators.have_2fa', 'not_collected'],
     ]);
-    const have2fa = github(a85.checks)[1]!;
+    const have2fa = githubOnly(a85.checks)[1]!;
     expect(have2fa.counts).toEqual({ pass: 1, fail: 1, warn: 0, stale: 0, not_collected: 0, error: 1 });
     expect(have2fa.failing).toEqual([
       { subject: 'bob', instanceId, status: 'fail', message: 'member has 2FA disabled' },
@@ -124,7 +125,7 @@ describe('buildCoverageReport', () => {
 
   it('makes a control stale when a mapped check is stale and none fails', () => {
     const a832 = row('A.8.32');
-    expect(github(a832.checks).map((c) => [c.id, c.status])).toEqual([
+    expect(githubOnly(a832.checks).map((c) => [c.id, c.status])).toEqual([
       ['github.default_branch.requires_review', 'pass'],
       ['github.pull_requests.approved_before_merge', 'stale'],
     ]);
@@ -198,7 +199,7 @@ describe('buildCoverageReport', () => {
     expect(a712.justification).toBe(exclusion);
     const a82 = row('A.8.2');
     expect(a82.status).toBe('excluded');
-    expect(github(a82.checks).map((c) => [c.id, c.status])).toEqual([['github.members.have_2fa', 'fail']]);
+    expect(githubOnly(a82.checks).map((c) => [c.id, c.status])).toEqual([['github.members.have_2fa', 'fail']]);
   });
 
   it('counts statuses over applicable requirements, per theme and in total, matching the rows', () => {
@@ -236,7 +237,7 @@ describe('buildCoverageReport', () => {
   it('is pure: the same inputs give the same report', () => {
     const again: CoverageReport = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations,
       applicability,
       soaFile: 'soa.yaml',
@@ -250,7 +251,7 @@ describe('buildCoverageReport', () => {
 
 describe('buildCoverageReport edge cases', () => {
   it('without a SoA every control is applicable', () => {
-    const noSoa = buildCoverageReport({ framework, checks: checkRegistry, evaluations, applicability: null, soaFile: null, manualEvidence: [], asOf, generatedAt });
+    const noSoa = buildCoverageReport({ framework, checks: githubChecks, evaluations, applicability: null, soaFile: null, manualEvidence: [], asOf, generatedAt });
     expect(noSoa.summary.excluded).toBe(0);
     expect(noSoa.summary.applicable).toBe(103);
     expect(noSoa.soaFile).toBeNull();
@@ -261,7 +262,7 @@ describe('buildCoverageReport edge cases', () => {
   it('with no evaluations, mapped checks are not_collected and their controls missing (or manual with a current document)', () => {
     const empty = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations: [],
       applicability: null,
       soaFile: null,
@@ -271,9 +272,11 @@ describe('buildCoverageReport edge cases', () => {
     });
     const a85 = empty.controls.find((r) => r.id === 'A.8.5')!;
     expect(a85.status).toBe('missing');
-    expect(github(a85.checks).map((c) => [c.id, c.status, c.counts.not_collected])).toEqual([
+    expect(githubOnly(a85.checks).map((c) => [c.id, c.status, c.counts.not_collected])).toEqual([
       ['github.org.requires_2fa', 'not_collected', 1],
       ['github.members.have_2fa', 'not_collected', 1],
+      ['github.members.no_insecure_2fa', 'not_collected', 1],
+      ['github.outside_collaborators.have_2fa', 'not_collected', 1],
     ]);
     expect(empty.controls.find((r) => r.id === 'A.8.8')!.status).toBe('manual');
     expect(empty.summary.byStatus).toEqual({ passing: 0, failing: 0, stale: 0, manual: 1, missing: 102 });
@@ -283,7 +286,7 @@ describe('buildCoverageReport edge cases', () => {
   it('counts manual evidence as current from its effective date and no longer from its expiry date', () => {
     const doc = manual('p.pdf', ['A.5.1'], '2026-03-31', '2026-04-01', '2026-03-31T00:00:00.000Z');
     const statusAt = (iso: string) =>
-      buildCoverageReport({ framework, checks: checkRegistry, evaluations: [], applicability: null, soaFile: null, manualEvidence: [doc], asOf: new Date(iso), generatedAt })
+      buildCoverageReport({ framework, checks: githubChecks, evaluations: [], applicability: null, soaFile: null, manualEvidence: [doc], asOf: new Date(iso), generatedAt })
         .controls.find((r) => r.id === 'A.5.1')!.status;
     expect(statusAt('2026-03-30T23:59:59.999Z')).toBe('missing');
     expect(statusAt('2026-03-31T00:00:00.000Z')).toBe('manual');
@@ -294,7 +297,7 @@ describe('buildCoverageReport edge cases', () => {
   it('a not_collected check does not hide a failing one on the same control', () => {
     const report2 = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations: [evaluation('github.members.have_2fa', [{ subject: 'bob', status: 'fail', message: 'x' }])],
       applicability: null,
       soaFile: null,
@@ -303,7 +306,7 @@ describe('buildCoverageReport edge cases', () => {
       generatedAt,
     });
     const a85 = report2.controls.find((r) => r.id === 'A.8.5')!;
-    expect(github(a85.checks).map((c) => c.status)).toEqual(['not_collected', 'fail']);
+    expect(githubOnly(a85.checks).map((c) => c.status)).toEqual(['not_collected', 'fail', 'not_collected', 'not_collected']);
     expect(a85.status).toBe('failing');
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { evaluateChecks } from '../../src/checks/run-checks.js';
 import { entraChecks } from '../../src/checks/entra.js';
 import { connectorRegistry } from '../../src/registry.js';
@@ -199,10 +200,31 @@ describe('Entra ID connector against the sandbox tenant', () => {
     expect(run.logs.some((l) => l.includes('"status":429'))).toBe(true);
   });
 
+  it('asks again, on its own, for a $batch item Graph throttled (429), and still records every review', async () => {
+    run = await identityRun({ google: false, entra: { throttleBatchItems: 2 } });
+    const w = run.entraWorld;
+    expect(outcomes(run).access_reviews).toBe(w.reviews.reduce((n, r) => n + r.instances.length, 0));
+    const routes = run.entra!.requestsByRoute();
+    // The first two instance listings were throttled inside the batch and fetched singly.
+    expect(Object.entries(routes).filter(([r]) => r.endsWith('/instances')).reduce((n, [, c]) => n + c, 0)).toBe(2);
+    const reviews = await stored(run.store, 'entra.access_review.v1', 'entra');
+    expect([...reviews.keys()].sort()).toEqual(w.reviews.flatMap((r) => r.instances.map((i) => `${r.definition.displayName} / ${i.instance.id}`)).sort());
+  });
+
   it('fails with auth_failed when the token endpoint refuses the client secret', async () => {
     run = await identityRun({ google: false, env: { ENTRA_CLIENT_SECRET: 'wrong-secret-value' } });
     const codes = new Set(run.result.outcomes.map((o) => o.errorCode));
     expect([...codes]).toEqual(['auth_failed']);
+  });
+
+  it('signs in with a client certificate (a signed client assertion, no secret) as well', async () => {
+    const pem = readFileSync(new URL('./fixtures/test-app-certificate.pem', import.meta.url), 'utf8');
+    run = await identityRun({ google: false, entraSettings: { clientSecret: undefined, clientCertificate: '${ENTRA_CERT}' }, env: { ENTRA_CERT: pem } });
+    expect(run.result.status).toBe('complete');
+    expect(run.entra!.issuedTokens()).toHaveLength(1);
+    const keyLine = pem.split('\n')[3]!;
+    expect(run.storeBytes().toString('latin1').includes(keyLine)).toBe(false);
+    expect(run.logs.join('').includes(keyLine)).toBe(false);
   });
 
   it('keeps tokens and the client secret out of evidence and logs', async () => {

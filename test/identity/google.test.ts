@@ -123,6 +123,25 @@ describe('Google Workspace connector against the sandbox account', () => {
     expect(run.result.outcomes.find((o) => o.collectorId === 'login_events')!.errorMessage).toContain('Not Authorized to access this resource/api');
   });
 
+  it('collects login events incrementally: the next run fetches only what is newer and carries the rest forward', async () => {
+    run = await identityRun({ entra: false, google: { pageSize: 40 } });
+    const first = await stored(run.store, 'google.login_event.v1', 'google');
+    const fullPages = run.google!.requestsByRoute()['GET /admin/reports/v1/activity/users/all/applications/login']!;
+    expect(fullPages).toBe(Math.ceil(first.size / 40));
+    const second = await run.collectAgain(new Date(NOW.getTime() + 3_600_000));
+    expect(second.status).toBe('complete');
+    const secondPages = run.google!.requestsByRoute()['GET /admin/reports/v1/activity/users/all/applications/login']! - fullPages;
+    // Only the events of the settling margin (3 h before the first run started) are fetched again.
+    const since = new Date(NOW.getTime() - 10_000 - 3 * 3_600_000).toISOString();
+    const refetched = run.googleWorld.loginEvents.filter((e) => e.id.time >= since).length;
+    expect(secondPages).toBe(Math.max(1, Math.ceil(refetched / 40)));
+    expect(secondPages).toBeLessThan(fullPages);
+    const again = await stored(run.store, 'google.login_event.v1', 'google');
+    // The look-back now starts an hour later: events of that first hour drop out, nothing else changes.
+    const periodStart = new Date(NOW.getTime() + 3_600_000 - 30 * 86_400_000).toISOString();
+    expect([...again.keys()].sort()).toEqual([...first.entries()].filter(([, p]) => (p as { time: string }).time >= periodStart).map(([k]) => k).sort());
+  });
+
   it('keeps the service-account key and the access token out of evidence and logs', async () => {
     run = await identityRun({ entra: false });
     const key = JSON.parse(run.google!.serviceAccountKey) as { private_key: string };

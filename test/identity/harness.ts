@@ -21,26 +21,12 @@ import { createGoogleWorld, type GoogleWorld } from '../../src/sandbox/google-wo
 import { startGoogleSandbox, type GoogleSandbox, type GoogleSandboxOptions } from '../../src/sandbox/google-workspace/server.js';
 import { sandboxTrustingFetch } from '../../src/sandbox/tls.js';
 import { googleScopes } from '../../connectors/google-workspace/settings.js';
-import type { Clock } from '../../src/core/clock.js';
+// The shared fake clock (not the GitHub harness: that module loads nock, whose fetch interceptor
+// cannot clone the URL-encoded token requests).
+import { FakeClock } from '../github/fake-clock.js';
 
 export const NOW = new Date('2026-11-25T12:00:00Z');
 
-/**
- * A fixed clock whose sleeps resolve at once and are recorded. (Not the GitHub harness's: that
- * module loads nock, whose fetch interceptor cannot clone the URL-encoded token requests.)
- */
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  constructor(private readonly at: Date) {}
-  now(): Date {
-    return new Date(this.at.getTime());
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    this.sleeps.push(ms);
-    return Promise.resolve();
-  }
-}
 export const CLIENT_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
 export const CLIENT_SECRET = 'Qx8~entra.client.secret.NOT.REAL~abc123';
 export const ADMIN = 'admin@acme.example';
@@ -59,6 +45,8 @@ export interface IdentityRun {
   logs: string[];
   /** The raw bytes of every file of the store. */
   storeBytes(): Buffer;
+  /** Collects again into the same store with the clock at `at` (incremental populations read the first run). */
+  collectAgain(at: Date): Promise<CollectResult>;
   cleanup(): Promise<void>;
 }
 
@@ -113,16 +101,18 @@ export async function identityRun(options: IdentityRunOptions = {}): Promise<Ide
   const logger = createLogger({ level: 'debug', redactor, destination: { write: (line: string) => void logs.push(line) } });
   const clock = new FakeClock(NOW);
   const store = openSqliteStore(config.storePath);
-  const result = await runCollection({
-    plan: planCollection(config),
-    store,
-    fetch: sandboxTrustingFetch(),
-    clock,
-    logger,
-    redactor,
-    signal: new AbortController().signal,
-    command: 'annexa collect (identity test)',
-  });
+  const collect = (at: FakeClock) =>
+    runCollection({
+      plan: planCollection(config),
+      store,
+      fetch: sandboxTrustingFetch(),
+      clock: at,
+      logger,
+      redactor,
+      signal: new AbortController().signal,
+      command: 'annexa collect (identity test)',
+    });
+  const result = await collect(clock);
   return {
     company,
     entraWorld,
@@ -135,6 +125,7 @@ export async function identityRun(options: IdentityRunOptions = {}): Promise<Ide
     clock,
     logs,
     storeBytes: () => Buffer.concat(readdirSync(dir).map((name) => readFileSync(join(dir, name)))),
+    collectAgain: (at) => collect(new FakeClock(at)),
     cleanup: async () => {
       await store.close();
       await Promise.all([entra?.close(), google?.close()]);

@@ -48,6 +48,10 @@ describe('annexa demo and annexa people', () => {
     // The demo imports the HR roster, which defines who the people are: everyone on it, leavers included.
     expect(view.people.map((p) => p.email)).toEqual(company.people.map((p) => p.email).sort());
     const unaliased = company.people.filter((p) => p.githubLogin !== null && p.status === 'active').slice(0, 2);
+    // AWS service users (no person's username) are unmatched too; every IAM user named after a person is linked.
+    const awsUnmatched = view.unmatched.filter((a) => a.system === 'aws');
+    expect(awsUnmatched.length).toBeGreaterThan(0);
+    for (const a of awsUnmatched) expect(company.people.some((p) => a.accountId.endsWith(`/${p.username}`)), a.accountId).toBe(false);
     expect(view.unmatched.filter((a) => a.system === 'github').map((a) => [a.system, a.accountId, a.reason])).toEqual(
       unaliased
         .map((p) => ['github', p.githubLogin!, `no email visible and no people.aliases entry github:${p.githubLogin}`])

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { EvidenceSet } from '../../src/checks/check.js';
 import { accountSources, defineAccountSource } from '../../src/people/sources.js';
-import { buildIdentityIndex, describePerson } from '../../src/people/identity-index.js';
+import { buildIdentityIndex, describeAccount, describePerson } from '../../src/people/identity-index.js';
 import { accountsLinkedToPeople, secondFactorEverywhere } from '../../src/checks/people.js';
 import { z } from 'zod';
 import { parseConfig } from '../../src/config/config.js';
@@ -100,30 +100,41 @@ describe('buildIdentityIndex', () => {
     expect(index.unreadable).toEqual([]);
   });
 
-  it('matches a username source to the unique known email with that local part, and refuses ambiguous ones', () => {
-    const awsUser = defineAccountSource({
-      kind: 'test.iam_user.v1',
-      system: 'aws',
-      label: 'AWS',
-      factor: 'MFA',
-      fields: z.object({ userName: z.string(), mfa: z.boolean() }),
-      facts: (_s, u) => ({ accountId: u.userName, username: u.userName, mfa: u.mfa }),
+  it('matches AWS IAM users (named after usernames) to the unique known email with that local part, and refuses ambiguous ones', () => {
+    const iamUser = (userName: string, consoleAccess: boolean, mfaActive: boolean) => ({
+      account: '111122223333',
+      userName,
+      arn: `arn:aws:iam::111122223333:user/${userName}`,
+      createdAt: '2025-01-01T00:00:00Z',
+      consoleAccess,
+      passwordLastUsed: null,
+      passwordLastChanged: null,
+      mfaActive,
+      accessKeys: [],
+      lastActivity: '2026-03-01T00:00:00Z',
     });
     const index = buildIdentityIndex(
       [
         ...sets,
         set('google.user.v1', 'google-eu', { 'jane.doe@acme.eu': googleUser('jane.doe@acme.eu', true) }),
-        set('test.iam_user.v1', 'aws-prod', { 'omar.lee': { userName: 'omar.lee', mfa: false }, 'jane.doe': { userName: 'jane.doe', mfa: true } }),
+        set('aws.iam_user.v1', 'aws-prod', {
+          '111122223333/omar.lee': iamUser('omar.lee', true, false),
+          '111122223333/jane.doe': iamUser('jane.doe', true, true),
+          '111122223333/ci-deployer': iamUser('ci-deployer', false, false),
+        }),
       ],
-      { sources: [...accountSources, awsUser], aliases: {} },
+      { sources: accountSources, aliases: {} },
     );
     const omar = index.people.find((p) => p.email === 'omar.lee@acme.example')!;
-    expect(omar.accounts.map((a) => `${a.system}:${a.accountId}:${a.matchedBy}`)).toEqual(['aws:omar.lee:username', 'entra:omar.lee@acme.example:email']);
+    expect(omar.accounts.map((a) => `${a.system}:${a.accountId}:${a.matchedBy}`)).toEqual(['aws:111122223333/omar.lee:username', 'entra:omar.lee@acme.example:email']);
+    expect(describePerson(omar)).toBe('omar.lee@acme.example: AWS MFA no, Entra ID MFA no (disabled)');
     expect(index.unmatched.map((a) => [a.accountId, a.reason])).toEqual([
-      ['jane.doe', 'username jane.doe matches several people (jane.doe@acme.example, jane.doe@acme.eu); add a people.aliases entry'],
+      ['111122223333/ci-deployer', 'username ci-deployer is no known person\'s email name and there is no people.aliases entry aws:111122223333/ci-deployer'],
+      ['111122223333/jane.doe', 'username jane.doe matches several people (jane.doe@acme.example, jane.doe@acme.eu); add a people.aliases entry'],
       ['janedoe', 'no email visible and no people.aliases entry github:janedoe'],
       ['mystery', 'no email visible and no people.aliases entry github:mystery'],
     ]);
+    expect(describeAccount(index.unmatched[0]!)).toBe('AWS MFA no (access keys only)');
   });
 
   it('with a roster, people are the roster and other emails are unmatched', () => {
@@ -161,7 +172,7 @@ describe('buildIdentityIndex', () => {
 describe('people checks', () => {
   const input = (aliases: Record<string, string>) => ({ evidence: {}, instanceId: '*', sets, unavailable: [], asOf: new Date('2026-03-10T09:00:00Z'), params: { aliases } });
 
-  it('people.accounts.linked_to_a_person passes linked accounts and fails the unmatched', () => {
+  it('people.accounts.linked_to_a_person passes linked accounts and lists the unmatched for review (warn)', () => {
     expect(accountsLinkedToPeople.evaluate(input({ 'github:janedoe': 'jane.doe@acme.example' }))).toEqual([
       { subject: 'entra:entra:jane.doe@acme.example', status: 'pass', message: 'Entra ID account linked to jane.doe@acme.example by email' },
       { subject: 'github:github-acme:janedoe', status: 'pass', message: 'GitHub account linked to jane.doe@acme.example by alias' },
@@ -173,7 +184,7 @@ describe('people checks', () => {
         message: 'Entra ID account linked to pat@partner.example by email',
       },
       { subject: 'google:google:svc-backup@acme.example', status: 'pass', message: 'Google Workspace account linked to svc-backup@acme.example by email' },
-      { subject: 'github:github-acme:mystery', status: 'fail', message: 'GitHub account matches no one: no email visible and no people.aliases entry github:mystery' },
+      { subject: 'github:github-acme:mystery', status: 'warn', message: 'GitHub account matches no one: no email visible and no people.aliases entry github:mystery' },
     ]);
   });
 
@@ -187,6 +198,21 @@ describe('people checks', () => {
       // Entra has no MFA registration record for the guest: unknown, never a pass.
       { subject: 'pat@partner.example', status: 'error', message: 'second factor not visible in Entra ID: Entra ID MFA unknown (guest)' },
       { subject: 'svc-backup@acme.example', status: 'pass', message: 'Google Workspace 2SV yes' },
+    ]);
+  });
+});
+
+describe('people.second_factor.everywhere with AWS IAM users', () => {
+  it('fails a console user without MFA and ignores an access-keys-only user (no sign-in to guard)', () => {
+    const iamUser = (userName: string, consoleAccess: boolean, mfaActive: boolean) => ({ account: '111122223333', userName, consoleAccess, mfaActive, lastActivity: null });
+    const withAws = [
+      set('google.user.v1', 'google', { 'jane.doe@acme.example': googleUser('jane.doe@acme.example', true), 'omar.lee@acme.example': googleUser('omar.lee@acme.example', true) }),
+      set('aws.iam_user.v1', 'aws-prod', { a: iamUser('jane.doe', true, false), b: iamUser('omar.lee', false, false) }),
+    ];
+    const results = secondFactorEverywhere.evaluate({ evidence: {}, instanceId: '*', sets: withAws, unavailable: [], asOf: new Date('2026-03-10T09:00:00Z'), params: { aliases: {} } });
+    expect(results).toEqual([
+      { subject: 'jane.doe@acme.example', status: 'fail', message: 'no second factor in AWS: AWS MFA no, Google Workspace 2SV yes' },
+      { subject: 'omar.lee@acme.example', status: 'pass', message: 'Google Workspace 2SV yes' },
     ]);
   });
 });

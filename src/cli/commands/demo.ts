@@ -58,7 +58,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     if (!existsSync(config.soaPath!)) writeFileSync(config.soaPath!, demoSoa(sandbox.company.name));
     if (!options.json) {
       io.stdout(
-        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub, Entra ID, Google Workspace, Jira and KnowBe4 APIs on 127.0.0.1 (GitHub at ${sandbox.github.url}); HR and LMS exports in ${relative(io.cwd, join(dir, 'exports')) || '.'}\n\n`,
+        `Annexa demo: ${sandbox.company.name}, ${sandbox.company.people.length} people; sample GitHub, AWS, Entra ID, Google Workspace, Jira and KnowBe4 APIs on 127.0.0.1 (GitHub at ${sandbox.github.url}); HR and LMS exports in ${relative(io.cwd, join(dir, 'exports')) || '.'}\n\n`,
       );
     }
     const result = await collectWithConfig({
@@ -87,7 +87,7 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     } else {
       io.stdout(
         formatCollectResult(result, config.storePath) +
-          `API requests made: ${sandbox.requestCount()}\n` +
+          `API requests made: ${sandbox.requestCount()} (${sandbox.github.requestCount()} GitHub, ${sandbox.aws.requestCount()} AWS, ${sandbox.entra.requestCount()} Entra ID, ${sandbox.google.requestCount()} Google Workspace, ${sandbox.jira.requestCount()} Jira, ${sandbox.knowbe4.requestCount()} KnowBe4)\n` +
           `Verify: ${verified.ok ? 'OK' : 'FAILED'} (${verified.blobsChecked} blobs, ${verified.runsChecked} runs in the chain; head ${verified.headHash?.slice(0, 16)}…)\n` +
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +
@@ -99,7 +99,8 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
           `  npx annexa evidence show github.member.v1 --config ${where}/annexa.yaml\n` +
           `  npx annexa runs --config ${where}/annexa.yaml\n` +
           `  npx annexa verify --config ${where}/annexa.yaml\n` +
-          `  npx annexa coverage --config ${where}/annexa.yaml\n`,
+          `  npx annexa coverage --config ${where}/annexa.yaml\n` +
+          `  npx annexa people --config ${where}/annexa.yaml\n`,
       );
     }
     if (!verified.ok) return exitCodes.verifyFailed;

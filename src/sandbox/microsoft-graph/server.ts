@@ -20,6 +20,8 @@ export interface EntraSandboxOptions {
   deny?: readonly string[];
   /** Caps every page below Graph's own maximum, so tests exercise `@odata.nextLink` on small tenants. */
   pageSize?: number;
+  /** The first N requests inside `$batch` calls are answered 429 (Retry-After 1), as Graph throttles batch items one by one. */
+  throttleBatchItems?: number;
   faults?: SandboxFaults;
 }
 
@@ -45,6 +47,7 @@ const graphError = (status: number, code: string, message: string, headers: Reco
 export async function startEntraSandbox(world: EntraWorld, options: EntraSandboxOptions): Promise<EntraSandbox> {
   const licences: EntraLicences = { p1: true, p2: true, intune: true, ...options.licences };
   const tokens: string[] = [];
+  let throttledItems = 0;
   let base = '';
 
   function token(request: SandboxRequest): SandboxResponse {
@@ -106,7 +109,8 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
     const licence = (ok: boolean, status: number, code: string, message: string) => (ok ? undefined : graphError(status, code, message));
     if (path === '/users') {
       const denied = select.includes('signInActivity') ? licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") : undefined;
-      return denied ?? { items: world.users, defaultTop: 100, maxTop: 999, context: 'users' };
+      // Graph caps pages at 500 users when signInActivity is selected, 999 otherwise.
+      return denied ?? { items: world.users, defaultTop: 100, maxTop: select.includes('signInActivity') ? 500 : 999, context: 'users' };
     }
     if (path === '/reports/authenticationMethods/userRegistrationDetails') {
       return licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") ?? {
@@ -195,6 +199,10 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
     if (requests.length > 20) return graphError(400, 'BadRequest', 'Number of batch operations exceeds the limit of 20.');
     return jsonResponse(200, {
       responses: requests.map((r) => {
+        if (throttledItems < (options.throttleBatchItems ?? 0)) {
+          throttledItems += 1;
+          return { id: r.id, status: 429, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } };
+        }
         const answer = r.method === 'GET' ? graphGet(r.url.replace(/^\//, '')) : graphError(405, 'MethodNotAllowed', 'Only GET is supported here.');
         return { id: r.id, status: answer.status, headers: { 'Content-Type': 'application/json' }, body: JSON.parse(String(answer.body)) as unknown };
       }),
