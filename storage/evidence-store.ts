@@ -76,6 +76,8 @@ export interface EvidenceStore {
   requestsOf(record: StoredRecord): Promise<RequestRef[]>;
   /** Re-hashes every blob and walks the run chain. Read-only. */
   verify(): Promise<VerifyReport>;
+  /** Runs written by several processes; undefined for single-writer backends (SQLite). */
+  readonly sharedRuns?: SharedRuns;
   close(): Promise<void>;
 }
 
@@ -323,4 +325,45 @@ export interface VerifyReport {
   /** Runs open right now or left open by a crash (sealed as incomplete by the next write). */
   unsealedRuns: string[];
   problems: VerifyProblem[];
+}
+
+/**
+ * Runs written by several processes at once (distributed collection with `annexa worker`). A
+ * backend with one writer per store (SQLite) leaves {@link EvidenceStore.sharedRuns} undefined.
+ *
+ * A shared run is split into units (a connector instance each); each unit is written by one
+ * process at a time through {@link SharedRuns.beginUnit}. It is never sealed as interrupted by
+ * another run starting; it is sealed exactly once, by whichever {@link SharedRuns.endUnit} ends its
+ * last unit, with the status its outcomes give (`complete`, `partial` when any collector failed
+ * or a unit gave up, `failed` when nothing collected).
+ */
+export interface SharedRuns {
+  /**
+   * Opens a run split into `units`. While a shared run over the same units is still open, returns
+   * that one instead (`created: false`): two schedulers firing at once make one run.
+   */
+  create(meta: RunMeta, units: readonly string[]): Promise<{ runId: string; created: boolean }>;
+  /**
+   * Starts an attempt at a unit in this process: records which worker runs it, drops records an
+   * earlier attempt left without an outcome, and returns a writer (whose `finish` is not used:
+   * {@link SharedRuns.endUnit} seals) with the `instance/collector` keys that already have an
+   * outcome in this run, which a retried attempt must skip (evidence exactly once per run,
+   * instance and collector; the store rejects a second outcome besides).
+   */
+  beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }>;
+  /** Ends an attempt; when every unit has ended, seals the run and returns it. */
+  endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up', at: Date): Promise<RunInfo | undefined>;
+  /** Which worker ran which unit, attempt by attempt (a retry shows as attempt 2). */
+  jobs(runId: string): Promise<RunJob[]>;
+}
+
+/** One attempt at a unit of a shared run. */
+export interface RunJob {
+  unit: string;
+  worker: string;
+  attempt: number;
+  startedAt: string;
+  /** `ended` or `gave_up`; absent while running or when the worker died. */
+  result?: string;
+  endedAt?: string;
 }

@@ -66,7 +66,8 @@ export interface SealRow {
   manifest: string;
   hash: string;
 }
-interface OutcomeRow {
+/** @internal */
+export interface OutcomeRow {
   id: number;
   run_seq: number;
   run_id: string;
@@ -99,7 +100,8 @@ export interface CollectionRow {
   collected_at: string | null;
   finished_at: string;
 }
-interface StreamRow {
+/** @internal */
+export interface StreamRow {
   id: number;
   kind: string;
   instance_id: string;
@@ -122,14 +124,16 @@ export interface RunManifest {
 }
 
 /** A collection about to be written: the fields its seal hashes, and the change rows it adds. */
-interface PlannedCollection {
+/** @internal */
+export interface PlannedCollection {
   kind: string;
   fields: unknown[];
   recordCount: number;
   changes: [string, string | null][];
 }
 
-const collectionSelect = `SELECT c.id, c.run_seq, r.id AS run_id, c.stream_id, s.kind, s.instance_id, s.collector_id, c.status, c.tree, c.provenance,
+/** @internal */
+export const collectionSelect = `SELECT c.id, c.run_seq, r.id AS run_id, c.stream_id, s.kind, s.instance_id, s.collector_id, c.status, c.tree, c.provenance,
   c.record_count, c.collected_at, c.finished_at FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq`;
 
 /** Options for {@link openSqliteStore}. */
@@ -1031,7 +1035,7 @@ export function hashCollections(collections: readonly PlannedCollection[]): RunM
  * Change-index rows between two sorted trees of a stream: per subject whose rows differ, the new
  * rows as JSON (`null` when the subject is gone), ordered by subject like the seal hashes them.
  */
-function changeRows(before: readonly RowText[], after: readonly RowText[]): [string, string | null][] {
+export function changeRows(before: readonly RowText[], after: readonly RowText[]): [string, string | null][] {
   const group = (rows: readonly RowText[]) => {
     const bySubject = new Map<string, RowText[]>();
     for (const [i, row] of parseRows<RecordRow>(rows).entries()) {
@@ -1057,12 +1061,14 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function newRunId(startedAt: Date): string {
+/** @internal */
+export function newRunId(startedAt: Date): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function toOutcome(row: OutcomeRow): StoredOutcome {
+/** @internal */
+export function toOutcome(row: OutcomeRow): StoredOutcome {
   return {
     runId: row.run_id,
     instanceId: row.instance_id,
@@ -1079,7 +1085,8 @@ function toOutcome(row: OutcomeRow): StoredOutcome {
   };
 }
 
-function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: number }): RunInfo {
+/** @internal */
+export function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: number }): RunInfo {
   return {
     id: row.id,
     seq: row.seq,
