@@ -230,6 +230,7 @@ async function verifyChain(store: PostgresEvidenceStore): Promise<{ runsChecked:
   const problems: VerifyProblem[] = [];
   let prevHash = genesisHash;
   let runsChecked = 0;
+  let prevSeq = 0;
   let after = 0;
   for (;;) {
     const seals = await store.rows<SealRow & { chain_pos: number } & Partial<RunRow> & { run_id: string | null }>(
@@ -242,6 +243,12 @@ async function verifyChain(store: PostgresEvidenceStore): Promise<{ runsChecked:
       const label = seal.run_id ?? `#${seal.run_seq}`;
       if (seal.prev_hash !== prevHash) {
         problems.push({ problem: 'chain_broken', runId: label, runSeq: seal.run_seq, message: `run ${label} does not link to the run sealed before it (a run was deleted, reordered or re-sealed)` });
+        // Run numbers may skip (a rolled-back insert uses one up), so a gap only counts next to a broken link.
+        const gone = await store.rows<{ seq: number }>(
+          'SELECT g.seq FROM generate_series($1::bigint + 1, $2::bigint - 1) AS g(seq) WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.seq = g.seq) ORDER BY g.seq',
+          [prevSeq, seal.run_seq],
+        );
+        for (const { seq } of gone) problems.push({ problem: 'run_missing', runSeq: seq, message: `run #${seq} is missing before run ${label} (deleted)` });
       }
       if (!seal.run_id) {
         problems.push({ problem: 'run_missing', runSeq: seal.run_seq, message: `run #${seal.run_seq} has a seal but its run row was deleted` });
@@ -266,6 +273,7 @@ async function verifyChain(store: PostgresEvidenceStore): Promise<{ runsChecked:
         if (manifest) problems.push(...(await compareContent(store, run, manifest)));
       }
       prevHash = seal.hash;
+      prevSeq = seal.run_seq;
     }
     if (seals.length < pageSize) break;
     after = seals.at(-1)!.chain_pos;
