@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { StoreLockedError } from '../../storage/lock.js';
+import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
 import { processIO, type CliIO } from './runtime.js';
 import { exitCodes } from './exit-codes.js';
@@ -10,6 +11,7 @@ import { demoCommand } from './commands/demo.js';
 import { runsCommand } from './commands/runs.js';
 import { evidenceFileCommand, evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
 import { verifyCommand } from './commands/verify.js';
+import { storeUpgradeCommand } from './commands/store.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
 import { coverageCommand } from './commands/coverage.js';
@@ -159,6 +161,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action((opts: { json?: boolean }) => run(() => verifyCommand({ ...global(), ...opts }, io))());
 
   program
+    .command('store')
+    .description('evidence store maintenance')
+    .command('upgrade')
+    .description('verify, upgrade the store in place to the current schema, verify again (same head hash); exit 5 on any problem')
+    .option('--json', 'JSON output')
+    .action((opts: { json?: boolean }) => run(() => storeUpgradeCommand({ ...global(), ...opts }, io))());
+
+  program
     .command('connectors')
     .description('connector types, their collectors and the read-only permissions each needs')
     .option('--json', 'JSON output (includes each payload\'s JSON Schema: the data dictionary)')
@@ -185,7 +195,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     if (error instanceof CommanderError) {
       return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? exitCodes.ok : exitCodes.usage;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof StoreLockedError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof StoreLockedError || error instanceof StoreVersionError) {
       io.stderr(`annexa: ${error.message}\n`);
       return exitCodes.usage;
     }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, StoreVersionError } from '../../storage/sqlite-store.js';
 import { dropTriggers, makeTempDir, writeRun } from './helpers.js';
+import { runCli } from '../cli/helpers.js';
 
 /**
  * `fixtures/v1-store.db` was written by the schema-1 store (see `fixtures/make-v1-store.ts`):
@@ -155,5 +156,22 @@ describe('a store written by schema 1', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('`annexa store upgrade` verifies before and after, with the same head; verify and other readers name the way forward', async () => {
+    const file = copyOfFixture();
+    const before = await runCli(['verify', '--store', file], tmp.dir);
+    expect(before).toMatchObject({ code: 0, stderr: '' });
+    expect(before.stdout).toContain(`OK: 17 blobs and 7 runs verified; head ${head}`);
+    const reading = await runCli(['runs', '--store', file], tmp.dir);
+    expect(reading.code).toBe(2);
+    expect(reading.stderr).toContain('annexa store upgrade');
+    const upgraded = await runCli(['store', 'upgrade', '--store', file], tmp.dir);
+    expect(upgraded).toMatchObject({ code: 0, stderr: '' });
+    expect(upgraded.stdout).toBe(
+      `${file}: store schema 1 → 2\nverify before: OK, 7 runs, head ${head}\nverify after:  OK, 7 runs, head ${head}\n`,
+    );
+    expect((await runCli(['store', 'upgrade', '--store', file], tmp.dir)).stdout).toContain('is already at store schema 2');
+    expect((await runCli(['runs', '--store', file], tmp.dir)).code).toBe(0);
   });
 });
