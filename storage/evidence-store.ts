@@ -76,6 +76,8 @@ export interface EvidenceStore {
   requestsOf(record: StoredRecord): Promise<RequestRef[]>;
   /** Re-hashes every blob and walks the run chain. Read-only. */
   verify(): Promise<VerifyReport>;
+  /** Where the store is, safe to print: a file path, or a database URL with its password redacted. */
+  readonly location: string;
   /** Runs written by several processes; undefined for single-writer backends (SQLite). */
   readonly sharedRuns?: SharedRuns;
   close(): Promise<void>;

@@ -197,6 +197,10 @@ export class SqliteEvidenceStore implements EvidenceStore {
     }).immediate();
   }
 
+  get location(): string {
+    return this.path;
+  }
+
   /** @internal A cached prepared statement. */
   sql(text: string): Database.Statement {
     let statement = this.statements.get(text);

@@ -12,6 +12,7 @@ import { runsCommand } from './commands/runs.js';
 import { evidenceFileCommand, evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
 import { verifyCommand } from './commands/verify.js';
 import { storeUpgradeCommand } from './commands/store.js';
+import { storeInitCommand, storeMigrateCommand } from './commands/store-backends.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
 import { coverageCommand } from './commands/coverage.js';
@@ -29,7 +30,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description('ISO/IEC 27001:2022 evidence collection: connectors, a tamper-evident evidence store, checks and coverage.')
     .version(toolVersion)
     .option('-c, --config <file>', 'config file (default: $ANNEXA_CONFIG or ./annexa.yaml)')
-    .option('--store <file>', 'evidence store to read, instead of the config\'s store.path (reading commands)')
+    .option('--store <file|url>', 'evidence store to read (a SQLite file or a postgres:// URL), instead of the config\'s store (reading commands)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .showHelpAfterError()
     .exitOverride()
@@ -160,13 +161,26 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--json', 'JSON output')
     .action((opts: { json?: boolean }) => run(() => verifyCommand({ ...global(), ...opts }, io))());
 
-  program
-    .command('store')
-    .description('evidence store maintenance')
+  const store = program.command('store').description('evidence store maintenance');
+  store
     .command('upgrade')
     .description('verify, upgrade the store in place to the current schema, verify again (same head hash); exit 5 on any problem')
     .option('--json', 'JSON output')
     .action((opts: { json?: boolean }) => run(() => storeUpgradeCommand({ ...global(), ...opts }, io))());
+  store
+    .command('init')
+    .description('create the store or apply pending schema migrations (run as the schema owner); --print-grants prints the writer role\'s GRANTs')
+    .option('--print-grants', 'print the GRANTs for the role Annexa writes with (INSERT and SELECT only) and exit')
+    .option('--role <role>', 'the writer role for --print-grants', 'annexa_writer')
+    .option('--schema <schema>', 'the schema for --print-grants', 'public')
+    .option('--json', 'JSON output')
+    .action((opts: { printGrants?: boolean; role: string; schema: string; json?: boolean }) => run(() => storeInitCommand({ ...global(), ...opts }, io))());
+  store
+    .command('migrate')
+    .description('copy the store to the other backend (SQLite ⇄ PostgreSQL) and verify both have the same chain head; exit 5 otherwise')
+    .requiredOption('--to <url|file>', 'an empty target: postgres://… or a new SQLite file')
+    .option('--json', 'JSON output')
+    .action((opts: { to: string; json?: boolean }) => run(() => storeMigrateCommand({ ...global(), ...opts }, io))());
 
   program
     .command('connectors')

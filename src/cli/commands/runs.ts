@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 
 /** `annexa runs`: the run history, newest first; `annexa runs <id>` for one run's outcomes. */
 export async function runsCommand(id: string | undefined, options: GlobalOptions & { limit?: string }, io: CliIO): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     if (id) {
       const run = await store.run(id);

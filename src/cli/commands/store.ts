@@ -7,6 +7,8 @@ import { openSqliteStore } from '../../../storage/sqlite-store.js';
 import { currentSchemaVersion } from '../../../storage/sqlite-schema.js';
 import { acquireWriterLock } from '../../../storage/lock.js';
 import type { VerifyReport } from '../../../storage/evidence-store.js';
+import { isDatabaseUrl } from '../../../storage/open-store.js';
+import { UsageError } from '../../core/errors.js';
 
 /**
  * `annexa store upgrade`: verifies the store, upgrades it in place to the current schema (one
@@ -14,7 +16,11 @@ import type { VerifyReport } from '../../../storage/evidence-store.js';
  * Any writing command upgrades too; this one shows the before and after.
  */
 export async function storeUpgradeCommand(options: GlobalOptions, io: CliIO): Promise<number> {
-  const path = options.store ? resolve(io.cwd, options.store) : loadConfig(options, io, new Redactor(), true).storePath;
+  const location = options.store ? undefined : loadConfig(options, io, new Redactor(), true).store;
+  if ((options.store && isDatabaseUrl(options.store)) || location?.kind === 'postgres') {
+    throw new UsageError('a PostgreSQL store upgrades with `annexa store init` (versioned migrations, run as the schema owner)');
+  }
+  const path = options.store ? resolve(io.cwd, options.store) : (location as { path: string }).path;
   const verify = async (): Promise<{ version: number; report: VerifyReport }> => {
     const store = openSqliteStore(path, { readonly: true });
     try {
