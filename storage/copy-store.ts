@@ -138,6 +138,7 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
 
 function pgArrayType(table: string, column: string): string {
   if (table === 'chunks' && column === 'data') return 'bytea[]';
+  if (table === 'runs' && column === 'id') return 'text[]';
   const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count'];
   return numeric.includes(column) ? 'bigint[]' : 'text[]';
 }

@@ -90,7 +90,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end();
     throw new Error(`cannot open the PostgreSQL evidence store at ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
   }
-  return new PostgresEvidenceStore(pool, redactUrl(url), options.readonly ?? false);
+  return new PostgresEvidenceStore(pool, { connectionString: url, application_name: 'annexa' }, redactUrl(url), options.readonly ?? false);
 }
 
 /** A database URL for messages: the password replaced by `***`. */
@@ -112,6 +112,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
 
   constructor(
     /** @internal */ readonly pool: pg.Pool,
+    /** @internal How to open a connection of its own (a run writer's lock session). */
+    readonly connection: pg.ClientConfig,
     /** The URL with its password redacted, for messages. */
     readonly location: string,
     private readonly readonly: boolean,
@@ -150,21 +152,26 @@ export class PostgresEvidenceStore implements EvidenceStore {
     this.assertWritable();
     await this.sealInterruptedRuns();
     const id = newRunId(meta.startedAt);
-    const [run] = await this.rows<{ seq: number }>('INSERT INTO runs (id, started_at, command, tool_version) VALUES ($1, $2, $3, $4) RETURNING seq', [
-      id,
-      meta.startedAt.toISOString(),
-      meta.command,
-      meta.toolVersion,
-    ]);
-    // The writer's session holds this lock while it lives: a crashed writer's run is recognisably orphaned.
-    const owner = await this.pool.connect();
+    // The writer's own session holds its run's lock while it lives, so a crashed writer's run is
+    // recognisably orphaned; taken before the run commits, so no one sees the run unlocked. A
+    // connection of its own, so open writers never starve the pool.
+    const owner = new pg.Client({ ...this.connection, types });
+    owner.on('error', () => {});
     try {
+      await owner.connect();
+      await owner.query('BEGIN');
+      const [run] = await this.rows<{ seq: number }>(
+        'INSERT INTO runs (id, started_at, command, tool_version) VALUES ($1, $2, $3, $4) RETURNING seq',
+        [id, meta.startedAt.toISOString(), meta.command, meta.toolVersion],
+        owner,
+      );
       await owner.query(`SELECT pg_advisory_lock(${lockKey('run', run!.seq)})`);
+      await owner.query('COMMIT');
+      return new PostgresRunWriter(this, run!.seq, id, owner);
     } catch (error) {
-      owner.release(true);
+      await owner.end().catch(() => {});
       throw error;
     }
-    return new PostgresRunWriter(this, run!.seq, id, owner);
   }
 
   /**
@@ -847,7 +854,7 @@ class PostgresRunWriter implements RunWriter {
     private readonly seq: number,
     readonly runId: string,
     /** Holds the run's session lock (local runs); undefined for a unit of a shared run. */
-    private readonly owner: pg.PoolClient | undefined,
+    private readonly owner: pg.Client | undefined,
   ) {}
 
   async addObservations(batch: readonly ObservationInput[]): Promise<void> {
@@ -890,12 +897,8 @@ class PostgresRunWriter implements RunWriter {
     if (this.done) return;
     this.done = true;
     if (!this.owner) return;
-    try {
-      await this.owner.query(`SELECT pg_advisory_unlock(${lockKey('run', this.seq)})`);
-      this.owner.release();
-    } catch (error) {
-      this.owner.release(error as Error);
-    }
+    // Closing the session releases its lock.
+    await this.owner.end().catch(() => {});
   }
 
   private assertOpen(): void {
