@@ -342,9 +342,10 @@ export interface VerifyReport {
 export interface SharedRuns {
   /**
    * Opens a run split into `units`. While a shared run over the same units is still open, returns
-   * that one instead (`created: false`): two schedulers firing at once make one run.
+   * that one instead (`created: false`): two schedulers firing at once make one run. `enqueue`
+   * runs in the transaction that creates the run, so a run exists exactly when its jobs do.
    */
-  create(meta: RunMeta, units: readonly string[]): Promise<{ runId: string; created: boolean }>;
+  create(meta: RunMeta, units: readonly string[], enqueue?: EnqueueInTransaction): Promise<{ runId: string; created: boolean }>;
   /**
    * Starts an attempt at a unit in this process: records which worker runs it, drops records an
    * earlier attempt left without an outcome, and returns a writer (whose `finish` is not used:
@@ -353,8 +354,12 @@ export interface SharedRuns {
    * instance and collector; the store rejects a second outcome besides).
    */
   beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }>;
-  /** Ends an attempt; when every unit has ended, seals the run and returns it. */
-  endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up', at: Date): Promise<RunInfo | undefined>;
+  /**
+   * Ends an attempt: `ended` (ran to the end), `gave_up` (no more attempts; the run will be
+   * partial), or `released` (a worker shutting down handed the unit back: another attempt follows).
+   * When every unit has ended or given up, seals the run and returns it.
+   */
+  endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined>;
   /** Which worker ran which unit, attempt by attempt (a retry shows as attempt 2). */
   jobs(runId: string): Promise<RunJob[]>;
 }
@@ -365,7 +370,10 @@ export interface RunJob {
   worker: string;
   attempt: number;
   startedAt: string;
-  /** `ended` or `gave_up`; absent while running or when the worker died. */
+  /** `ended`, `gave_up` or `released`; absent while running, or when the worker died. */
   result?: string;
   endedAt?: string;
 }
+
+/** Adds a shared run's jobs to a queue inside the transaction that creates the run. */
+export type EnqueueInTransaction = (tx: { query(sql: string, params: unknown[]): Promise<unknown> }, runId: string) => Promise<void>;

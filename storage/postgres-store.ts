@@ -28,6 +28,7 @@ import {
 import type {
   CheckResultInput,
   CollectionProvenance,
+  EnqueueInTransaction,
   EvidenceSnapshot,
   EvidenceStore,
   KindSummary,
@@ -910,7 +911,7 @@ class PostgresRunWriter implements RunWriter {
 class PostgresSharedRuns implements SharedRuns {
   constructor(private readonly store: PostgresEvidenceStore) {}
 
-  async create(meta: RunMeta, units: readonly string[]): Promise<{ runId: string; created: boolean }> {
+  async create(meta: RunMeta, units: readonly string[], enqueue?: EnqueueInTransaction): Promise<{ runId: string; created: boolean }> {
     const key = JSON.stringify([...units].sort());
     return this.store.tx(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(${lockKey('run', 0)})`);
@@ -929,6 +930,7 @@ class PostgresSharedRuns implements SharedRuns {
         meta.toolVersion,
       ], client);
       await client.query('INSERT INTO shared_runs (run_seq, units, created_at) VALUES ($1, $2, $3)', [run!.seq, key, new Date().toISOString()]);
+      await enqueue?.(client, id);
       return { runId: id, created: true };
     });
   }
@@ -964,7 +966,7 @@ class PostgresSharedRuns implements SharedRuns {
     return { writer: new PostgresRunWriter(this.store, run.seq, runId, undefined), done: new Set(done.map((d) => d.key)) };
   }
 
-  async endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up', at: Date): Promise<RunInfo | undefined> {
+  async endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined> {
     const run = await this.shared(runId);
     await this.store.pool.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
       run.seq,
@@ -975,8 +977,9 @@ class PostgresSharedRuns implements SharedRuns {
       result,
       at.toISOString(),
     ]);
+    if (result === 'released') return undefined;
     const ended = await this.store.rows<{ unit: string; gave_up: boolean }>(
-      "SELECT unit, bool_or(detail = 'gave_up') AS gave_up FROM run_jobs WHERE run_seq = $1 AND event = 'ended' GROUP BY unit",
+      "SELECT unit, bool_and(detail = 'gave_up') AS gave_up FROM run_jobs WHERE run_seq = $1 AND event = 'ended' AND detail IN ('ended', 'gave_up') GROUP BY unit",
       [run.seq],
     );
     if (!run.units.every((u) => ended.some((e) => e.unit === u))) return undefined;

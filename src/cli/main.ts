@@ -13,6 +13,7 @@ import { evidenceFileCommand, evidenceLsCommand, evidenceShowCommand } from './c
 import { verifyCommand } from './commands/verify.js';
 import { storeUpgradeCommand } from './commands/store.js';
 import { storeInitCommand, storeMigrateCommand } from './commands/store-backends.js';
+import { scheduleCommand, workerCommand } from './commands/scale.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
 import { coverageCommand } from './commands/coverage.js';
@@ -181,6 +182,26 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .requiredOption('--to <url|file>', 'an empty target: postgres://… or a new SQLite file')
     .option('--json', 'JSON output')
     .action((opts: { to: string; json?: boolean }) => run(() => storeMigrateCommand({ ...global(), ...opts }, io))());
+
+  program
+    .command('schedule')
+    .description('enqueue one run as jobs (one per connector instance) for `annexa worker` processes; needs store.url (PostgreSQL)')
+    .option('--only <id...>', 'only these connector ids (or id:collector)')
+    .option('--wait', 'wait until the workers have sealed the run (exit 3 when partial)')
+    .option('--json', 'JSON output')
+    .action((opts: { only?: string[]; wait?: boolean; json?: boolean }) => run(() => scheduleCommand({ ...global(), ...opts }, io, commandLine()))());
+
+  program
+    .command('worker')
+    .description('take collection jobs from the queue until SIGTERM (graceful: finish or hand back the running unit)')
+    .option('--concurrency <n>', 'units run at once by this process', '1')
+    .option('--name <name>', 'worker name shown in `annexa runs <id>` (default: $ANNEXA_WORKER_NAME or the host name)')
+    .option('--visibility-timeout <seconds>', 'a worker silent this long is presumed dead and its unit handed to another', '60')
+    .option('--grace <seconds>', 'on SIGTERM, how long a running unit may take to finish before it is handed back', '30')
+    .option('--healthcheck', 'exit 0 when this worker beat within the visibility timeout (container probes)')
+    .action((opts: { concurrency: string; name?: string; visibilityTimeout: string; grace: string; healthcheck?: boolean }) =>
+      run(() => workerCommand({ ...global(), ...opts }, io))(),
+    );
 
   program
     .command('connectors')

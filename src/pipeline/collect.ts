@@ -57,36 +57,10 @@ export interface CollectResult {
 export async function runCollection(options: CollectOptions): Promise<CollectResult> {
   const { plan, store, clock, logger } = options;
   const writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() });
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   logger.info({ runId: writer.runId }, 'collection started');
-  const outcomes: CollectorOutcome[] = [];
+  let outcomes: CollectorOutcome[];
   try {
-    await Promise.all(
-      plan.instances.map(async ({ instance, collectors }) => {
-        const instanceLogger = logger.child({ connector: instance.id });
-        const io = {
-          fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
-          clock,
-          logger: instanceLogger,
-          signal,
-        };
-        let client: unknown;
-        let clientError: unknown;
-        try {
-          client = instance.definition.createClient(instance.settings, io);
-        } catch (error) {
-          clientError = error;
-        }
-        await Promise.all(
-          collectors.map(async (collector) => {
-            const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
-            outcomes.push(outcome);
-            options.onOutcome?.(outcome);
-          }),
-        );
-      }),
-    );
+    outcomes = await collectInto(writer, options);
   } catch (error) {
     // Only store failures reach here (collectors never throw): leave the run for the next start to seal.
     await writer.abandon();
@@ -99,7 +73,45 @@ export async function runCollection(options: CollectOptions): Promise<CollectRes
   return { run, status, outcomes: sortOutcomes(outcomes, plan) };
 }
 
-interface CollectorJob extends CollectOptions {
+/**
+ * Collects a plan into an open run: every collector of every instance in parallel (each
+ * instance's HTTP queue bounds its API load). Used by {@link runCollection} for a whole run and by
+ * `annexa worker` for one unit of a shared run. Throws only when the store fails.
+ */
+export async function collectInto(writer: RunWriter, options: Omit<CollectOptions, 'store' | 'command'>): Promise<CollectorOutcome[]> {
+  const { plan, clock, logger } = options;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const outcomes: CollectorOutcome[] = [];
+  await Promise.all(
+    plan.instances.map(async ({ instance, collectors }) => {
+      const instanceLogger = logger.child({ connector: instance.id });
+      const io = {
+        fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
+        clock,
+        logger: instanceLogger,
+        signal,
+      };
+      let client: unknown;
+      let clientError: unknown;
+      try {
+        client = instance.definition.createClient(instance.settings, io);
+      } catch (error) {
+        clientError = error;
+      }
+      await Promise.all(
+        collectors.map(async (collector) => {
+          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
+          outcomes.push(outcome);
+          options.onOutcome?.(outcome);
+        }),
+      );
+    }),
+  );
+  return outcomes;
+}
+
+interface CollectorJob extends Omit<CollectOptions, 'store' | 'command'> {
   writer: RunWriter;
   instance: ConnectorInstanceConfig;
   collector: CollectorDefinition<unknown, unknown>;
