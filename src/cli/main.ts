@@ -188,8 +188,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description('enqueue one run as jobs (one per connector instance) for `annexa worker` processes; needs store.url (PostgreSQL)')
     .option('--only <id...>', 'only these connector ids (or id:collector)')
     .option('--wait', 'wait until the workers have sealed the run (exit 3 when partial)')
+    .option('--every <interval>', 'keep running, enqueueing a run every interval (30m, 24h) until SIGTERM')
     .option('--json', 'JSON output')
-    .action((opts: { only?: string[]; wait?: boolean; json?: boolean }) => run(() => scheduleCommand({ ...global(), ...opts }, io, commandLine()))());
+    .action((opts: { only?: string[]; wait?: boolean; every?: string; json?: boolean }) => run(() => scheduleCommand({ ...global(), ...opts }, io, commandLine()))());
 
   program
     .command('worker')

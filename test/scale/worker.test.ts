@@ -97,7 +97,7 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
     expect(await new Promise((done) => w2.once('exit', done))).toBe(0);
   });
 
-  it('PostgreSQL connections dropped mid-run: workers reconnect, the run completes with each collector's evidence once and verifies', { timeout: 120_000 }, async () => {
+  it('PostgreSQL connections dropped mid-run: workers reconnect, the run completes with the evidence of each collector once and verifies', { timeout: 120_000 }, async () => {
     const { url } = await setUp(3);
     const w1 = sandbox!.worker('w1', ['--visibility-timeout', '5']);
     const scheduled = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string };

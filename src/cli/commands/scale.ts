@@ -23,6 +23,8 @@ function databaseUrl(config: AnnexaConfig): string {
 export interface ScheduleOptions extends GlobalOptions {
   only?: string[];
   wait?: boolean;
+  /** Keep running and enqueue a run every interval (`30m`, `24h`): the compose file's scheduler. */
+  every?: string;
 }
 
 /**
@@ -31,6 +33,25 @@ export interface ScheduleOptions extends GlobalOptions {
  * two schedulers firing at once make one run. `--wait` waits until the run is sealed (exit 3 when partial).
  */
 export async function scheduleCommand(options: ScheduleOptions, io: CliIO, command: string): Promise<number> {
+  if (options.every !== undefined) {
+    const match = /^(\d+)(s|m|h)$/.exec(options.every);
+    if (!match || Number(match[1]) === 0) throw new UsageError(`--every ${options.every}: expected an interval like 30m or 24h`);
+    const intervalMs = Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+    const stopped = new AbortController();
+    const stop = () => stopped.abort();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    try {
+      while (!stopped.signal.aborted) {
+        await scheduleCommand({ ...options, every: undefined }, io, command);
+        await systemClock.sleep(intervalMs, stopped.signal).catch(() => {});
+      }
+    } finally {
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGINT', stop);
+    }
+    return exitCodes.ok;
+  }
   const redactor = new Redactor();
   // The scheduler needs no connector credentials, only the plan and the database.
   const config = loadConfig(options, io, redactor, true);
