@@ -122,7 +122,9 @@ async function replayDay(store: SqliteEvidenceStore, captured: readonly Captured
     let next = fresh.get(key);
     if (!next) {
       const seq = ++counter;
-      next = { ...r, at: new Date(Date.parse(r.at) + shift).toISOString(), requestId: `SBX1:${seq.toString(16).padStart(4, '0')}:${hashString(`${r.url} ${d} ${seq}`).toString(16).padStart(8, '0')}` };
+      // Responses arrive some tens of milliseconds apart, as from a real API.
+      const jitter = seq * 25 + (hashString(`${key} ${d}`) % 25);
+      next = { ...r, at: new Date(Date.parse(r.at) + shift + jitter).toISOString(), requestId: `SBX1:${seq.toString(16).padStart(4, '0')}:${hashString(`${r.url} ${d} ${seq}`).toString(16).padStart(8, '0')}` };
       fresh.set(key, next);
     }
     return next;

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
@@ -298,6 +299,27 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return digest;
   }
 
+  /**
+   * @internal Stores a JSON value deflated, addressed like any blob by the sha256 of its canonical
+   * JSON: for values written anew every day (a collection's request ids and times).
+   */
+  putPackedBlob(value: unknown): string {
+    const json = canonicalJson(value);
+    const digest = sha256Hex(json);
+    if (!this.sql('SELECT 1 FROM packed_blobs WHERE digest = ?').get(digest)) {
+      this.sql('INSERT INTO packed_blobs (digest, data, size) VALUES (?, ?, ?)').run(digest, deflateRawSync(json, { level: 9 }), Buffer.byteLength(json));
+    }
+    return digest;
+  }
+
+  /** @internal A blob's JSON text, plain or packed. */
+  blobJson(digest: string): string | undefined {
+    const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string | undefined;
+    if (json !== undefined || this.schemaVersion < currentSchemaVersion) return json;
+    const packed = this.sql('SELECT data FROM packed_blobs WHERE digest = ?').pluck().get(digest) as Buffer | undefined;
+    return packed ? inflateRawSync(packed).toString('utf8') : undefined;
+  }
+
   /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
   insertObservations(seq: number, batch: readonly ObservationInput[]): void {
     const groups = new Map<string, { o: ObservationInput; records: { s: string; d: string; t: string; r: readonly RequestRef[]; a?: string }[] }>();
@@ -423,7 +445,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
     const stream = this.sql('SELECT kind, instance_id, collector_id FROM streams WHERE id = ?').get(streamId) as StreamRow;
     const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
     this.putBlob(templates);
-    const provenanceDigest = this.putBlob(provenance);
+    const provenanceDigest = this.putPackedBlob(provenance);
     this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
     this.trees.set(tree.digest, built.rows);
     const info = this.sql(
@@ -597,7 +619,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   private payload(digest: string): unknown {
-    const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string | undefined;
+    const json = this.blobJson(digest);
     if (json === undefined) throw new Error(`evidence store is missing payload ${digest}; run \`annexa verify\``);
     return JSON.parse(json) as unknown;
   }
@@ -912,8 +934,8 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   async blob(digest: string): Promise<unknown> {
-    const row = this.db.prepare('SELECT json FROM blobs WHERE digest = ?').get(digest) as { json: string } | undefined;
-    if (row) return JSON.parse(row.json) as unknown;
+    const json = this.blobJson(digest);
+    if (json !== undefined) return JSON.parse(json) as unknown;
     if (this.schemaVersion < currentSchemaVersion) return undefined;
     const tree = this.db.prepare('SELECT 1 FROM trees WHERE digest = ?').get(digest);
     return tree ? parseRows(this.treeRows(digest)) : undefined;
