@@ -56,6 +56,12 @@ function storeBytes(store: SqliteEvidenceStore): number {
   return statSync(store.path).size + (existsSync(`${store.path}-wal`) ? statSync(`${store.path}-wal`).size : 0);
 }
 
+/** Bytes in use: the file less its free pages (left by records that waited in `pending`, reused later). */
+function liveBytes(store: SqliteEvidenceStore): number {
+  const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+  return ((store.db.pragma('page_count', { simple: true }) as number) - (store.db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const began = performance.now();
   const value = await fn();
@@ -185,10 +191,16 @@ async function timeReads(path: string, asOf: Date, results: BenchResult[], label
 }
 
 /** Runs the store benchmark in `dir`; `days` defaults to 365 (ANNEXA_BENCH_DAYS overrides). */
-export async function storeBench(dir: string, options: { scale?: number; days?: number } = {}): Promise<BenchResult[]> {
+export async function storeBench(dir: string, options: { scale?: number; days?: number; onResult?: (r: BenchResult) => void } = {}): Promise<BenchResult[]> {
   const scale = options.scale ?? 50;
   const days = options.days ?? 365;
   const results: BenchResult[] = [];
+  // Long runs: report each figure as it is measured.
+  const push = results.push.bind(results);
+  results.push = (...items: BenchResult[]) => {
+    for (const item of items) options.onResult?.(item);
+    return push(...items);
+  };
   const [{ captured, records, requests }, collectMs] = await timed(() => collectFirstDay(dir, scale));
   results.push({ name: `scale ${scale}: day-1 collection through the pipeline (${records} records, ${requests} requests)`, value: collectMs, unit: 'ms' });
   const checkpoints = [1, 30, 365].filter((n) => n <= days);
@@ -216,13 +228,16 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
         await checkRun(store, d);
         if (!checkpoints.includes(d)) continue;
         const bytes = storeBytes(store);
+        const live = liveBytes(store);
         if (d === 1) {
           firstBytes = bytes;
-          results.push({ name: `${scenario}: store size after day 1 (collection + check run)`, value: bytes / 1e6, unit: 'MB' });
+          results.push({ name: `${scenario}: store size after day 1 (collection + check run); in use ${(live / 1e6).toFixed(2)} MB`, value: bytes / 1e6, unit: 'MB' });
         } else {
-          results.push({ name: `${scenario}: store size after ${d} daily runs`, value: bytes / 1e6, unit: 'MB' });
+          results.push({ name: `${scenario}: store size after ${d} daily runs; in use ${(live / 1e6).toFixed(2)} MB`, value: bytes / 1e6, unit: 'MB' });
           if (scenario === 'unchanged') {
             results.push({ name: `unchanged: growth per day, days 2-${d}`, value: (bytes - firstBytes) / (d - 1) / 1e3, unit: 'KB' });
+            const packed = store.db.prepare('SELECT SUM(length(data)) FROM packed_blobs').pluck().get() as number;
+            results.push({ name: `unchanged: of which the day's requests (ids, times; deflated), per day`, value: packed / d / 1e3, unit: 'KB' });
             if (d === 365) results.push({ name: 'unchanged: size after 365 days / size after day 1', value: bytes / firstBytes, unit: '×', target: 1.5 });
           } else {
             results.push({ name: `changing: bytes per changed record, days 2-${d} (${changed} changes)`, value: (bytes - firstBytes) / changed, unit: 'B' });
@@ -250,8 +265,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'annexa-bench-store-'));
   try {
-    const results = await storeBench(dir, { scale: Number(process.argv[2] ?? 50), days: Number(process.argv[3] ?? 365) });
-    for (const r of results) console.log(`${r.target === undefined ? '    ' : r.value <= r.target ? 'ok  ' : 'MISS'}  ${r.name}: ${Math.round(r.value * 100) / 100} ${r.unit}${r.target === undefined ? '' : ` (target ≤ ${r.target})`}`);
+    const print = (r: BenchResult) =>
+      console.log(`${r.target === undefined ? '    ' : r.value <= r.target ? 'ok  ' : 'MISS'}  ${r.name}: ${Math.round(r.value * 100) / 100} ${r.unit}${r.target === undefined ? '' : ` (target ≤ ${r.target})`}`);
+    await storeBench(dir, { scale: Number(process.argv[2] ?? 50), days: Number(process.argv[3] ?? 365), onResult: print });
   } finally {
     if (process.env.ANNEXA_BENCH_KEEP) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
