@@ -172,10 +172,16 @@ async function timeReads(path: string, asOf: Date, results: BenchResult[], label
   try {
     const [, coverageMs] = await timed(() => assembleCoverage({ store, soaPath: null, checkParams: {}, asOf, now: asOf }));
     results.push({ name: `${label}: coverage --as-of, ${runs} run(s)`, value: coverageMs, unit: 'ms', target: 300 });
-    const [snapshots, listMs] = await timed(() => store.latest('github.member.v1', { asOf }));
-    results.push({ name: `${label}: list github.member.v1 as of a date (${snapshots[0]?.records.length ?? 0} records), ${runs} run(s)`, value: listMs, unit: 'ms', target: 300 });
   } finally {
     await store.close();
+  }
+  // Listing on a store of its own, so nothing the coverage read is cached.
+  const lister = openSqliteStore(path, { readonly: true });
+  try {
+    const [snapshots, listMs] = await timed(() => lister.latest('github.member.v1', { asOf }));
+    results.push({ name: `${label}: list github.member.v1 as of a date (${snapshots[0]?.records.length ?? 0} records), ${runs} run(s)`, value: listMs, unit: 'ms', target: 300 });
+  } finally {
+    await lister.close();
   }
   // `annexa check` evaluates and records a run: timed on a writable store.
   const writable = openSqliteStore(path);

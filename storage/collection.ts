@@ -44,7 +44,8 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
   const indexOf = new Map(requests.map((r, i) => [keyOf(r), i]));
   const rows = toRowTexts(
     records.map((record): RecordRow => {
-      const indexes = [...new Set(record.requests.map((r) => indexOf.get(keyOf(r))!))].sort((a, b) => a - b);
+      // In the record's own order, so its requests read back exactly as the collector gave them.
+      const indexes = [...new Set(record.requests.map((r) => indexOf.get(keyOf(r))!))];
       return record.attachment ? [record.subject, record.digest, indexes, record.attachment] : [record.subject, record.digest, indexes];
     }),
   );
