@@ -62,6 +62,7 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'github.repository_settings.v1',
       'manual.document.v1',
     ]);
   });

@@ -20,6 +20,7 @@ import {
   mergedPullRequestRecords,
   orgSettingsRecords,
   outsideCollaboratorRecords,
+  repositorySettingsRecords,
 } from './expected.js';
 import { outsideCollaboratorAccessQuery } from '../../connectors/github/api-schemas.js';
 
@@ -110,6 +111,9 @@ describe('failures become stable codes through the real pipeline', () => {
       .get('/orgs/acme/outside_collaborators')
       .query({ per_page: '100' })
       .reply(200, fixture('outside-collaborators.json'), ghHeaders('OUT:REST'))
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100', filter: '2fa_disabled' })
+      .reply(200, [], ghHeaders('OUT:2FA'))
       .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
       .reply(200, fixture('graphql-outside-access-forbidden.json'), ghHeaders('OUT:FORBIDDEN'));
     const { result } = await collect(['github-acme:outside_collaborators']);
@@ -189,6 +193,7 @@ describe('a full run', () => {
         errorCode: 'permission_denied',
         errorMessage: 'HTTP 403: Resource not accessible by personal access token - https://docs.github.com/rest/dependabot/alerts',
       }),
+      outcome('repository_settings', 'github.repository_settings.v1', 5),
     ]);
 
     // What the store holds is exactly what the collectors produced: payloads and provenance.
@@ -198,6 +203,7 @@ describe('a full run', () => {
       ['github.outside_collaborator.v1', outsideCollaboratorRecords],
       ['github.branch_protection.v1', branchProtectionRecords],
       ['github.merged_pull_request.v1', mergedPullRequestRecords],
+      ['github.repository_settings.v1', repositorySettingsRecords],
     ];
     for (const [kind, records] of expected) {
       const [snapshot] = await s.store.latest(kind);
