@@ -44,7 +44,8 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
   const indexOf = new Map(requests.map((r, i) => [keyOf(r), i]));
   const rows = toRowTexts(
     records.map((record): RecordRow => {
-      const indexes = [...new Set(record.requests.map((r) => indexOf.get(keyOf(r))!))].sort((a, b) => a - b);
+      // In the record's own order, so its requests read back exactly as the collector gave them.
+      const indexes = [...new Set(record.requests.map((r) => indexOf.get(keyOf(r))!))];
       return record.attachment ? [record.subject, record.digest, indexes, record.attachment] : [record.subject, record.digest, indexes];
     }),
   );
@@ -68,7 +69,8 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
       at: first === null ? null : new Date(first).toISOString(),
       statuses,
       requestIds: requests.map((r) => r.requestId ?? null),
-      offsetsMs: times.map((t) => t - (first ?? 0)),
+      // Each time as a step from the one before: requests listed in URL order were mostly made in that order, so the steps are small.
+      offsetsMs: times.map((t, i) => t - (i === 0 ? (first ?? 0) : times[i - 1]!)),
     },
     recordCount: records.length,
     collectedAt,
@@ -79,7 +81,9 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
 export function resolveRequests(provenance: CollectionProvenance, templates: { requests: [string, string][] }, indexes: readonly number[]): RequestRef[] {
   const statusAt: number[] = [];
   for (const [status, count] of provenance.statuses) for (let i = 0; i < count; i++) statusAt.push(status);
-  const base = provenance.at ? Date.parse(provenance.at) : 0;
+  const times: number[] = [];
+  let time = provenance.at ? Date.parse(provenance.at) : 0;
+  for (const step of provenance.offsetsMs) times.push((time += step));
   return indexes.map((i) => {
     const [method, url] = templates.requests[i]!;
     const requestId = provenance.requestIds[i];
@@ -88,7 +92,7 @@ export function resolveRequests(provenance: CollectionProvenance, templates: { r
       url,
       status: statusAt[i]!,
       ...(requestId ? { requestId } : {}),
-      at: new Date(base + provenance.offsetsMs[i]!).toISOString(),
+      at: new Date(times[i]!).toISOString(),
     };
   });
 }

@@ -209,13 +209,13 @@ export interface CollectionProvenance {
   connectorType: string;
   /** Digest of a blob `{ requests: [method, url][] }`, sorted. */
   templates: string;
-  /** Time of the first response; `offsetsMs` count from it. */
+  /** Time of the first response. */
   at: string | null;
   /** Status per request, run-length encoded: `[status, count][]`. */
   statuses: [number, number][];
   /** The API's request id per request (null when it sent none). */
   requestIds: (string | null)[];
-  /** Milliseconds after `at` per request. */
+  /** Per request, milliseconds after the request before it (the first: after `at`). */
   offsetsMs: number[];
 }
 

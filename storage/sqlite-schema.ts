@@ -6,7 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
  *
  * Version 1 kept one `observations` row per record per run and one `check_results` row per result.
  * Version 2 keeps a collection as a tree (`trees`, `collections`), the requests once per collection
- * (a provenance blob), check results as result trees (`check_evaluations`), and a change index
+ * (a provenance blob, deflated in `packed_blobs`: request ids and times differ every day and
+ * are most of what an unchanged day adds), check results as result trees (`check_evaluations`), and a change index
  * (`subject_changes`: one row per subject whose record changed between two successful collections
  * of a stream) that makes history reads cost what they return. The version-1 tables stay: a store
  * upgraded in place keeps its schema-1 runs (and their seals) as they were, with version-2 rows
@@ -141,6 +142,11 @@ CREATE TABLE IF NOT EXISTS check_evaluations (
 );
 CREATE INDEX IF NOT EXISTS check_evaluations_by_run ON check_evaluations(run_seq);
 CREATE INDEX IF NOT EXISTS check_evaluations_by_check ON check_evaluations(check_id, instance_id, id);
+CREATE TABLE IF NOT EXISTS packed_blobs (
+  digest TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  size INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (
   id INTEGER PRIMARY KEY,
   run_seq INTEGER NOT NULL REFERENCES runs(seq),
@@ -173,6 +179,7 @@ export const appendOnlyTables = [
   'collections',
   'subject_changes',
   'check_evaluations',
+  'packed_blobs',
 ];
 
 export const appendOnlyTriggers = appendOnlyTables

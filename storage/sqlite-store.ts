@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
@@ -100,6 +101,9 @@ export interface CollectionRow {
   collected_at: string | null;
   finished_at: string;
 }
+/** A record waiting in `pending`: subject, payload digest, collection time, request indexes, attachment. */
+type PendingRow = [string, string, string, number[]] | [string, string, string, number[], string];
+
 /** @internal */
 export interface StreamRow {
   id: number;
@@ -165,6 +169,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
   /** The schema the file holds: 1 only for a schema-1 store opened read-only (verify works, reads ask for an upgrade). */
   readonly schemaVersion: number;
   private readonly trees = new TreeCache();
+  private readonly collectionRecords = new Map<number, StoredRecord[]>();
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -306,27 +311,52 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return digest;
   }
 
+  /**
+   * @internal Stores a JSON value deflated, addressed like any blob by the sha256 of its canonical
+   * JSON: for values written anew every day (a collection's request ids and times).
+   */
+  putPackedBlob(value: unknown): string {
+    const json = canonicalJson(value);
+    const digest = sha256Hex(json);
+    if (!this.sql('SELECT 1 FROM packed_blobs WHERE digest = ?').get(digest)) {
+      this.sql('INSERT INTO packed_blobs (digest, data, size) VALUES (?, ?, ?)').run(digest, deflateRawSync(json, { level: 9 }), Buffer.byteLength(json));
+    }
+    return digest;
+  }
+
+  /** @internal A blob's JSON text, plain or packed. */
+  blobJson(digest: string): string | undefined {
+    const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string | undefined;
+    if (json !== undefined || this.schemaVersion < currentSchemaVersion) return json;
+    const packed = this.sql('SELECT data FROM packed_blobs WHERE digest = ?').pluck().get(digest) as Buffer | undefined;
+    return packed ? inflateRawSync(packed).toString('utf8') : undefined;
+  }
+
   /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
   insertObservations(seq: number, batch: readonly ObservationInput[]): void {
-    const groups = new Map<string, { o: ObservationInput; records: { s: string; d: string; t: string; r: readonly RequestRef[]; a?: string }[] }>();
+    // Per collection: its requests once ([method, url, status, request id, time]) and its records pointing at them.
+    const groups = new Map<string, { o: ObservationInput; requests: Map<string, number>; records: PendingRow[] }>();
     this.db.transaction(() => {
       for (const o of batch) {
         const key = `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { o, records: [] }));
-        group.records.push({
-          s: o.subject,
-          d: this.putBlob(o.payload),
-          t: o.collectedAt.toISOString(),
-          r: o.provenance.requests,
-          ...(o.attachment ? { a: o.attachment } : {}),
+        if (!group) groups.set(key, (group = { o, requests: new Map(), records: [] }));
+        const indexes = o.provenance.requests.map((r) => {
+          const text = JSON.stringify([r.method, r.url, r.status, r.requestId ?? null, r.at]);
+          let index = group.requests.get(text);
+          if (index === undefined) group.requests.set(text, (index = group.requests.size));
+          return index;
         });
+        const row: PendingRow = [o.subject, this.putBlob(o.payload), o.collectedAt.toISOString(), indexes];
+        if (o.attachment) row.push(o.attachment);
+        group.records.push(row);
       }
       const put = this.sql(
         'INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
-      for (const { o, records } of groups.values()) {
-        put.run(seq, o.instanceId, o.collectorId, o.kind, o.provenance.tool, o.provenance.connectorType, records.length, JSON.stringify(records));
+      for (const { o, requests, records } of groups.values()) {
+        const data = `{"q":[${[...requests.keys()].join(',')}],"r":${JSON.stringify(records)}}`;
+        put.run(seq, o.instanceId, o.collectorId, o.kind, o.provenance.tool, o.provenance.connectorType, records.length, data);
       }
     })();
   }
@@ -374,8 +404,10 @@ export class SqliteEvidenceStore implements EvidenceStore {
     if (pending.length === 0 && outcome?.status !== 'collected') return;
     const records: PendingRecord[] = [];
     for (const p of pending) {
-      for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
-        records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
+      const data = JSON.parse(p.data) as { q: [string, string, number, string | null, string][]; r: PendingRow[] };
+      const requests = data.q.map(([method, url, status, requestId, at]): RequestRef => ({ method, url, status, ...(requestId ? { requestId } : {}), at }));
+      for (const [subject, digest, collectedAt, indexes, attachment] of data.r) {
+        records.push({ subject, digest, collectedAt, requests: indexes.map((i) => requests[i]!), attachment: attachment ?? null });
       }
     }
     const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
@@ -431,7 +463,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
     const stream = this.sql('SELECT kind, instance_id, collector_id FROM streams WHERE id = ?').get(streamId) as StreamRow;
     const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
     this.putBlob(templates);
-    const provenanceDigest = this.putBlob(provenance);
+    const provenanceDigest = this.putPackedBlob(provenance);
     this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
     this.trees.set(tree.digest, built.rows);
     const info = this.sql(
@@ -605,27 +637,54 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   private payload(digest: string): unknown {
-    const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string | undefined;
+    const json = this.blobJson(digest);
     if (json === undefined) throw new Error(`evidence store is missing payload ${digest}; run \`annexa verify\``);
     return JSON.parse(json) as unknown;
   }
 
-  private recordsOfCollection(c: CollectionRow, only?: (row: RecordRow) => boolean): StoredRecord[] {
+  /**
+   * Many payloads at once: looked up in digest order (neighbouring pages), a thousand per
+   * statement, so reading a whole collection is not one round trip per record.
+   */
+  private payloads(digests: readonly string[]): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    const wanted = [...new Set(digests)].sort();
+    const select = this.sql('SELECT digest, json FROM blobs WHERE digest IN (SELECT value FROM json_each(?))').raw();
+    for (let i = 0; i < wanted.length; i += 1000) {
+      for (const [digest, json] of select.all(JSON.stringify(wanted.slice(i, i + 1000))) as [string, string][]) out.set(digest, JSON.parse(json) as unknown);
+    }
+    for (const digest of wanted) if (!out.has(digest)) out.set(digest, this.payload(digest));
+    return out;
+  }
+
+  /**
+   * The records of one collection. The last few are cached: a check run reads the same
+   * collections for several checks, and records never change once written.
+   */
+  private recordsOfCollection(c: CollectionRow): StoredRecord[] {
+    const cached = this.collectionRecords.get(c.id);
+    if (cached) {
+      this.collectionRecords.delete(c.id);
+      this.collectionRecords.set(c.id, cached);
+      return [...cached];
+    }
     const rows = parseRows<RecordRow>(this.treeRows(c.tree));
-    return rows
-      .filter((row) => !only || only(row))
-      .map((row) => ({
+    const payloads = this.payloads(rows.map((row) => row[1]));
+    const records = rows.map((row) => ({
         runId: c.run_id,
         instanceId: c.instance_id,
         collectorId: c.collector_id,
         kind: c.kind,
         subject: row[0],
         digest: row[1],
-        payload: this.payload(row[1]),
+        payload: payloads.get(row[1]),
         collectedAt: c.collected_at ?? c.finished_at,
         provenanceDigest: c.provenance,
         attachment: row[3] ?? null,
       }));
+    this.collectionRecords.set(c.id, records);
+    while (this.collectionRecords.size > 8) this.collectionRecords.delete(this.collectionRecords.keys().next().value!);
+    return [...records];
   }
 
   private streams(kind?: string, instanceId?: string): StreamRow[] {
@@ -920,8 +979,8 @@ export class SqliteEvidenceStore implements EvidenceStore {
   }
 
   async blob(digest: string): Promise<unknown> {
-    const row = this.db.prepare('SELECT json FROM blobs WHERE digest = ?').get(digest) as { json: string } | undefined;
-    if (row) return JSON.parse(row.json) as unknown;
+    const json = this.blobJson(digest);
+    if (json !== undefined) return JSON.parse(json) as unknown;
     if (this.schemaVersion < currentSchemaVersion) return undefined;
     const tree = this.db.prepare('SELECT 1 FROM trees WHERE digest = ?').get(digest);
     return tree ? parseRows(this.treeRows(digest)) : undefined;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../src/core/canonical.js';
 import { hashV1RunContent, type ManifestV1 } from './sqlite-schema.js';
 import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText } from './trees.js';
@@ -54,10 +55,9 @@ function blobUsers(store: SqliteEvidenceStore, digest: string, v2: boolean): Pla
         .prepare(
           `SELECT DISTINCT r.id AS run_id, r.seq, s.kind FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq
            WHERE c.provenance = ? OR c.id IN (SELECT collection_id FROM subject_changes WHERE entry LIKE ?)
-              OR c.provenance IN (SELECT digest FROM blobs WHERE json LIKE ? AND digest != ?)
            UNION SELECT DISTINCT r.id, r.seq, 'check results' FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE e.evidence = ?`,
         )
-        .all(digest, like, like, digest, digest) as Place[]),
+        .all(digest, like, digest) as Place[]),
     );
   }
   return uniquePlaces(places);
@@ -73,18 +73,38 @@ function verifyBlobs(store: SqliteEvidenceStore, v2: boolean): { checked: number
   const db = store.db;
   const problems: VerifyProblem[] = [];
   const present = new Set<string>();
-  const templates = new Set<string>();
+  /** Request-templates digest → a provenance that names it (to locate the templates' users). */
+  const templates = new Map<string, string>();
+  const mismatched: string[] = [];
   let checked = 0;
-  for (const [digest, json] of db.prepare('SELECT digest, json FROM blobs').raw().iterate() as IterableIterator<[string, string]>) {
+  const plain = db.prepare('SELECT digest, json FROM blobs').raw().iterate() as IterableIterator<[string, string]>;
+  const packed = v2 ? (db.prepare('SELECT digest, data FROM packed_blobs').raw().iterate() as IterableIterator<[string, Buffer]>) : [];
+  const all = function* (): Generator<[string, string]> {
+    yield* plain;
+    for (const [digest, data] of packed) {
+      let json: string;
+      try {
+        json = inflateRawSync(data).toString('utf8');
+      } catch {
+        json = '';
+      }
+      yield [digest, json];
+    }
+  };
+  for (const [digest, json] of all()) {
     checked++;
     // A collection's provenance names its request templates near its end (keys are sorted).
     const template = /"templates":"([0-9a-f]{64})","tool":/.exec(json.slice(-400))?.[1];
-    if (template) templates.add(template);
-    if (sha256Hex(json) === digest) {
-      present.add(digest);
-      continue;
-    }
-    const users = blobUsers(store, digest, v2);
+    if (template && !templates.has(template)) templates.set(template, digest);
+    if (sha256Hex(json) === digest) present.add(digest);
+    else mismatched.push(digest);
+  }
+  const usersOf = (digest: string) => {
+    const via = templates.get(digest);
+    return uniquePlaces([...blobUsers(store, digest, v2), ...(via ? blobUsers(store, via, v2) : [])]);
+  };
+  for (const digest of mismatched) {
+    const users = usersOf(digest);
     if (users.length === 0) {
       problems.push({ problem: 'blob_hash_mismatch', digest, message: `blob ${short(digest)} does not match its hash (referenced by nothing)` });
     }
@@ -108,7 +128,8 @@ function verifyBlobs(store: SqliteEvidenceStore, v2: boolean): { checked: number
   const missing = db
     .prepare(
       `SELECT DISTINCT r.id AS run_id, r.seq, d.kind, d.digest FROM (${v2 ? referencedV2 : referenced}) d
-       JOIN runs r ON r.seq = d.run_seq LEFT JOIN blobs b ON b.digest = d.digest WHERE b.digest IS NULL ORDER BY r.seq`,
+       JOIN runs r ON r.seq = d.run_seq LEFT JOIN blobs b ON b.digest = d.digest WHERE b.digest IS NULL
+       ${v2 ? 'AND NOT EXISTS (SELECT 1 FROM packed_blobs p WHERE p.digest = d.digest)' : ''} ORDER BY r.seq`,
     )
     .all() as (Place & { digest: string })[];
   for (const m of missing) {
@@ -121,9 +142,9 @@ function verifyBlobs(store: SqliteEvidenceStore, v2: boolean): { checked: number
       message: `payload ${short(m.digest)} of ${m.kind} in run ${m.run_id} is missing (blob row deleted)`,
     });
   }
-  for (const digest of templates) {
-    if (present.has(digest) || db.prepare('SELECT 1 FROM blobs WHERE digest = ?').get(digest)) continue;
-    for (const u of blobUsers(store, digest, v2)) {
+  for (const digest of templates.keys()) {
+    if (present.has(digest) || mismatched.includes(digest)) continue;
+    for (const u of usersOf(digest)) {
       problems.push({ problem: 'blob_missing', digest, runId: u.run_id, runSeq: u.seq, kind: u.kind, message: `request templates ${short(digest)} of ${u.kind} in run ${u.run_id} are missing (blob row deleted)` });
     }
   }

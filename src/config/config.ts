@@ -12,8 +12,8 @@ import { SecretRef, secretRef } from './secret-ref.js';
 const httpOverrides = z.strictObject({
   concurrency: z.number().int().min(1).max(64).optional().describe('Requests in flight at once per connector instance.'),
   timeoutSeconds: z.number().positive().max(600).optional().describe('Timeout of each HTTP attempt.'),
-  maxRetries: z.number().int().min(0).max(10).optional().describe('Retries for 5xx, network errors, timeouts and rate limits.'),
-  maxRateLimitWaitSeconds: z.number().min(0).max(6 * 3600).optional().describe('Longest wait for a rate-limit reset before failing with rate_limited.'),
+  maxRetries: z.number().int().min(0).max(10).optional().describe('Retries for 5xx, network errors and timeouts (rate limits are bounded by maxRateLimitWaitSeconds).'),
+  maxRateLimitWaitSeconds: z.number().min(0).max(6 * 3600).optional().describe('Longest a request waits on rate limits (one reset, or repeated throttling in all) before failing with rate_limited.'),
 });
 
 const connectorBase = z.object({

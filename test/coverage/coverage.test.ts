@@ -104,6 +104,8 @@ describe('buildCoverageReport', () => {
     expect(a85.checks.map((c) => [c.id, c.status])).toEqual([
       ['github.org.requires_2fa', 'pass'],
       ['github.members.have_2fa', 'fail'],
+      ['github.members.no_insecure_2fa', 'not_collected'],
+      ['github.outside_collaborators.have_2fa', 'not_collected'],
     ]);
     const have2fa = a85.checks[1]!;
     expect(have2fa.counts).toEqual({ pass: 1, fail: 1, warn: 0, stale: 0, not_collected: 0, error: 1 });
@@ -268,6 +270,8 @@ describe('buildCoverageReport edge cases', () => {
     expect(a85.checks.map((c) => [c.id, c.status, c.counts.not_collected])).toEqual([
       ['github.org.requires_2fa', 'not_collected', 1],
       ['github.members.have_2fa', 'not_collected', 1],
+      ['github.members.no_insecure_2fa', 'not_collected', 1],
+      ['github.outside_collaborators.have_2fa', 'not_collected', 1],
     ]);
     expect(empty.controls.find((r) => r.id === 'A.8.8')!.status).toBe('manual');
     expect(empty.summary.byStatus).toEqual({ passing: 0, failing: 0, stale: 0, manual: 1, missing: 102 });
@@ -297,7 +301,7 @@ describe('buildCoverageReport edge cases', () => {
       generatedAt,
     });
     const a85 = report2.controls.find((r) => r.id === 'A.8.5')!;
-    expect(a85.checks.map((c) => c.status)).toEqual(['not_collected', 'fail']);
+    expect(a85.checks.map((c) => c.status)).toEqual(['not_collected', 'fail', 'not_collected', 'not_collected']);
     expect(a85.status).toBe('failing');
   });
 });

@@ -127,11 +127,17 @@ describe('annexa coverage end to end against the GitHub sandbox', () => {
     expect(failingSubjects(a88, 'github.dependabot.critical_high_within_sla')).toContain(`${org}/${stale.repository}#${stale.number}`);
   });
 
-  it('passes the access-review controls (outside collaborators are warnings, not failures)', () => {
-    for (const id of ['A.5.15', 'A.5.18', 'A.5.19']) {
+  it('passes the access-review controls (outside collaborators are warnings, not failures); supplier access fails on the collaborator without 2FA', () => {
+    for (const id of ['A.5.15', 'A.5.18']) {
       expect(row(id).status, id).toBe('passing');
       expect(row(id).checks.map((c) => c.id)).toEqual(['github.outside_collaborators.listed_for_review']);
     }
+    expect(row('A.5.19').status).toBe('failing');
+    expect(row('A.5.19').checks.map((c) => [c.id, c.status])).toEqual([
+      ['github.outside_collaborators.listed_for_review', 'warn'],
+      ['github.outside_collaborators.have_2fa', 'fail'],
+    ]);
+    expect(row('A.5.19').checks[1]!.failing.map((f) => f.subject)).toEqual(sandbox.github.world.violations.outsideCollaboratorsWithout2fa);
     const warned = row('A.5.18').checks[0]!.warnings.map((w) => w.subject).sort();
     expect(warned).toEqual(sandbox.github.world.outsideCollaborators.map((o) => o.login).sort());
   });

@@ -233,8 +233,9 @@ export function evidenceStoreConformance(name: string, backend: ConformanceBacke
         const [snapshot] = await store.latest(member);
         const [alice, bob] = snapshot!.records;
         expect(alice!.provenanceDigest).toBe(bob!.provenanceDigest);
-        expect(await store.requestsOf(alice!)).toEqual([filter, page1]);
-        expect(await store.requestsOf(bob!)).toEqual([filter, page2]);
+        // Exactly as the collector gave them, in its order.
+        expect(await store.requestsOf(alice!)).toEqual([page1, filter]);
+        expect(await store.requestsOf(bob!)).toEqual([page2, filter]);
       });
     });
 

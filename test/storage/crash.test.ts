@@ -49,7 +49,7 @@ function lastCollectedAt(dbPath: string, runId: string): string {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare("SELECT MAX(json_extract(e.value, '$.t')) FROM pending p JOIN runs r ON r.seq = p.run_seq, json_each(p.data) e WHERE r.id = ?")
+      .prepare("SELECT MAX(json_extract(e.value, '$[2]')) FROM pending p JOIN runs r ON r.seq = p.run_seq, json_each(p.data, '$.r') e WHERE r.id = ?")
       .pluck()
       .get(runId) as string;
   } finally {

@@ -22,7 +22,7 @@ function counts(file: string): Record<string, number> {
   const db = new Database(file, { readonly: true });
   try {
     return Object.fromEntries(
-      ['blobs', 'trees', 'collections', 'subject_changes', 'outcomes', 'runs', 'run_seals', 'pending'].map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]),
+      ['blobs', 'packed_blobs', 'trees', 'collections', 'subject_changes', 'outcomes', 'runs', 'run_seals', 'pending'].map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]),
     );
   } finally {
     db.close();
@@ -37,11 +37,11 @@ describe('SQLite store v2 storage', () => {
     const store = openSqliteStore(file);
     await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
     const first = counts(file);
-    // 40 payloads, the request templates and one provenance blob; one full tree; 40 change rows (all appeared).
-    expect(first).toEqual({ blobs: 42, trees: 1, collections: 1, subject_changes: 40, outcomes: 1, runs: 1, run_seals: 1, pending: 0 });
+    // 40 payloads and the request templates; the provenance (packed); one full tree; 40 change rows (all appeared).
+    expect(first).toEqual({ blobs: 41, packed_blobs: 1, trees: 1, collections: 1, subject_changes: 40, outcomes: 1, runs: 1, run_seals: 1, pending: 0 });
     await writeRun(store, day(2), [{ kind: member, records: people(40) }]);
     // Only the day's provenance (request times differ) is new.
-    expect(counts(file)).toEqual({ ...first, blobs: 43, collections: 2, outcomes: 2, runs: 2, run_seals: 2 });
+    expect(counts(file)).toEqual({ ...first, packed_blobs: 2, collections: 2, outcomes: 2, runs: 2, run_seals: 2 });
     await store.close();
   });
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
@@ -117,10 +118,14 @@ describe('verify detects', () => {
   };
 
   it('(a2) a changed provenance blob, located by the collections that cite it', async () => {
-    const report = await tampered(['blobs'], (db) => {
+    const report = await tampered(['packed_blobs'], (db) => {
       const provenance = db.prepare('SELECT DISTINCT provenance FROM collections WHERE run_seq = 1').pluck().all() as string[];
       expect(provenance).toHaveLength(1);
-      const info = db.prepare("UPDATE blobs SET json = replace(json, '[[200,1]]', '[[201,1]]') WHERE digest = ?").run(provenance[0]);
+      // Provenance is stored deflated: re-pack an edited copy under the old address.
+      const data = db.prepare('SELECT data FROM packed_blobs WHERE digest = ?').pluck().get(provenance[0]) as Buffer;
+      const json = inflateRawSync(data).toString('utf8');
+      expect(json).toContain('[[200,1]]');
+      const info = db.prepare('UPDATE packed_blobs SET data = ? WHERE digest = ?').run(deflateRawSync(json.replace('[[200,1]]', '[[201,1]]')), provenance[0]);
       expect(info.changes).toBe(1);
     });
     expect(report.ok).toBe(false);
