@@ -14,6 +14,7 @@ import type { VerifyReport } from './evidence-store.js';
 /** The evidence tables both backends share, in an order that satisfies their references. */
 const tables: readonly { name: string; columns: readonly string[]; order: string }[] = [
   { name: 'blobs', columns: ['digest', 'json', 'size'], order: 'digest' },
+  { name: 'packed_blobs', columns: ['digest', 'data', 'size'], order: 'digest' },
   { name: 'chunks', columns: ['digest', 'data'], order: 'digest' },
   { name: 'files', columns: ['digest', 'size', 'chunks'], order: 'digest' },
   { name: 'runs', columns: ['seq', 'id', 'started_at', 'command', 'tool_version'], order: 'seq' },
@@ -137,7 +138,7 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
 }
 
 function pgArrayType(table: string, column: string): string {
-  if (table === 'chunks' && column === 'data') return 'bytea[]';
+  if ((table === 'chunks' || table === 'packed_blobs') && column === 'data') return 'bytea[]';
   if (table === 'runs' && column === 'id') return 'text[]';
   const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count'];
   return numeric.includes(column) ? 'bigint[]' : 'text[]';

@@ -43,6 +43,9 @@ CREATE TABLE outcomes (
 CREATE UNIQUE INDEX outcomes_once_per_run ON outcomes(run_seq, instance_id, collector_id, kind);
 CREATE INDEX outcomes_by_stream ON outcomes(kind, instance_id, collector_id, finished_at);
 CREATE INDEX outcomes_by_finish ON outcomes(status, finished_at);
+-- Values written anew every day (a collection's request ids and times), deflated; addressed by the
+-- sha256 of their canonical JSON like any blob.
+CREATE TABLE packed_blobs (digest TEXT COLLATE "C" PRIMARY KEY, data BYTEA NOT NULL, size BIGINT NOT NULL);
 CREATE TABLE chunks (digest TEXT COLLATE "C" PRIMARY KEY, data BYTEA NOT NULL);
 CREATE TABLE files (digest TEXT COLLATE "C" PRIMARY KEY, size BIGINT NOT NULL, chunks TEXT COLLATE "C" NOT NULL);
 CREATE TABLE run_seals (
@@ -149,6 +152,7 @@ END $$;
 /** Tables that only ever grow: triggers reject UPDATE, DELETE and TRUNCATE on them. */
 export const postgresAppendOnlyTables = [
   'blobs',
+  'packed_blobs',
   'chunks',
   'files',
   'runs',

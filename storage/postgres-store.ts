@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { buildCollection, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
@@ -280,6 +281,18 @@ export class PostgresEvidenceStore implements EvidenceStore {
     return digests;
   }
 
+  /** @internal Stores a JSON value deflated (as the SQLite store does), addressed by the sha256 of its canonical JSON. */
+  async putPackedBlob(client: Queryable, value: unknown): Promise<string> {
+    const json = canonicalJson(value);
+    const digest = sha256Hex(json);
+    await client.query('INSERT INTO packed_blobs (digest, data, size) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING', [
+      digest,
+      deflateRawSync(json, { level: 9 }),
+      Buffer.byteLength(json),
+    ]);
+    return digest;
+  }
+
   /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
   async insertObservations(seq: number, batch: readonly ObservationInput[]): Promise<void> {
     await this.tx(async (client) => {
@@ -407,7 +420,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
     const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
     const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
     const changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
-    const [, provenanceDigest] = await this.putBlobs(client, [built.templates, provenance]);
+    await this.putBlobs(client, [built.templates]);
+    const provenanceDigest = await this.putPackedBlob(client, provenance);
     await client.query('INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING', [
       tree.digest,
       tree.base,
@@ -818,6 +832,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
   async blob(digest: string): Promise<unknown> {
     const [row] = await this.rows<{ json: string }>('SELECT json FROM blobs WHERE digest = $1', [digest]);
     if (row) return JSON.parse(row.json) as unknown;
+    const [packed] = await this.rows<{ data: Buffer }>('SELECT data FROM packed_blobs WHERE digest = $1', [digest]);
+    if (packed) return JSON.parse(inflateRawSync(packed.data).toString('utf8')) as unknown;
     const [tree] = await this.rows('SELECT 1 FROM trees WHERE digest = $1', [digest]);
     return tree ? parseRows(await this.treeRows(digest)) : undefined;
   }

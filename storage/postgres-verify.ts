@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../src/core/canonical.js';
 import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText } from './trees.js';
 import type { RecordRow } from './collection.js';
@@ -67,7 +68,21 @@ function located(place: Place | undefined): Pick<VerifyProblem, 'runId' | 'runSe
 async function verifyBlobs(store: PostgresEvidenceStore): Promise<{ checked: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let checked = 0;
-  for await (const { digest, json } of pages<{ digest: string; json: string }>(store, 'SELECT digest, json FROM blobs', 'digest')) {
+  const plain = pages<{ digest: string; json: string }>(store, 'SELECT digest, json FROM blobs', 'digest');
+  const packed = pages<{ digest: string; data: Buffer }>(store, 'SELECT digest, data FROM packed_blobs', 'digest');
+  async function* all(): AsyncGenerator<{ digest: string; json: string }> {
+    yield* plain;
+    for await (const { digest, data } of packed) {
+      let json = '';
+      try {
+        json = inflateRawSync(data).toString('utf8');
+      } catch {
+        // Undecodable: reported as a mismatch below.
+      }
+      yield { digest, json };
+    }
+  }
+  for await (const { digest, json } of all()) {
     checked++;
     if (sha256Hex(json) === digest) continue;
     const place = await firstUser(store, digest);
@@ -83,10 +98,17 @@ async function verifyBlobs(store: PostgresEvidenceStore): Promise<{ checked: num
   const missing = await store.rows<Place & { digest: string }>(
     `SELECT DISTINCT r.id AS run_id, r.seq, d.kind, d.digest FROM (
        SELECT c.run_seq, s.kind, c.provenance AS digest FROM collections c JOIN streams s ON s.id = c.stream_id
-       UNION ALL SELECT c.run_seq, s.kind, b.json::json->>'templates' FROM collections c JOIN streams s ON s.id = c.stream_id JOIN blobs b ON b.digest = c.provenance
        UNION ALL SELECT run_seq, 'check results', evidence FROM check_evaluations) d
-     JOIN runs r ON r.seq = d.run_seq LEFT JOIN blobs b ON b.digest = d.digest WHERE d.digest IS NOT NULL AND b.digest IS NULL ORDER BY r.seq`,
+     JOIN runs r ON r.seq = d.run_seq LEFT JOIN blobs b ON b.digest = d.digest WHERE d.digest IS NOT NULL AND b.digest IS NULL
+       AND NOT EXISTS (SELECT 1 FROM packed_blobs p WHERE p.digest = d.digest) ORDER BY r.seq`,
   );
+  // Each provenance names its request templates, which must be there too.
+  for await (const { provenance } of pages<{ provenance: string }>(store, 'SELECT DISTINCT provenance FROM collections', 'provenance')) {
+    const value = (await store.blob(provenance).catch(() => undefined)) as { templates?: string } | undefined;
+    if (!value?.templates || (await store.rows('SELECT 1 FROM blobs WHERE digest = $1', [value.templates])).length > 0) continue;
+    const place = await firstUser(store, provenance);
+    missing.push({ run_id: place?.run_id ?? '?', seq: place?.seq ?? 0, kind: place?.kind ?? '?', digest: value.templates });
+  }
   for (const m of missing) {
     problems.push({
       problem: 'blob_missing',
