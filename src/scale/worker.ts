@@ -161,8 +161,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 }
 
 /**
- * While the worker stops, collectors end as `aborted`; those outcomes are not evidence of the
- * system but of the shutdown, so they are not written: the unit is handed back and run again.
+ * While the worker stops, collectors cut short end as failed (`aborted`, or a network error from
+ * the cancelled request); those outcomes are evidence of the shutdown, not of the system, so they
+ * are not written: the unit is handed back and its unfinished collectors run again. Collectors
+ * that finished keep their outcome.
  */
 function handBackOnAbort(writer: RunWriter, signal: AbortSignal): RunWriter {
   return {
@@ -171,7 +173,7 @@ function handBackOnAbort(writer: RunWriter, signal: AbortSignal): RunWriter {
     addFile: (content) => writer.addFile(content),
     addCheckResults: (batch) => writer.addCheckResults(batch),
     addOutcome: async (outcome) => {
-      if (signal.aborted && outcome.errorCode === 'aborted') return;
+      if (signal.aborted && outcome.status === 'failed') return;
       await writer.addOutcome(outcome);
     },
     finish: (status, at) => writer.finish(status, at),

@@ -124,6 +124,28 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
     await new Promise((done) => w1.once('exit', done));
   });
 
+  it('SIGTERM mid-unit: the worker hands the unit back after --grace and exits 0; another worker finishes it, evidence once', { timeout: 120_000 }, async () => {
+    const { url } = await setUp(2);
+    const w1 = sandbox!.worker('w1', ['--grace', '0.2']);
+    const { runId } = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string };
+    store = await openPostgresStore(url);
+    const first = await until('w1 to start a unit', async () => (await store!.sharedRuns.jobs(runId)).find((j) => j.worker === 'w1' && !j.result));
+    w1.kill('SIGTERM');
+    expect(await new Promise((done) => w1.once('exit', done))).toBe(0);
+    const handedBack = (await store.sharedRuns.jobs(runId)).find((j) => j.unit === first.unit && j.attempt === 1);
+    expect(handedBack).toMatchObject({ worker: 'w1', result: 'released' });
+    const w2 = sandbox!.worker('w2');
+    const waited = JSON.parse((await sandbox!.cli(['schedule', '--wait', '--json'])).stdout) as { run: { status: string }; jobs: { unit: string; attempt: number; worker: string; result?: string }[] };
+    expect(waited.run.status).toBe('complete');
+    expect(waited.jobs).toContainEqual(expect.objectContaining({ unit: first.unit, attempt: 2, worker: 'w2', result: 'ended' }));
+    const keys = await outcomeKeys(runId);
+    expect(keys).toEqual([...new Set(keys)]);
+    expect(keys).toHaveLength(2 * collectorsPerInstance);
+    expect((await store.run(runId))!.outcomes.every((o) => o.status === 'collected')).toBe(true);
+    w2.kill('SIGTERM');
+    await new Promise((done) => w2.once('exit', done));
+  });
+
   it('two schedulers at once make one run with one job per unit; SIGTERM stops an idle worker cleanly; --healthcheck', { timeout: 60_000 }, async () => {
     const { url } = await setUp(3);
     const [a, b] = await Promise.all([sandbox!.cli(['schedule', '--json']), sandbox!.cli(['schedule', '--json'])]);
