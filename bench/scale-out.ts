@@ -49,8 +49,8 @@ export async function scaleOutBench(dir: string, options: { instances?: number; 
     const one = await measure(sandbox, url.toString(), 1);
     const three = await measure(sandbox, url.toString(), 3);
     console.log(
-      `      scale-out, ${instances} instances, ${latencyMs} ms latency:  1 worker ${(one.ms / 1000).toFixed(1)} s, ${one.requests} requests` +
-        `  |  3 workers ${(three.ms / 1000).toFixed(1)} s, ${three.requests} requests  |  ${(one.ms / three.ms).toFixed(2)}× faster`,
+      `      scale-out, ${instances} instances, ${latencyMs} ms latency:  1 worker ${(one.ms / 1000).toFixed(1)} s, ${one.requests} requests, ${Math.round(one.unitMs)} ms per unit` +
+        `  |  3 workers ${(three.ms / 1000).toFixed(1)} s, ${three.requests} requests, ${Math.round(three.unitMs)} ms per unit  |  ${(one.ms / three.ms).toFixed(2)}× faster`,
     );
     return [
       { name: `scale-out: ${instances} instances with 1 worker (${one.requests} requests)`, value: one.ms, unit: 'ms', target: 120_000 },
@@ -65,7 +65,7 @@ export async function scaleOutBench(dir: string, options: { instances?: number; 
 }
 
 /** Starts `workers` worker processes, waits until each beats, then times one run from enqueue to seal. */
-async function measure(sandbox: ScaleOutSandbox, url: string, workers: number): Promise<{ ms: number; requests: number }> {
+async function measure(sandbox: ScaleOutSandbox, url: string, workers: number): Promise<{ ms: number; requests: number; unitMs: number }> {
   const names = Array.from({ length: workers }, (_, i) => `bench-${workers}-${i + 1}`);
   const children = names.map((name) => sandbox.worker(name, ['--concurrency', '1']));
   const db = new pg.Client({ connectionString: url });
@@ -89,7 +89,10 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number): 
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { ms: performance.now() - start, requests: sandbox.requestCount() - requestsBefore };
+    const ms = performance.now() - start;
+    const jobs = await store.sharedRuns.jobs(runId);
+    const unitMs = jobs.map((j) => Date.parse(j.endedAt!) - Date.parse(j.startedAt));
+    return { ms, requests: sandbox.requestCount() - requestsBefore, unitMs: unitMs.reduce((a, b) => a + b, 0) / unitMs.length };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)))));
@@ -102,7 +105,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = mkdtempSync(join(tmpdir(), 'annexa-scale-out-'));
   try {
     let missed = 0;
-    for (const r of await scaleOutBench(dir)) {
+    // `npx tsx bench/scale-out.ts [instances] [latencyMs]`
+    const [instances, latencyMs] = process.argv.slice(2).map(Number);
+    for (const r of await scaleOutBench(dir, { ...(instances ? { instances } : {}), ...(latencyMs ? { latencyMs } : {}) })) {
       const ok = r.value <= r.target;
       if (!ok) missed++;
       console.log(`${ok ? 'ok  ' : 'MISS'}  ${r.name}: ${Math.round(r.value)} ${r.unit} (target ≤ ${Math.round(r.target)})`);
