@@ -362,6 +362,8 @@ export interface SharedRuns {
   endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined>;
   /** Which worker ran which unit, attempt by attempt (a retry shows as attempt 2). */
   jobs(runId: string): Promise<RunJob[]>;
+  /** Units of open shared runs that have neither ended nor given up (for a reaper to check against its queue). */
+  unfinishedUnits(): Promise<{ runId: string; unit: string }[]>;
 }
 
 /** One attempt at a unit of a shared run. */

@@ -1006,6 +1006,20 @@ class PostgresSharedRuns implements SharedRuns {
     return this.store.run(runId);
   }
 
+  async unfinishedUnits(): Promise<{ runId: string; unit: string }[]> {
+    const open = await this.store.rows<{ id: string; seq: number; units: string }>(
+      'SELECT r.id, r.seq, x.units FROM shared_runs x JOIN runs r ON r.seq = x.run_seq LEFT JOIN run_seals s ON s.run_seq = x.run_seq WHERE s.run_seq IS NULL ORDER BY r.seq',
+    );
+    const out: { runId: string; unit: string }[] = [];
+    for (const run of open) {
+      const ended = new Set(
+        (await this.store.rows<{ unit: string }>("SELECT DISTINCT unit FROM run_jobs WHERE run_seq = $1 AND event = 'ended' AND detail IN ('ended', 'gave_up')", [run.seq])).map((r) => r.unit),
+      );
+      for (const unit of JSON.parse(run.units) as string[]) if (!ended.has(unit)) out.push({ runId: run.id, unit });
+    }
+    return out;
+  }
+
   async jobs(runId: string): Promise<RunJob[]> {
     const rows = await this.store.rows<{ unit: string; worker: string; attempt: number; event: string; detail: string | null; at: string }>(
       'SELECT j.unit, j.worker, j.attempt, j.event, j.detail, j.at FROM run_jobs j JOIN runs r ON r.seq = j.run_seq WHERE r.id = $1 ORDER BY j.id',
@@ -1017,6 +1031,8 @@ class PostgresSharedRuns implements SharedRuns {
       else {
         const job = out.find((j) => j.unit === row.unit && j.attempt === row.attempt && j.worker === row.worker && !j.result);
         if (job) Object.assign(job, { result: row.detail ?? 'ended', endedAt: row.at });
+        // A unit given up by a reaper never started in that worker.
+        else out.push({ unit: row.unit, worker: row.worker, attempt: row.attempt, startedAt: row.at, result: row.detail ?? 'ended', endedAt: row.at });
       }
     }
     return out;

@@ -20,6 +20,8 @@ import { collectUnitTask, maxAttempts, prepareQueue, queueLogger, queueSchema, s
  * which skips the collectors that already have an outcome and drops records the dead attempt
  * left unfinished, so the evidence ends up exactly once per run, instance and collector.
  *
+ * A unit out of attempts (a worker that keeps dying on it) gives up, and its run is sealed partial.
+ *
  * SIGTERM (stop): no new jobs; a running job gets the grace period to finish, then its collectors
  * are aborted and the unit is handed back (`released`, nothing of the unfinished collectors kept)
  * for another worker to run.
@@ -124,6 +126,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await pool.query(`INSERT INTO ${heartbeatsTable} (worker_id, name, beat_at) VALUES ($1, $2, now()) ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()`, [id, options.name]);
       }
       await reapDeadWorkers();
+      await giveUpExhaustedUnits();
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'heartbeat failed (the database may be restarting); retrying');
     }
@@ -143,6 +146,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await pool.query(`SELECT ${queueSchema}.force_unlock_workers($1::text[])`, [ids]);
     await pool.query(`DELETE FROM ${heartbeatsTable} WHERE worker_id = ANY($1::text[])`, [ids]);
     logger.warn({ workers: ids }, 'released the jobs of workers presumed dead (no heartbeat within the visibility timeout)');
+  }
+
+  /**
+   * A unit whose job is gone from the queue without an end, or has used up its attempts, will never
+   * end by itself: it gives up, so its run is sealed (partial) instead of staying open forever.
+   */
+  async function giveUpExhaustedUnits(): Promise<void> {
+    for (const { runId, unit } of await shared.unfinishedUnits()) {
+      const { rows } = await pool.query<{ attempts: number; max_attempts: number; locked_at: Date | null }>(
+        `SELECT attempts, max_attempts, locked_at FROM ${queueSchema}.jobs WHERE key = $1`,
+        [`${runId}:${unit}`],
+      );
+      const job = rows[0];
+      if (job && (job.attempts < job.max_attempts || job.locked_at !== null)) continue;
+      // Re-read: the unit may have ended while we looked at the queue.
+      if (!(await shared.unfinishedUnits()).some((u) => u.runId === runId && u.unit === unit)) continue;
+      logger.error({ run: runId, unit, attempts: job?.attempts }, 'unit gave up: no attempts left; its run will be partial');
+      const sealed = await shared.endUnit(runId, unit, options.name, job?.attempts ?? 0, 'gave_up', options.clock.now());
+      if (sealed) logger.info({ run: sealed.id, status: sealed.status }, 'run sealed');
+    }
   }
 
   const timer = setInterval(() => void beat(), Math.max(250, options.visibilityTimeoutMs / 4));

@@ -146,6 +146,28 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
     await new Promise((done) => w2.once('exit', done));
   });
 
+  it('a unit out of attempts gives up: the run is sealed partial, with the units that did end', { timeout: 120_000 }, async () => {
+    const { url } = await setUp(2);
+    const { runId } = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string };
+    // As if workers had died on github-02 five times (graphile-worker's own table: no API sets attempts).
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`UPDATE ${queueSchema}._private_jobs SET attempts = max_attempts WHERE key = $1`, [`${runId}:github-02`]);
+    await client.end();
+    const w1 = sandbox!.worker('w1', ['--visibility-timeout', '1']);
+    const waited = await sandbox!.cli(['schedule', '--wait', '--json']);
+    expect(waited.code).toBe(3);
+    const result = JSON.parse(waited.stdout) as { run: { status: string; outcomes: { instanceId: string }[] }; jobs: { unit: string; attempt: number; worker: string; result?: string }[] };
+    expect(result.run.status).toBe('partial');
+    expect(new Set(result.run.outcomes.map((o) => o.instanceId))).toEqual(new Set(['github-01']));
+    expect(result.jobs).toContainEqual(expect.objectContaining({ unit: 'github-01', attempt: 1, worker: 'w1', result: 'ended' }));
+    expect(result.jobs).toContainEqual(expect.objectContaining({ unit: 'github-02', attempt: 5, worker: 'w1', result: 'gave_up' }));
+    store = await openPostgresStore(url);
+    expect((await store.verify()).ok).toBe(true);
+    w1.kill('SIGTERM');
+    await new Promise((done) => w1.once('exit', done));
+  });
+
   it('two schedulers at once make one run with one job per unit; SIGTERM stops an idle worker cleanly; --healthcheck', { timeout: 60_000 }, async () => {
     const { url } = await setUp(3);
     const [a, b] = await Promise.all([sandbox!.cli(['schedule', '--json']), sandbox!.cli(['schedule', '--json'])]);
