@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { EvidenceStore, RunInfo, VerifyProblem } from '../../storage/evidence-store.js';
 import type { RequestRef } from '../../src/core/connector.js';
 import { instanceId, observation, outcome, writeRun } from './helpers.js';
+import { sharedRunsConformance } from './conformance-shared-runs.js';
 
 /** Edits a backend's stored state without going through the store, so `verify` can be shown to notice. */
 export interface TamperAdapter {
@@ -279,6 +280,8 @@ export function evidenceStoreConformance(name: string, backend: ConformanceBacke
         ]);
       });
     });
+
+    sharedRunsConformance(fresh);
 
     describe('interrupted run', () => {
       it('keeps what an abandoned run wrote, sealed as incomplete by the next run, verifiable', async () => {
