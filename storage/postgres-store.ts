@@ -51,17 +51,6 @@ import type {
   VerifyReport,
 } from './evidence-store.js';
 
-/**
- * {@link EvidenceStore} on PostgreSQL (driver `pg`). The same tables, trees, manifests and chain
- * hashes as the SQLite store, so a store moves between the two without re-sealing; what differs is
- * that several processes write at once:
- *
- * - Sealing takes a transaction-level advisory lock and links to the last sealed run (the chain
- *   follows sealing order), and a unique index on `prev_hash` makes a fork impossible even so.
- * - A run's writer holds a session advisory lock on its run; `startRun` seals as `incomplete` only
- *   runs whose writer's session is gone (a crashed process), never a live one.
- * - Shared runs ({@link SharedRuns}) are written by several workers and sealed by the last unit.
- */
 
 /** Node's `pg` returns int8 as strings; ids and counts here fit in a double. */
 const types = {
@@ -108,6 +97,17 @@ export function redactUrl(url: string): string {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
+/**
+ * {@link EvidenceStore} on PostgreSQL (driver `pg`). The same tables, trees, manifests and chain
+ * hashes as the SQLite store, so a store moves between the two without re-sealing; what differs is
+ * that several processes write at once:
+ *
+ * - Sealing takes a transaction-level advisory lock and links to the last sealed run (the chain
+ *   follows sealing order), and a unique index on `prev_hash` makes a fork impossible even so.
+ * - A run's writer holds a session advisory lock on its run; `startRun` seals as `incomplete` only
+ *   runs whose writer's session is gone (a crashed process), never a live one.
+ * - Shared runs ({@link SharedRuns}) are written by several workers and sealed by the last unit.
+ */
 export class PostgresEvidenceStore implements EvidenceStore {
   private readonly trees = new TreeCache();
   readonly sharedRuns: SharedRuns;
@@ -409,7 +409,6 @@ export class PostgresEvidenceStore implements EvidenceStore {
     finishedAt: string,
     built: BuiltCollection,
   ): Promise<void> {
-    const [stream] = await this.rows<StreamRow>('SELECT * FROM streams WHERE id = $1', [streamId], client);
     const [previous] = await this.rows<{ tree: string; depth: number }>(
       `SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = $1 AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1`,
       [streamId],
@@ -442,7 +441,6 @@ export class PostgresEvidenceStore implements EvidenceStore {
         [streamId, collection!.id, changes.map((c) => c[0]), changes.map((c) => c[1])],
       );
     }
-    void stream;
   }
 
   /** @internal Check results become one result tree per evaluation (check, instance, as-of, evidence read). */
