@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import { buildCollection, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, treeDigest, type RowText } from './trees.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
   currentSchemaVersion,
@@ -1164,4 +1164,3 @@ export function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: 
   };
 }
 
-export { treeDigest };
