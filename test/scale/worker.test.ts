@@ -168,6 +168,19 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
     await new Promise((done) => w1.once('exit', done));
   });
 
+  it('annexa collect without a queue writes to the PostgreSQL store; runs and verify read it', { timeout: 60_000 }, async () => {
+    await setUp(2);
+    const collected = await sandbox!.cli(['collect', '--json']);
+    expect(collected.stderr).toBe('');
+    expect(collected.code).toBe(0);
+    const result = JSON.parse(collected.stdout) as { status: string; run: { id: string; status: string }; outcomes: unknown[] };
+    expect(result).toMatchObject({ status: 'complete', run: { status: 'complete' } });
+    expect(result.outcomes).toHaveLength(2 * collectorsPerInstance);
+    const runs = JSON.parse((await sandbox!.cli(['runs', '--json'])).stdout) as { id: string }[];
+    expect(runs.map((r) => r.id)).toEqual([result.run.id]);
+    expect(await sandbox!.cli(['verify'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: .* 1 runs verified/) });
+  });
+
   it('two schedulers at once make one run with one job per unit; SIGTERM stops an idle worker cleanly; --healthcheck', { timeout: 60_000 }, async () => {
     const { url } = await setUp(3);
     const [a, b] = await Promise.all([sandbox!.cli(['schedule', '--json']), sandbox!.cli(['schedule', '--json'])]);
