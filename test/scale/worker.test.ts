@@ -16,8 +16,15 @@ import { testDatabase, withDatabase } from '../storage/postgres-helpers.js';
  */
 const server = await testDatabase('scale');
 const dir = mkdtempSync(join(tmpdir(), 'annexa-scale-'));
+const created: string[] = [];
 afterAll(async () => {
-  await server?.drop();
+  if (server) {
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+    await server.drop();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -33,10 +40,11 @@ afterEach(async () => {
 });
 
 async function setUp(instances: number): Promise<{ url: string }> {
-  const name = `scale_${process.pid}_${++databases}`;
+  const name = `annexa_test_scale_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: server!.url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  created.push(name);
   await admin.end();
   const url = withDatabase(server!.url, name);
   const sub = mkdtempSync(join(dir, 'case-'));
