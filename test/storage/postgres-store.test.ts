@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../storage/postgres-store.js';
@@ -161,6 +162,8 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
       'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "public" TO "annexa_writer";',
     ]);
     expect(grants.join('\n')).not.toMatch(/UPDATE|TRUNCATE/);
+    // The README shows them as printed.
+    expect(readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8')).toContain(grants.join('\n'));
   });
 
   it('selects PostgreSQL with store.url from config and never prints its password', async () => {
