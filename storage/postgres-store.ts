@@ -66,9 +66,7 @@ export interface PostgresStoreOptions {
 
 /** Opens the PostgreSQL evidence store at `url`, applying pending migrations unless read-only. */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresEvidenceStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types, application_name: 'annexa' });
-  // An idle client whose server connection drops (a restarted server) must not crash the process.
-  pool.on('error', () => {});
+  const pool = resilientPool({ connectionString: url, max: options.poolSize ?? 4, types, application_name: 'annexa' });
   try {
     const client = await pool.connect();
     try {
@@ -81,6 +79,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw new Error(`cannot open the PostgreSQL evidence store at ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
   }
   return new PostgresEvidenceStore(pool, { connectionString: url, application_name: 'annexa' }, redactUrl(url), options.readonly ?? false);
+}
+
+/**
+ * A pool whose connections may be cut (a restarted server, `pg_terminate_backend`) without
+ * crashing the process: the error of a connection, idle or checked out, is handled; the query that
+ * was running fails and its caller decides (a transaction rolls back, a job is retried), and the
+ * broken connection is never handed out again.
+ */
+export function resilientPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /** A database URL for messages: the password replaced by `***`. */
@@ -135,12 +146,13 @@ export class PostgresEvidenceStore implements EvidenceStore {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
+      client.release();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
+      // The connection may be what failed (a restarted server): never hand it out again.
+      client.release(true);
       throw error;
-    } finally {
-      client.release();
     }
   }
 

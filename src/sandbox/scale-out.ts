@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -21,7 +21,7 @@ export interface ScaleOutSandbox {
   sandbox: SandboxEnvironment;
   /** Requests the sandbox answered so far. */
   requestCount(): number;
-  /** Starts `annexa worker --name <name>` with extra arguments. */
+  /** Starts `annexa worker --name <name>` with extra arguments; its output goes to `worker-<name>.log` in `dir`. */
   worker(name: string, args?: string[]): ChildProcess;
   /** Runs an `annexa` command to its end; resolves with its exit code and output. */
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -42,8 +42,11 @@ export async function startScaleOutSandbox(options: { dir: string; databaseUrl: 
   );
   const env = { ...process.env, [sandboxTokenVariable]: sandboxToken, ANNEXA_DATABASE_URL: options.databaseUrl, ANNEXA_LOG_LEVEL: 'warn' };
   const children = new Set<ChildProcess>();
-  const start = (args: string[]) => {
-    const child = spawn(process.execPath, [join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = (args: string[], log?: string) => {
+    // A long-running worker writes to a log file: an unread pipe would fill and block it.
+    const output = log ? openSync(join(options.dir, log), 'a') : 'pipe';
+    const child = spawn(process.execPath, [join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
+    if (typeof output === 'number') closeSync(output);
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;
@@ -54,7 +57,7 @@ export async function startScaleOutSandbox(options: { dir: string; databaseUrl: 
     instanceIds,
     sandbox,
     requestCount: () => sandbox.github.requestCount(),
-    worker: (name, args = []) => start(['worker', '--name', name, ...args]),
+    worker: (name, args = []) => start(['worker', '--name', name, ...args], `worker-${name}.log`),
     cli: (args) =>
       new Promise((done, fail) => {
         const child = start(args);

@@ -8,6 +8,7 @@ import type { Redactor } from '../core/redact.js';
 import type { CollectorDefinition } from '../core/connector.js';
 import { collectInto } from '../pipeline/collect.js';
 import type { EvidenceStore, RunWriter } from '../../storage/evidence-store.js';
+import { resilientPool } from '../../storage/postgres-store.js';
 import { collectUnitTask, maxAttempts, prepareQueue, queueLogger, queueSchema, sharedRunsOf, unitInstance, unitJobPayload } from './queue.js';
 
 /**
@@ -57,8 +58,9 @@ const heartbeatsTable = `${queueSchema}.worker_heartbeats`;
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { logger, store } = options;
   const shared = sharedRunsOf(store);
-  const pool = new pg.Pool({ connectionString: options.url, max: 2, application_name: `annexa-worker ${options.name}` });
-  pool.on('error', () => {});
+  const pool = resilientPool({ connectionString: options.url, max: 2, application_name: `annexa-worker ${options.name}` });
+  // graphile-worker's connections too: a dropped connection fails a job (retried), never the process.
+  const queuePool = resilientPool({ connectionString: options.url, max: options.concurrency + 2, application_name: `annexa-worker ${options.name} (queue)` });
   await prepareQueue(options.url);
 
   const workerIds = new Set<string>();
@@ -109,7 +111,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   const runner: Runner = await run({
-    connectionString: options.url,
+    pgPool: queuePool,
     schema: queueSchema,
     concurrency: options.concurrency,
     noHandleSignals: true,
@@ -173,6 +175,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     clearInterval(timer);
     await pool.query(`DELETE FROM ${heartbeatsTable} WHERE worker_id = ANY($1::text[])`, [[...workerIds]]).catch(() => {});
     await pool.end().catch(() => {});
+    await queuePool.end().catch(() => {});
   });
   return {
     done,
