@@ -260,7 +260,7 @@ export interface EvidenceSnapshot {
   latestOutcome: StoredOutcome;
   /** The newest successful collection as of the date, if any. */
   lastCollected?: StoredOutcome;
-  /** Records of `lastCollected` (empty when there is none). */
+  /** Records of `lastCollected` (empty when there is none), ordered by subject (store v2: the tree's order, not the collector's). */
   records: StoredRecord[];
 }
 
