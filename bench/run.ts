@@ -18,6 +18,7 @@ import { runCollection } from '../src/pipeline/collect.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 import { githubRequestBench } from './github.js';
+import { awsRequestBench } from './aws.js';
 import { storeBench } from './store.js';
 import { scaleOutBench } from './scale-out.js';
 
@@ -70,7 +71,7 @@ async function collectionScenario(scale: number): Promise<void> {
   const sandbox = await startSandboxEnvironment({ scale, now: new Date() });
   try {
     const config = parseConfig(
-      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries() },
+      { store: { path: join(dir, `collect-${scale}.db`) }, connectors: sandbox.connectorEntries().filter((c) => c.type === 'github') },
       join(dir, 'annexa.yaml'),
       connectorRegistry,
       { env: { [sandboxTokenVariable]: sandboxToken }, readFile: () => '', redactor: new Redactor() },
@@ -99,6 +100,7 @@ try {
     await collectionScenario(1);
     await collectionScenario(5);
     results.push(...(await githubRequestBench(dir)));
+    results.push(...(await awsRequestBench(dir)));
     results.push(...(await scaleOutBench(dir)));
   }
   results.push(...(await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) })));

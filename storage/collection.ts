@@ -77,23 +77,15 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
   };
 }
 
-/** The requests at `indexes` of a collection, rebuilt from its provenance and templates. */
-export function resolveRequests(provenance: CollectionProvenance, templates: { requests: [string, string][] }, indexes: readonly number[]): RequestRef[] {
+/** Every request of a collection, in stored order, rebuilt from its provenance and templates. */
+export function resolveRequests(provenance: CollectionProvenance, templates: { requests: [string, string][] }): RequestRef[] {
   const statusAt: number[] = [];
   for (const [status, count] of provenance.statuses) for (let i = 0; i < count; i++) statusAt.push(status);
-  const times: number[] = [];
   let time = provenance.at ? Date.parse(provenance.at) : 0;
-  for (const step of provenance.offsetsMs) times.push((time += step));
-  return indexes.map((i) => {
-    const [method, url] = templates.requests[i]!;
+  return templates.requests.map(([method, url], i) => {
+    time += provenance.offsetsMs[i]!;
     const requestId = provenance.requestIds[i];
-    return {
-      method,
-      url,
-      status: statusAt[i]!,
-      ...(requestId ? { requestId } : {}),
-      at: new Date(times[i]!).toISOString(),
-    };
+    return { method, url, status: statusAt[i]!, ...(requestId ? { requestId } : {}), at: new Date(time).toISOString() };
   });
 }
 

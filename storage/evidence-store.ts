@@ -42,9 +42,9 @@ export interface EvidenceStore {
   records(kind: string, options?: { until?: Date }): Promise<StoredRecord[]>;
   /** Successful collections (outcomes) finished in a window, oldest first, for change detection. */
   collections(options?: { since?: Date; until?: Date }): Promise<StoredOutcome[]>;
-  /** Subject and payload digest of every record of a collection (cheap: no payloads are read). */
+  /** Subject and payload digest of every record of a collection, by subject (cheap: no payloads are read). */
   subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]>;
-  /** Recorded check results of runs started in a window, in run order. */
+  /** Recorded check results of runs started in a window, in run order (within a run: per evaluation, by subject). */
   checkResults(options?: { since?: Date; until?: Date }): Promise<StoredCheckResult[]>;
   /** The newest run that recorded check results, started before a date (default: ever). */
   lastCheckRun(options?: { before?: Date }): Promise<{ runId: string; startedAt: string } | undefined>;
@@ -264,7 +264,7 @@ export interface EvidenceSnapshot {
   latestOutcome: StoredOutcome;
   /** The newest successful collection as of the date, if any. */
   lastCollected?: StoredOutcome;
-  /** Records of `lastCollected` (empty when there is none). */
+  /** Records of `lastCollected` (empty when there is none), ordered by subject (store v2: the tree's order, not the collector's). */
   records: StoredRecord[];
 }
 

@@ -121,6 +121,8 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  */
 export class PostgresEvidenceStore implements EvidenceStore {
   private readonly trees = new TreeCache();
+  /** The request index of the collection `requestsOf` read last. */
+  private requestIndex: { key: string; rows: Map<string, number[]>; requests: RequestRef[] } | undefined;
   readonly sharedRuns: SharedRuns;
 
   constructor(
@@ -756,18 +758,24 @@ export class PostgresEvidenceStore implements EvidenceStore {
   }
 
   async requestsOf(record: StoredRecord): Promise<RequestRef[]> {
-    const collections = await this.rows<CollectionRow>(
-      `${collectionSelect} WHERE r.id = $1 AND s.kind = $2 AND s.instance_id = $3 AND s.collector_id = $4 AND c.provenance = $5 ORDER BY c.id`,
-      [record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest],
-    );
-    for (const c of collections) {
-      const row = parseRows<RecordRow>(await this.treeRows(c.tree)).find((r) => r[0] === record.subject && r[1] === record.digest);
-      if (!row) continue;
-      const provenance = (await this.blob(c.provenance)) as CollectionProvenance;
-      const templates = (await this.blob(provenance.templates)) as { requests: [string, string][] };
-      return resolveRequests(provenance, templates, row[2]);
+    // Callers walk a collection record by record: its requests and rows are resolved once.
+    const key = [record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest].join('\u0000');
+    if (this.requestIndex?.key !== key) {
+      const rows = new Map<string, number[]>();
+      let requests: RequestRef[] = [];
+      const collections = await this.rows<CollectionRow>(
+        `${collectionSelect} WHERE r.id = $1 AND s.kind = $2 AND s.instance_id = $3 AND s.collector_id = $4 AND c.provenance = $5 ORDER BY c.id`,
+        [record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest],
+      );
+      for (const c of collections) {
+        for (const row of parseRows<RecordRow>(await this.treeRows(c.tree))) if (!rows.has(`${row[0]}\u0000${row[1]}`)) rows.set(`${row[0]}\u0000${row[1]}`, row[2]);
+        const provenance = (await this.blob(c.provenance)) as CollectionProvenance;
+        requests = resolveRequests(provenance, (await this.blob(provenance.templates)) as { requests: [string, string][] });
+      }
+      this.requestIndex = { key, rows, requests };
     }
-    return [];
+    const { rows, requests } = this.requestIndex;
+    return (rows.get(`${record.subject}\u0000${record.digest}`) ?? []).map((i) => requests[i]!);
   }
 
   async collections(options: { since?: Date; until?: Date } = {}): Promise<StoredOutcome[]> {

@@ -170,6 +170,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
   readonly schemaVersion: number;
   private readonly trees = new TreeCache();
   private readonly collectionRecords = new Map<number, StoredRecord[]>();
+  private requestIndex?: { key: string; rows: Map<string, number[]>; requests: RequestRef[] };
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -879,17 +880,23 @@ export class SqliteEvidenceStore implements EvidenceStore {
 
   async requestsOf(record: StoredRecord): Promise<RequestRef[]> {
     this.requireCurrent();
-    const collections = this.db
-      .prepare(`${collectionSelect} WHERE r.id = ? AND s.kind = ? AND s.instance_id = ? AND s.collector_id = ? AND c.provenance = ? ORDER BY c.id`)
-      .all(record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest) as CollectionRow[];
-    for (const c of collections) {
-      const row = parseRows<RecordRow>(this.treeRows(c.tree)).find((r) => r[0] === record.subject && r[1] === record.digest);
-      if (!row) continue;
-      const provenance = this.payload(c.provenance) as CollectionProvenance;
-      const templates = this.payload(provenance.templates) as { requests: [string, string][] };
-      return resolveRequests(provenance, templates, row[2]);
+    // Callers walk a collection record by record: its requests and rows are resolved once.
+    const key = [record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest].join('\u0000');
+    if (this.requestIndex?.key !== key) {
+      const rows = new Map<string, number[]>();
+      let requests: RequestRef[] = [];
+      const collections = this.db
+        .prepare(`${collectionSelect} WHERE r.id = ? AND s.kind = ? AND s.instance_id = ? AND s.collector_id = ? AND c.provenance = ? ORDER BY c.id`)
+        .all(record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest) as CollectionRow[];
+      for (const c of collections) {
+        for (const row of parseRows<RecordRow>(this.treeRows(c.tree))) if (!rows.has(`${row[0]}\u0000${row[1]}`)) rows.set(`${row[0]}\u0000${row[1]}`, row[2]);
+        const provenance = this.payload(c.provenance) as CollectionProvenance;
+        requests = resolveRequests(provenance, this.payload(provenance.templates) as { requests: [string, string][] });
+      }
+      this.requestIndex = { key, rows, requests };
     }
-    return [];
+    const { rows, requests } = this.requestIndex;
+    return (rows.get(`${record.subject}\u0000${record.digest}`) ?? []).map((i) => requests[i]!);
   }
 
   async collections(options: { since?: Date; until?: Date } = {}): Promise<StoredOutcome[]> {

@@ -52,3 +52,5 @@ export {
 } from './github/data.js';
 export { startGithubSandbox, type GithubSandbox, type GithubSandboxOptions } from './github/server.js';
 export { startSandboxServer, jsonResponse, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse, type SandboxServer } from './http-server.js';
+export { AWS_REGIONS, AWS_ROLE_NAME, awsSeededViolations, createAwsWorld, type AwsAccount, type AwsWorld } from './aws/data.js';
+export { awsSandboxCredentials, startAwsSandbox, useSandboxAwsCredentials, type AwsSandbox, type AwsSandboxOptions } from './aws/server.js';

@@ -90,6 +90,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       await collectInto(handBackOnAbort(writer, signal), {
         plan: { instances: [{ instance, collectors }] },
+        store,
         fetch: options.fetch,
         clock: options.clock,
         logger: jobLogger,

@@ -56,6 +56,16 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(parsed[0]!.prevHash).toBe(parsed[1]!.hash);
     const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as { kind: string }[];
     expect(kinds.map((k) => k.kind).sort()).toEqual([
+      'aws.backup_job.v1',
+      'aws.backup_plan.v1',
+      'aws.backup_protected_resource.v1',
+      'aws.backup_restore_job.v1',
+      'aws.backup_vault.v1',
+      'aws.cloudtrail_account.v1',
+      'aws.cloudtrail_event.v1',
+      'aws.iam_account.v1',
+      'aws.iam_principal.v1',
+      'aws.iam_user.v1',
       'github.branch_protection.v1',
       'github.dependabot_alert.v1',
       'github.member.v1',
