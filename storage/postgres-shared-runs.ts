@@ -83,9 +83,11 @@ export class PostgresSharedRuns implements SharedRuns {
       [run.seq],
     );
     if (!run.units.every((u) => ended.some((e) => e.unit === u))) return undefined;
-    const outcomes = await this.store.rows<{ status: string }>('SELECT status FROM outcomes WHERE run_seq = $1', [run.seq]);
+    const outcomes = await this.store.rows<{ status: string; error_code: string | null }>('SELECT status, error_code FROM outcomes WHERE run_seq = $1', [run.seq]);
     const failed = outcomes.filter((o) => o.status === 'failed').length;
-    const status = outcomes.length === 0 || failed === outcomes.length ? 'failed' : failed > 0 || ended.some((e) => e.gave_up) ? 'partial' : 'complete';
+    // A collected outcome with an error code lost part of its scope (an AWS account): partial, as in runCollection.
+    const partly = outcomes.some((o) => o.status === 'collected' && o.error_code !== null);
+    const status = outcomes.length === 0 || failed === outcomes.length ? 'failed' : failed > 0 || partly || ended.some((e) => e.gave_up) ? 'partial' : 'complete';
     await this.store.sealAt(run.seq, status, at.toISOString());
     return this.store.run(runId);
   }
