@@ -80,6 +80,7 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number): 
     const config = loadConfigFile(sandbox.configFile, connectorRegistry, { env: sandbox.env, readFile: (p) => readFileSync(p, 'utf8'), redactor: new Redactor(), skipSecrets: true }, checkRegistry);
     const requestsBefore = sandbox.requestCount();
     const start = performance.now();
+    const startedAt = Date.now();
     const { runId } = await scheduleRun({ store, url, plan: planCollection(config), command: `bench ${workers} worker(s)`, now: new Date() });
     for (;;) {
       const run = await store.run(runId);
@@ -92,6 +93,10 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number): 
     const ms = performance.now() - start;
     const jobs = await store.sharedRuns.jobs(runId);
     const unitMs = jobs.map((j) => Date.parse(j.endedAt!) - Date.parse(j.startedAt));
+    const perWorker = names.map((name) => jobs.filter((j) => j.worker === name).length);
+    const firstStart = Math.min(...jobs.map((j) => Date.parse(j.startedAt)));
+    const lastEnd = Math.max(...jobs.map((j) => Date.parse(j.endedAt!)));
+    console.log(`      ${workers} worker(s): units per worker ${perWorker.join('/')}, first unit started ${Math.round(firstStart - startedAt)} ms after enqueue, last ended ${Math.round(lastEnd - startedAt)} ms after`);
     return { ms, requests: sandbox.requestCount() - requestsBefore, unitMs: unitMs.reduce((a, b) => a + b, 0) / unitMs.length };
   } finally {
     for (const child of children) child.kill('SIGTERM');
