@@ -25,7 +25,8 @@ interface Result {
   name: string;
   value: number;
   unit: string;
-  target: number;
+  /** Absent: a figure reported, not judged. */
+  target?: number;
 }
 
 export async function lifecycleScenario(results: Result[], dir: string, scale = 50): Promise<void> {

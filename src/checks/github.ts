@@ -126,10 +126,14 @@ export const dependabotWithinSla = defineCheck({
       .map(({ subject, payload }): CheckResult => {
         const limit = payload.severity === 'critical' ? params.criticalDays : params.highDays;
         const ageDays = Math.floor((asOf.getTime() - Date.parse(payload.createdAt)) / dayMs);
-        const what = `${payload.severity} ${payload.ghsaId} in ${payload.package}`;
+        // The message names dates, not the age: it stays the same from day to day, so an unchanged
+        // result is stored once (store v2 result trees) instead of once per day.
+        const opened = payload.createdAt.slice(0, 10);
+        const due = new Date(Date.parse(payload.createdAt) + (limit + 1) * dayMs).toISOString().slice(0, 10);
+        const what = `${payload.severity} ${payload.ghsaId} in ${payload.package} open since ${opened}`;
         return ageDays > limit
-          ? { subject, status: 'fail', message: `${what} open ${ageDays} days (SLA ${limit})` }
-          : { subject, status: 'pass', message: `${what} open ${ageDays} days, within SLA ${limit}` };
+          ? { subject, status: 'fail', message: `${what}, past its ${limit}-day SLA since ${due}` }
+          : { subject, status: 'pass', message: `${what}, within its ${limit}-day SLA until ${due}` };
       });
     return results.length > 0 ? results : [{ subject: instanceId, status: 'pass', message: 'no open critical or high alerts' }];
   },

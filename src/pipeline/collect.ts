@@ -2,11 +2,11 @@ import type { CollectionPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
-import type { CollectorDefinition, EvidenceRecord, PreviousCollection, RequestRef, ScopeFailure } from '../core/connector.js';
+import type { CollectorDefinition, EvidenceRecord, PreviousCollection, ScopeFailure } from '../core/connector.js';
 import type { ConnectorInstanceConfig } from '../config/config.js';
 import { CollectError, classifyError, type CollectErrorCode } from '../core/errors.js';
 import { createHttpFetch } from '../http/http-fetch.js';
-import type { EvidenceStore, ObservationInput, Provenance, RunInfo, RunWriter } from '../../storage/evidence-store.js';
+import type { EvidenceStore, ObservationInput, RunInfo, RunWriter } from '../../storage/evidence-store.js';
 import { toolName, toolVersion } from '../core/version.js';
 
 /** What a collection needs; all I/O injected. */
@@ -63,36 +63,10 @@ export interface CollectResult {
 export async function runCollection(options: CollectOptions): Promise<CollectResult> {
   const { plan, store, clock, logger } = options;
   const writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() });
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   logger.info({ runId: writer.runId }, 'collection started');
-  const outcomes: CollectorOutcome[] = [];
+  let outcomes: CollectorOutcome[];
   try {
-    await Promise.all(
-      plan.instances.map(async ({ instance, collectors }) => {
-        const instanceLogger = logger.child({ connector: instance.id });
-        const io = {
-          fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
-          clock,
-          logger: instanceLogger,
-          signal,
-        };
-        let client: unknown;
-        let clientError: unknown;
-        try {
-          client = instance.definition.createClient(instance.settings, io);
-        } catch (error) {
-          clientError = error;
-        }
-        await Promise.all(
-          collectors.map(async (collector) => {
-            const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
-            outcomes.push(outcome);
-            options.onOutcome?.(outcome);
-          }),
-        );
-      }),
-    );
+    outcomes = await collectInto(writer, options);
   } catch (error) {
     // Only store failures reach here (collectors never throw): leave the run for the next start to seal.
     await writer.abandon();
@@ -106,7 +80,45 @@ export async function runCollection(options: CollectOptions): Promise<CollectRes
   return { run, status, outcomes: sortOutcomes(outcomes, plan) };
 }
 
-interface CollectorJob extends CollectOptions {
+/**
+ * Collects a plan into an open run: every collector of every instance in parallel (each
+ * instance's HTTP queue bounds its API load). Used by {@link runCollection} for a whole run and by
+ * `annexa worker` for one unit of a shared run. Throws only when the store fails.
+ */
+export async function collectInto(writer: RunWriter, options: Omit<CollectOptions, 'command'>): Promise<CollectorOutcome[]> {
+  const { plan, clock, logger } = options;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const outcomes: CollectorOutcome[] = [];
+  await Promise.all(
+    plan.instances.map(async ({ instance, collectors }) => {
+      const instanceLogger = logger.child({ connector: instance.id });
+      const io = {
+        fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
+        clock,
+        logger: instanceLogger,
+        signal,
+      };
+      let client: unknown;
+      let clientError: unknown;
+      try {
+        client = instance.definition.createClient(instance.settings, io);
+      } catch (error) {
+        clientError = error;
+      }
+      await Promise.all(
+        collectors.map(async (collector) => {
+          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
+          outcomes.push(outcome);
+          options.onOutcome?.(outcome);
+        }),
+      );
+    }),
+  );
+  return outcomes;
+}
+
+interface CollectorJob extends Omit<CollectOptions, 'command'> {
   writer: RunWriter;
   instance: ConnectorInstanceConfig;
   collector: CollectorDefinition<unknown, unknown>;
@@ -213,22 +225,14 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
 /**
  * The newest successful collection of a kind from an instance, unless it was partial (a failed
  * account has nothing to carry forward, so incremental collection would leave a gap for it).
- * Records share a provenance per page, so each provenance blob is read once.
+ * The store keeps requests once per collection; `requestsOf` resolves each record's.
  */
 async function previousCollection(store: EvidenceStore, instanceId: string, kind: string): Promise<PreviousCollection | undefined> {
   const snapshot = (await store.latest(kind, { instanceId }))[0];
   const last = snapshot?.lastCollected;
   if (!snapshot || !last || last.errorCode) return undefined;
-  const requestsByProvenance = new Map<string, readonly RequestRef[]>();
   const records: EvidenceRecord<unknown>[] = [];
-  for (const record of snapshot.records) {
-    let requests = requestsByProvenance.get(record.provenanceDigest);
-    if (!requests) {
-      requests = ((await store.blob(record.provenanceDigest)) as Provenance).requests;
-      requestsByProvenance.set(record.provenanceDigest, requests);
-    }
-    records.push({ subject: record.subject, payload: record.payload, requests });
-  }
+  for (const record of snapshot.records) records.push({ subject: record.subject, payload: record.payload, requests: await store.requestsOf(record) });
   return { startedAt: last.startedAt, records };
 }
 

@@ -233,7 +233,8 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
       passwordPolicy: null,
       passwordPolicyState: 'absent',
     });
-    const provenance = (await pipeline.store.blob(dev.provenanceDigest)) as { requests: { url: string; status: number; requestId?: string }[] };
+    // Provenance is kept once per collection; requestsOf gives this record's requests.
+    const provenance = { requests: await pipeline.store.requestsOf(dev) };
     expect(provenance.requests.map((r) => [r.url.replace(/:\d+\//, ':PORT/'), r.status])).toEqual([
       ['http://127.0.0.1:PORT/#GetAccountSummary', 200],
       ['http://127.0.0.1:PORT/#GetAccountPasswordPolicy', 404],
@@ -373,7 +374,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const snapshot = (await pipeline.store.latest('aws.backup_job.v1'))[0]!;
     const urlOf = async (subject: string) => {
       const record = snapshot.records.find((r) => r.subject === subject)!;
-      return ((await pipeline.store.blob(record.provenanceDigest)) as { requests: { url: string }[] }).requests[0]!.url;
+      return (await pipeline.store.requestsOf(record))[0]!.url;
     };
     // The second request started one hour (the settling margin) before the first run.
     expect(await urlOf(`${PROD}/us-east-1/job-next`)).toContain(`createdAfter=${encodeURIComponent('2026-11-25T11:00:00Z')}`);
@@ -394,7 +395,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const snapshot = (await pipeline.store.latest('aws.cloudtrail_event.v1'))[0]!;
     const firstSeen = async (subject: string) => {
       const record = snapshot.records.find((r) => r.subject === subject)!;
-      return ((await pipeline.store.blob(record.provenanceDigest)) as { requests: { at: string }[] }).requests[0]!.at.slice(0, 10);
+      return (await pipeline.store.requestsOf(record))[0]!.at.slice(0, 10);
     };
     expect(await firstSeen(`${PROD}/us-east-1/ev-login-1`)).toBe('2026-11-25');
     expect(await firstSeen(`${PROD}/us-east-1/ev-login-2`)).toBe('2026-11-26');

@@ -42,8 +42,8 @@ describe('AWS checks over evidence collected from the small world', () => {
         'fail 111122223333/bob.nomfa#access_key_1: not rotated for 208 days (limit 90); never used in 208 days',
       ],
       'aws.iam.admin_principals_listed_for_review': [
-        'warn 111122223333/user/ana.admin: administrative user to review: AdministratorAccess (group via Admins)',
         'warn 111122223333/role/deploy: administrative role to review: Everything (direct)',
+        'warn 111122223333/user/ana.admin: administrative user to review: AdministratorAccess (group via Admins)',
       ],
       'aws.iam.password_policy_strong': [
         'pass 111122223333: length \u2265 16, all character classes, reuse prevention 24',
@@ -81,12 +81,12 @@ describe('AWS checks over evidence collected from the small world', () => {
         'fail 111122223333/us-east-1: 1 completed, 1 unsuccessful, 0 in progress in the last 35 days',
       ],
       'aws.backup.vaults_locked': [
-        'pass 111122223333/us-east-1/vault-a: locked (governance mode), retention 7\u2013365 days',
         'fail 111122223333/us-east-1/Default: not locked (0 recovery points)',
+        'pass 111122223333/us-east-1/vault-a: locked (governance mode), retention 7\u2013365 days',
       ],
       'aws.backup.resources_under_plan': [
-        'pass 111122223333/us-east-1/arn:aws:rds:us-east-1:111122223333:db:orders: selected by plan daily',
         'fail 111122223333/us-east-1/arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/fs-1: under no backup plan (last backup 2026-09-01T05:30:00.000Z)',
+        'pass 111122223333/us-east-1/arn:aws:rds:us-east-1:111122223333:db:orders: selected by plan daily',
       ],
       'aws.backup.restore_tested': [
         'pass 111122223333: restore restore-1 completed 2026-11-01T10:40:00.000Z (RDS, us-east-1)',

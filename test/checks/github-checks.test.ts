@@ -355,11 +355,11 @@ describe('github.dependabot.critical_high_within_sla', () => {
       ['acme/api#4', 'fail'],
       ['acme/api#7', 'pass'],
     ]);
-    expect(resultFor(results, 'acme/api#1').message).toBe('critical GHSA-0001-aaaa-bbbb in pkg-1 open 15 days, within SLA 15');
-    expect(resultFor(results, 'acme/api#2').message).toBe('critical GHSA-0002-aaaa-bbbb in pkg-2 open 16 days (SLA 15)');
-    expect(resultFor(results, 'acme/api#3').message).toContain('open 30 days, within SLA 30');
-    expect(resultFor(results, 'acme/api#4').message).toBe('high GHSA-0004-aaaa-bbbb in pkg-4 open 31 days (SLA 30)');
-    expect(resultFor(results, 'acme/api#7').message).toContain('open 0 days, within SLA 15');
+    expect(resultFor(results, 'acme/api#1').message).toBe('critical GHSA-0001-aaaa-bbbb in pkg-1 open since 2026-03-16, within its 15-day SLA until 2026-04-01');
+    expect(resultFor(results, 'acme/api#2').message).toBe('critical GHSA-0002-aaaa-bbbb in pkg-2 open since 2026-03-15, past its 15-day SLA since 2026-03-31');
+    expect(resultFor(results, 'acme/api#3').message).toContain('open since 2026-03-01, within its 30-day SLA until 2026-04-01');
+    expect(resultFor(results, 'acme/api#4').message).toBe('high GHSA-0004-aaaa-bbbb in pkg-4 open since 2026-02-28, past its 30-day SLA since 2026-03-31');
+    expect(resultFor(results, 'acme/api#7').message).toContain('open since 2026-03-31, within its 15-day SLA until 2026-04-16');
   });
 
   it('takes custom limits from params, with the default for one left out', () => {
@@ -379,7 +379,7 @@ describe('github.dependabot.critical_high_within_sla', () => {
       ['acme/api#4', 'pass'],
       ['acme/api#7', 'pass'],
     ]);
-    expect(resultFor(lenientHigh, 'acme/api#4').message).toContain('within SLA 31');
+    expect(resultFor(lenientHigh, 'acme/api#4').message).toContain('within its 31-day SLA until 2026-04-01');
     const loose = evaluate(dependabotWithinSla, alerts, { criticalDays: 16, highDays: 10 });
     expect(verdicts(loose)).toEqual([
       ['acme/api#1', 'pass'],

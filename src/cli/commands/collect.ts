@@ -3,7 +3,7 @@ import { planCollection } from '../../pipeline/plan.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import type { AnnexaConfig } from '../../config/config.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { openEvidenceStore } from '../../../storage/open-store.js';
 import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
@@ -35,7 +35,7 @@ export async function collectWithConfig(args: {
   fetch: typeof fetch;
 }): Promise<CollectResult> {
   const plan = planCollection(args.config, args.only);
-  const store = openSqliteStore(args.config.storePath);
+  const store = await openEvidenceStore(args.config.store);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     args.logger.warn({ signal }, 'stopping: collectors end as aborted and the run is sealed as partial');

@@ -65,7 +65,7 @@ export async function coverageCommand(options: CoverageOptions, io: CliIO): Prom
   if (!(formats as readonly string[]).includes(options.format)) throw new UsageError(`--format ${options.format}: expected one of ${formats.join(', ')}`);
   const failOn = parseFailOn(options.failOn);
   const config = loadConfigForReading(options, io);
-  const store = openStoreForReading(options, io, config);
+  const store = await openStoreForReading(options, io, config);
   try {
     const now = new Date();
     const report = await assembleCoverage({

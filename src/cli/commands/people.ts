@@ -15,7 +15,7 @@ import { json } from '../table.js';
 export async function peopleCommand(options: GlobalOptions & { asOf?: string; format: string }, io: CliIO): Promise<number> {
   if (!['table', 'json', 'csv'].includes(options.format)) throw new UsageError(`--format ${options.format}: expected table, json or csv`);
   const config = loadConfigForReading(options, io);
-  const store = openStoreForReading(options, io, config);
+  const store = await openStoreForReading(options, io, config);
   try {
     const asOf = parseAsOf(options.asOf) ?? systemClock.now();
     const current = await currentEvidence({ store, kinds: accountSources.map((s) => s.kind), connectors: connectorRegistry, asOf });

@@ -29,7 +29,7 @@ export async function populationChangesCommand(options: PopulationOptions, io: C
   const from = parseBound('--from', options.from, false);
   const to = parseBound('--to', options.to, true);
   if (from > to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const population = await buildChangePopulation(store, from, to, parseAsOf(options.asOf) ?? new Date());
     for (const s of population.sources) {

@@ -4,7 +4,7 @@ import { exitCodes } from '../exit-codes.js';
 
 /** `annexa verify`: re-hash every blob and walk the run chain; non-zero exit on any problem. */
 export async function verifyCommand(options: GlobalOptions, io: CliIO): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const report = await store.verify();
     if (options.json) {
@@ -15,7 +15,7 @@ export async function verifyCommand(options: GlobalOptions, io: CliIO): Promise<
       io.stdout(
         report.ok
           ? `OK: ${report.blobsChecked} blobs and ${report.runsChecked} runs verified; head ${report.headHash ?? '(no runs)'}\n`
-          : `FAILED: ${report.problems.length} problem(s) in ${store.path}\n`,
+          : `FAILED: ${report.problems.length} problem(s) in ${store.location}\n`,
       );
     }
     return report.ok ? exitCodes.ok : exitCodes.verifyFailed;
