@@ -10,8 +10,10 @@ import {
 } from '@aws-sdk/client-backup';
 import { z } from 'zod';
 import { defineCollector, type EvidenceRecord, type RequestRef } from '../../src/core/connector.js';
-import { parse, type AccountSession, type AwsApi, type Called } from './client.js';
-import { eachRegion, incrementalWindow, iso, type AwsContext } from './scopes.js';
+import { type AccountSession, type AwsApi, type Called } from './client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
+import { eachRegion, iso, type AwsContext } from './scopes.js';
+import { incrementalWindow } from '../../src/core/incremental-window.js';
 import type { AwsSettings } from './settings.js';
 
 const where = {

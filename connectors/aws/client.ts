@@ -11,6 +11,7 @@ import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
 import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
 import { toolName } from '../../src/core/version.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { AwsSettings } from './settings.js';
 
 const answeredRequest = Symbol('annexa.awsRequest');
@@ -285,17 +286,6 @@ function requestUrl(request: HttpRequest): string {
 /** RFC 3986 escaping, as SigV4 canonicalises it. */
 function escape(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Validates an SDK output at the boundary; the error names the call and the first offending fields. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, call: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const where = result.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-  throw new CollectError('invalid_payload', `${call} returned an unexpected payload: ${where}`, { endpoint: call });
 }
 
 const throttlingNames = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);

@@ -1,8 +1,10 @@
 import { LookupEventsCommand, type LookupAttribute } from '@aws-sdk/client-cloudtrail';
 import { z } from 'zod';
 import { defineCollector, type EvidenceRecord } from '../../src/core/connector.js';
-import { parse, type AccountSession, type AwsApi } from './client.js';
-import { eachRegion, incrementalWindow, type AwsContext } from './scopes.js';
+import { type AccountSession, type AwsApi } from './client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
+import { eachRegion, type AwsContext } from './scopes.js';
+import { incrementalWindow } from '../../src/core/incremental-window.js';
 import type { AwsSettings } from './settings.js';
 
 export const cloudtrailEventPayload = z.object({

@@ -1,7 +1,8 @@
 import { GetAccountPasswordPolicyCommand, GetAccountSummaryCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
-import { parse, requestOf, type AwsApi } from './client.js';
+import { requestOf, type AwsApi } from './client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import { eachAccount } from './scopes.js';
 import type { AwsSettings } from './settings.js';
 

@@ -4,7 +4,8 @@ import { parse as parseCsv } from 'csv-parse';
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import { CollectError } from '../../src/core/errors.js';
-import { parse, type AccountSession, type AwsApi } from './client.js';
+import { type AccountSession, type AwsApi } from './client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import { eachAccount } from './scopes.js';
 import type { AwsSettings } from './settings.js';
 

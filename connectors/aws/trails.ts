@@ -1,7 +1,8 @@
 import { DescribeTrailsCommand, GetEventSelectorsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
-import { parse, type AwsApi } from './client.js';
+import { type AwsApi } from './client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import { eachAccount, iso } from './scopes.js';
 import type { AwsSettings } from './settings.js';
 

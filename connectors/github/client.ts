@@ -158,9 +158,6 @@ function graphqlErrorCode(type: string | undefined): CollectErrorCode {
 }
 
 
-/** Boundary validation, re-exported for connectors that import it from here (it lives in the shared JSON layer). */
-export { parseResponse as parse } from '../../src/http/json-api.js';
-
 function nextLink(link: unknown): string | undefined {
   if (typeof link !== 'string') return undefined;
   return /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];

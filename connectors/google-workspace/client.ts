@@ -4,7 +4,7 @@ import type { Clock } from '../../src/core/clock.js';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
 import { CollectError, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
-import { parse } from '../github/client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 import { googleScopes, type GoogleWorkspaceSettings } from './settings.js';
 
 /** The token endpoint google-auth-library signs its JWT grant for. */

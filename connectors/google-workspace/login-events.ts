@@ -4,7 +4,7 @@ import { defineCollector } from '../../src/core/connector.js';
 import type { GoogleAdminApi } from './client.js';
 import type { GoogleWorkspaceSettings } from './settings.js';
 // The window logic AWS CloudTrail events use (carry the previous records, fetch what is newer).
-import { incrementalWindow } from '../aws/scopes.js';
+import { incrementalWindow } from '../../src/core/incremental-window.js';
 
 export const googleLoginEventPayload = z.object({
   time: z.string().describe('When the event happened (ISO-8601).'),

@@ -8,7 +8,7 @@ import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
 import { CollectError, codeForHttpStatus, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
-import { parse } from '../github/client.js';
+import { parseResponse as parse } from '../../src/http/json-api.js';
 
 /** A page of items and the request that produced it. */
 export interface Page<T> {

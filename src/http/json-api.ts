@@ -68,17 +68,21 @@ export async function getJson<S extends z.ZodType>(options: JsonApiOptions, url:
   return { data: parseResponse(schema, body, request), request };
 }
 
-/** Validates a response at the boundary; the error names the endpoint and the first offending fields. */
-export function parseResponse<S extends z.ZodType>(schema: S, value: unknown, request: RequestRef): z.output<S> {
+/**
+ * Validates an API answer at the boundary: an HTTP response (named by its request) or an SDK
+ * call's output (named by the call, `iam:GetAccountSummary`). The error names the endpoint or call
+ * and the first offending fields.
+ */
+export function parseResponse<S extends z.ZodType>(schema: S, value: unknown, source: RequestRef | string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const where = result.error.issues
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
-  throw new CollectError('invalid_payload', `${request.method} ${request.url} returned an unexpected payload: ${where}`, {
-    endpoint: request.url,
-  });
+  const endpoint = typeof source === 'string' ? source : source.url;
+  const named = typeof source === 'string' ? source : `${source.method} ${source.url}`;
+  throw new CollectError('invalid_payload', `${named} returned an unexpected payload: ${where}`, { endpoint });
 }
 
 /**
