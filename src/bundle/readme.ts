@@ -64,13 +64,13 @@ Requirements present but without any evidence in the period (each says so in its
 
 HOW TO VERIFY WITH STANDARD TOOLS
 ---------------------------------
-You need the signer's public key (annexa-signing.pub), received separately from this bundle.
-Unzip the bundle, change into its folder, and run:
+You need the signer's public key, received separately from this bundle. Unzip the bundle into a
+folder, save the key next to that folder as annexa-signing.pub, change into the folder, and run:
 
 1. The signatures (each prints "Signature Verified Successfully"):
 
-   openssl pkeyutl -verify -pubin -inkey annexa-signing.pub -rawin -in manifest.json -sigfile manifest.sig
-   openssl pkeyutl -verify -pubin -inkey annexa-signing.pub -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
+   openssl pkeyutl -verify -pubin -inkey ../annexa-signing.pub -rawin -in manifest.json -sigfile manifest.sig
+   openssl pkeyutl -verify -pubin -inkey ../annexa-signing.pub -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
 
 2. Every file against its signed digest (every line must end in OK):
 

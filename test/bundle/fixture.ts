@@ -101,3 +101,32 @@ export async function buildPeriodStore(store: SqliteEvidenceStore, dir: string):
   writeFileSync(soaPath, stringify({ framework: 'iso27001-2022', controls }));
   return { soaPath, policyPath: join(dir, 'information security policy.md') };
 }
+
+/** A fixture store and its bundle, signed with a fresh key pair written next to it as PEM files. */
+export async function buildFixtureBundle(dir: string, extra: { samples?: { population: string; size: number | 'auto' }[]; seed?: string } = {}) {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { openSqliteStore } = await import('../../storage/sqlite-store.js');
+  const { writeBundle } = await import('../../src/bundle/export.js');
+  const store = openSqliteStore(join(dir, 'evidence.db'));
+  const { soaPath } = await buildPeriodStore(store, dir);
+  const keys = generateKeyPairSync('ed25519');
+  const publicKeyFile = join(dir, 'annexa-signing.pub');
+  const privateKeyFile = join(dir, 'annexa-signing.key');
+  writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(privateKeyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const summary = await writeBundle({
+    store,
+    period,
+    requirements: 'all',
+    checks: checkRegistry,
+    soaPath,
+    checkParams: {},
+    privateKey: keys.privateKey,
+    samples: extra.samples ?? [],
+    ...(extra.seed ? { seed: extra.seed } : {}),
+    now: new Date('2026-03-15T12:00:00.000Z'),
+    workDir: dir,
+    out: join(dir, 'bundle.zip'),
+  });
+  return { store, soaPath, keys, publicKeyFile, privateKeyFile, summary, out: summary.out };
+}
