@@ -80,7 +80,7 @@ export function loadSampleSizeTable(file: string): SampleSizeRow[] {
   }
   const result = sizeTableSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${file}: ${i.path.length ? `[${i.path.join('].')}` : '(top level)'}: ${i.message}`);
+    const issues = result.error.issues.map((i) => `${file}: ${i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '(top level)'}: ${i.message}`);
     throw new ConfigError(issues.join('\n'), file, issues);
   }
   return result.data as SampleSizeRow[];
