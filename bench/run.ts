@@ -17,6 +17,7 @@ import { planCollection } from '../src/pipeline/plan.js';
 import { runCollection } from '../src/pipeline/collect.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
+import { bundleScenario } from './bundle.js';
 
 interface Result {
   name: string;
@@ -92,6 +93,7 @@ try {
   await storeScenario();
   await collectionScenario(1);
   await collectionScenario(5);
+  results.push(...(await bundleScenario(dir)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
