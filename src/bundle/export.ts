@@ -26,7 +26,7 @@ import {
 import { periodEnd, type Period } from './period.js';
 import { storePeriodReader, type PeriodReader } from './period-reader.js';
 import { PopulationAccumulator, readPopulation } from './population-reader.js';
-import { populationByName, populationCsv, populationId, populationTable, type PopulationDefinition, type PopulationItem } from './populations.js';
+import { populationByName, populationCsv, populationId, populationTable, type PopulationItem } from './populations.js';
 import { renderBundleReadme } from './readme.js';
 import { publicKeyFingerprint, signBytes } from './signing.js';
 import { safeSegment, Staging, type StagedFile } from './staging.js';
@@ -427,4 +427,3 @@ function soaCsv(coverage: CoverageReport): string {
   );
 }
 
-export type { PopulationDefinition };

@@ -10,7 +10,7 @@ import { controlFiles, type BundleManifest } from '../../src/bundle/manifest.js'
 import { verifyBundle } from '../../src/bundle/verify.js';
 import { mappingsRoot } from '../../src/frameworks/framework.js';
 import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-store.js';
-import type { CheckTimeline, ControlTimeline, PeriodTimeline } from '../../src/reports/timeline.js';
+import type { ControlTimeline, PeriodTimeline } from '../../src/reports/timeline.js';
 import { buildPeriodStore, exclusionJustification, manualText, period } from './fixture.js';
 import { readZip } from './zip-helpers.js';
 
@@ -281,4 +281,3 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
   });
 });
 
-export type { CheckTimeline };
