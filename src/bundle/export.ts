@@ -150,11 +150,11 @@ export async function stageBundle(options: BundleOptions): Promise<StagedBundle>
         subjects.add(`${version.instanceId}\u0000${version.subject}`);
         let instance = summary.instances.find((i) => i.instanceId === version.instanceId && i.collectorId === version.collectorId);
         if (!instance) {
-          instance = { instanceId: version.instanceId, collectorId: version.collectorId, source: version.provenance?.connectorType ?? 'unknown', firstSeen: version.firstSeen, lastSeen: version.lastSeen };
+          instance = { instanceId: version.instanceId, collectorId: version.collectorId, source: version.source?.connectorType ?? 'unknown', firstSeen: version.firstSeen.at, lastSeen: version.lastSeen.at };
           summary.instances.push(instance);
         }
-        if (version.firstSeen < instance.firstSeen) instance.firstSeen = version.firstSeen;
-        if (version.lastSeen > instance.lastSeen) instance.lastSeen = version.lastSeen;
+        if (version.firstSeen.at < instance.firstSeen) instance.firstSeen = version.firstSeen.at;
+        if (version.lastSeen.at > instance.lastSeen) instance.lastSeen = version.lastSeen.at;
         for (const a of accumulators) a.add(version);
       }
       summary.subjects = subjects.size;

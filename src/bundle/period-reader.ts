@@ -1,4 +1,5 @@
 import type { EvidenceStore, Provenance, RunInfo, StoredCheckResult, StoredOutcome, StoredRecord } from '../../storage/evidence-store.js';
+import type { RequestRef } from '../core/connector.js';
 import { loadManualEvidence } from '../pipeline/manual-evidence.js';
 import type { ManualEvidenceItem } from '../reports/coverage.js';
 import { dayBounds, periodEnd, periodStart, type Period } from './period.js';
@@ -11,7 +12,11 @@ export interface CheckRunResults {
   results: StoredCheckResult[];
 }
 
-/** One version of one subject's record, with when it was first and last seen in the period. */
+/**
+ * One version of one subject's record seen in the period: a distinct (instance, subject, payload
+ * digest), once, with the first and last collection in the period that held it. The shape of the
+ * store v2 `PopulationRecord`, plus where the record came from.
+ */
 export interface RecordVersion {
   kind: string;
   instanceId: string;
@@ -20,23 +25,22 @@ export interface RecordVersion {
   /** sha256 of the payload's canonical JSON (RFC 8785): recomputable from `payload`. */
   digest: string;
   payload: unknown;
-  /** Collection time of the first observation of this version in the period. */
-  firstSeen: string;
-  firstRunId: string;
-  /** End of the last successful collection in the period that still saw this version. */
-  lastSeen: string;
-  /** How many successful collections in the period saw this version. */
-  collections: number;
-  provenanceDigest: string;
-  /** The tool and the API requests the first observation came from. */
-  provenance: Provenance | null;
+  /** The first collection in the period that held this version, and when its record was collected. */
+  firstSeen: { runId: string; at: string };
+  /** The last collection in the period that held it, and when that collection finished. */
+  lastSeen: { runId: string; at: string };
+  /** The source system (connector type) and tool, from the first observation's provenance. */
+  source: { connectorType: string; tool: string } | null;
+  /** The API requests the first observation came from (method, URL, status, request id). */
+  requests: readonly RequestRef[];
 }
 
 /**
  * Everything the bundle and the period timeline read from the evidence store, behind one small
  * interface. Built today from the store's existing reads (day-by-day windows keep memory flat);
- * the store's v2 period query ("every record of kind K seen in a period") can replace
- * {@link PeriodReader.recordVersions} without touching anything above it.
+ * {@link PeriodReader.recordVersions} has the shape of the store v2 `population(kind, {since,
+ * until})` read (plus `requestsOf` for each record's requests) and can be switched to it without
+ * touching anything above this module.
  */
 export interface PeriodReader {
   /** Check runs started on one UTC day, in run order, with their results. */
@@ -73,44 +77,35 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
 
     async *recordVersions(kind, period) {
       const outcomes = (await store.collections({ since: periodStart(period), until: periodEnd(period) })).filter((o) => o.kind === kind);
-      // Per instance: the version of each subject seen by the previous collection.
-      const open = new Map<string, Map<string, OpenVersion>>();
-      const close = async (version: OpenVersion): Promise<RecordVersion> => {
+      const versions = new Map<string, Seen>();
+      for (const outcome of outcomes) {
+        for (const { subject, digest } of await store.subjectDigests(outcome)) {
+          const key = `${outcome.instanceId}\u0000${subject}\u0000${digest}`;
+          const seen = versions.get(key);
+          if (seen) seen.last = outcome;
+          else versions.set(key, { subject, digest, first: outcome, last: outcome });
+        }
+      }
+      const ordered = [...versions.values()].sort(
+        (a, b) =>
+          compare(a.first.instanceId, b.first.instanceId) || compare(a.subject, b.subject) || compare(a.first.finishedAt, b.first.finishedAt),
+      );
+      for (const version of ordered) {
         const first = await firstObservation(store, kind, version);
-        return {
+        const provenance = first ? ((await store.blob(first.provenanceDigest)) as Partial<Provenance> | undefined) : undefined;
+        yield {
           kind,
-          instanceId: version.outcome.instanceId,
-          collectorId: version.outcome.collectorId,
+          instanceId: version.first.instanceId,
+          collectorId: version.first.collectorId,
           subject: version.subject,
           digest: version.digest,
           payload: first?.payload ?? (await store.blob(version.digest)),
-          firstSeen: first?.collectedAt ?? version.outcome.finishedAt,
-          firstRunId: version.outcome.runId,
-          lastSeen: version.lastSeen,
-          collections: version.collections,
-          provenanceDigest: first?.provenanceDigest ?? '',
-          provenance: first ? ((await store.blob(first.provenanceDigest)) as Provenance | null) : null,
+          firstSeen: { runId: version.first.runId, at: first?.collectedAt ?? version.first.finishedAt },
+          lastSeen: { runId: version.last.runId, at: version.last.finishedAt },
+          source: provenance?.connectorType ? { connectorType: provenance.connectorType, tool: provenance.tool ?? '' } : null,
+          requests: Array.isArray(provenance?.requests) ? provenance.requests : [],
         };
-      };
-      for (const outcome of outcomes) {
-        const previous = open.get(outcome.instanceId) ?? new Map<string, OpenVersion>();
-        const current = new Map<string, OpenVersion>();
-        for (const { subject, digest } of await store.subjectDigests(outcome)) {
-          const before = previous.get(subject);
-          if (before && before.digest === digest) {
-            before.lastSeen = outcome.finishedAt;
-            before.collections++;
-            current.set(subject, before);
-            previous.delete(subject);
-          } else if (!current.has(subject)) {
-            current.set(subject, { subject, digest, outcome, lastSeen: outcome.finishedAt, collections: 1 });
-          }
-        }
-        // What the previous collection saw and this one did not (or saw changed) is a closed version.
-        for (const gone of previous.values()) yield await close(gone);
-        open.set(outcome.instanceId, current);
       }
-      for (const versions of open.values()) for (const version of versions.values()) yield await close(version);
     },
 
     async runs(period) {
@@ -129,20 +124,23 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
   };
 }
 
-interface OpenVersion {
+interface Seen {
   subject: string;
   digest: string;
-  /** The collection that first saw this version. */
-  outcome: StoredOutcome;
-  lastSeen: string;
-  collections: number;
+  /** The first and last collections in the period that held this version. */
+  first: StoredOutcome;
+  last: StoredOutcome;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The observation that first recorded a version (for its collection time and provenance). */
-async function firstObservation(store: EvidenceStore, kind: string, version: OpenVersion): Promise<StoredRecord | undefined> {
+async function firstObservation(store: EvidenceStore, kind: string, version: Seen): Promise<StoredRecord | undefined> {
   const records = await store.history(kind, version.subject, {
-    since: new Date(version.outcome.startedAt),
-    until: new Date(version.outcome.finishedAt),
+    since: new Date(version.first.startedAt),
+    until: new Date(version.first.finishedAt),
   });
-  return records.find((r) => r.runId === version.outcome.runId && r.instanceId === version.outcome.instanceId && r.digest === version.digest);
+  return records.find((r) => r.runId === version.first.runId && r.instanceId === version.first.instanceId && r.digest === version.digest);
 }

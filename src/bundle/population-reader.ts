@@ -14,14 +14,14 @@ export class PopulationAccumulator {
   add(version: RecordVersion): void {
     const key = `${version.instanceId}\u0000${version.subject}`;
     const known = this.newest.get(key);
-    if (known && known.lastSeen > version.lastSeen) return;
+    if (known && known.lastSeen > version.lastSeen.at) return;
     this.newest.set(key, {
       instanceId: version.instanceId,
       subject: version.subject,
       digest: version.digest,
       payload: version.payload,
-      firstSeen: known && known.firstSeen < version.firstSeen ? known.firstSeen : version.firstSeen,
-      lastSeen: version.lastSeen,
+      firstSeen: known && known.firstSeen < version.firstSeen.at ? known.firstSeen : version.firstSeen.at,
+      lastSeen: version.lastSeen.at,
     });
   }
 

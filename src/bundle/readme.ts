@@ -41,8 +41,8 @@ controls/<id>/checks/<check>.results.csv
                               every result of the check in the period, one row per subject and unchanged status:
                               first and last evaluation, number of evaluations, message, digest of the evidence read
 evidence/<kind>.jsonl         every version of every record the checks read in the period, one JSON object per line:
-                              payload, digest, first collection time and run, last time seen, connector instance,
-                              collector, and provenance (tool and the API requests: method, URL, status, request id)
+                              payload, digest, the first and last collection (run and time) that held it, connector
+                              instance, collector, source system, and the API requests (method, URL, status, request id)
 evidence/check-inputs/<sha256>.json
                               what a check run read (kinds, runs, record digests) for every status change
 populations/<name>.csv        populations to sample from (UTF-8 with BOM, one header row, ISO-8601 UTC dates)

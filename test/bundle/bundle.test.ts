@@ -226,17 +226,18 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
 
   it('holds every version of the records the checks read, each digest recomputable from its payload (RFC 8785)', () => {
     const lines = text('evidence/github.member.v1.jsonl').trim().split('\n').map((l) => JSON.parse(l) as {
-      subject: string; digest: string; payload: unknown; firstSeen: string; lastSeen: string; collections: number; instanceId: string; collectorId: string; provenance: { tool: string; connectorType: string };
+      subject: string; digest: string; payload: unknown; firstSeen: { runId: string; at: string }; lastSeen: { runId: string; at: string };
+      instanceId: string; collectorId: string; source: { connectorType: string; tool: string }; requests: unknown[];
     });
     for (const line of lines) expect(createHash('sha256').update(canonicalJson(line.payload)).digest('hex')).toBe(line.digest);
-    const julia = lines.filter((l) => l.subject === 'juliaf81').sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
-    expect(julia.map((l) => [l.firstSeen, l.lastSeen, l.collections, (l.payload as { twoFactorEnabled: boolean }).twoFactorEnabled])).toEqual([
-      ['2026-03-01T01:59:55.000Z', '2026-03-04T02:00:00.000Z', 4, true],
-      ['2026-03-05T01:59:55.000Z', '2026-03-05T02:00:00.000Z', 1, false],
-      ['2026-03-09T01:59:55.000Z', '2026-03-10T02:00:00.000Z', 2, true],
+    // One line per distinct version: juliaf81 with 2FA (days 1-4 and again 9-10) and without (day 5).
+    const julia = lines.filter((l) => l.subject === 'juliaf81');
+    expect(julia.map((l) => [l.firstSeen.at, l.lastSeen.at, (l.payload as { twoFactorEnabled: boolean }).twoFactorEnabled])).toEqual([
+      ['2026-03-01T01:59:55.000Z', '2026-03-10T02:00:00.000Z', true],
+      ['2026-03-05T01:59:55.000Z', '2026-03-05T02:00:00.000Z', false],
     ]);
-    expect(lines.find((l) => l.subject === 'jane-smith')).toMatchObject({ collections: 7, instanceId: 'github-acme', collectorId: 'members', provenance: { connectorType: 'github' } });
-    expect(lines).toHaveLength(5);
+    expect(lines.map((l) => l.subject)).toEqual(['jane-smith', 'juliaf81', 'juliaf81', 'kai-acme']);
+    expect(lines[0]).toMatchObject({ instanceId: 'github-acme', collectorId: 'members', source: { connectorType: 'github', tool: 'annexa-test' }, requests: [] });
   });
 
   it('exports populations as CSV that opens cleanly in Excel: BOM, one header row, ISO dates, only events in the period', () => {
