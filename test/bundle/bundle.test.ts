@@ -1,4 +1,4 @@
-import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHash, createHmac, type KeyPairKeyObjectResult } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,9 @@ import { writeBundle, type BundleSummary } from '../../src/bundle/export.js';
 import { controlFiles, type BundleManifest } from '../../src/bundle/manifest.js';
 import { verifyBundle } from '../../src/bundle/verify.js';
 import { mappingsRoot } from '../../src/frameworks/framework.js';
-import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-store.js';
+import type { SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import type { ControlTimeline, PeriodTimeline } from '../../src/reports/timeline.js';
-import { buildPeriodStore, exclusionJustification, manualText, period } from './fixture.js';
+import { buildFixtureBundle, exclusionJustification, manualText, period } from './fixture.js';
 import { readZip } from './zip-helpers.js';
 
 const seed = 'auditor-seed-2026';
@@ -24,7 +24,7 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
   let summary: BundleSummary;
   let entries: Map<string, Buffer>;
   let manifest: BundleManifest;
-  const keys = generateKeyPairSync('ed25519');
+  let keys: KeyPairKeyObjectResult;
   const text = (name: string) => {
     const bytes = entries.get(name);
     if (!bytes) throw new Error(`${name} is not in the bundle`);
@@ -34,22 +34,8 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'annexa-bundle-'));
-    store = openSqliteStore(join(dir, 'evidence.db'));
-    ({ soaPath } = await buildPeriodStore(store, dir));
-    summary = await writeBundle({
-      store,
-      period,
-      requirements: 'all',
-      checks: checkRegistry,
-      soaPath,
-      checkParams: {},
-      privateKey: keys.privateKey,
-      samples: [{ population: 'merged-prs', size: 1 }],
-      seed,
-      now: new Date('2026-03-15T12:00:00.000Z'),
-      workDir: dir,
-      out: join(dir, 'bundle.zip'),
-    });
+    const built = await buildFixtureBundle(dir, { samples: [{ population: 'merged-prs', size: 1 }], seed });
+    ({ store, soaPath, keys, summary } = built);
     entries = await readZip(summary.out);
     manifest = jsonOf<BundleManifest>('manifest.json');
   }, 60_000);

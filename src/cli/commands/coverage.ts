@@ -85,15 +85,7 @@ export async function coverageCommand(options: CoverageOptions, io: CliIO): Prom
       asOf: parseAsOf(options.asOf) ?? now,
       now,
     });
-    const text = renderCoverage(report, options.format as (typeof formats)[number]);
-    if (options.out) {
-      const out = resolve(io.cwd, options.out);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
-      io.stderr(`coverage report written to ${out}\n`);
-    } else {
-      io.stdout(text);
-    }
+    writeOutput(renderCoverage(report, options.format as (typeof formats)[number]), options.out, 'coverage report', io);
     const gating = failOn.filter((status) => report.summary.byStatus[status] > 0);
     if (gating.length) {
       io.stderr(`coverage gate: ${gating.map((s) => `${report.summary.byStatus[s]} ${s}`).join(', ')} (--fail-on ${options.failOn})\n`);
@@ -123,16 +115,18 @@ async function coveragePeriodCommand(options: CoverageOptions, io: CliIO): Promi
       applicability: loadApplicability(options.soa ? resolve(io.cwd, options.soa) : (config?.soaPath ?? null), framework.catalog),
     });
     const text = options.format === 'json' ? json(timeline) : options.format === 'html' ? renderTimelineHtml(timeline, new Date()) : renderTimelineTable(timeline);
-    if (options.out) {
-      const out = resolve(io.cwd, options.out);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
-      io.stderr(`period timeline written to ${out}\n`);
-    } else {
-      io.stdout(text);
-    }
+    writeOutput(text, options.out, 'period timeline', io);
     return exitCodes.ok;
   } finally {
     await store.close();
   }
+}
+
+/** Writes a report to `--out` (folders created) or to stdout. */
+function writeOutput(text: string, outOption: string | undefined, what: string, io: CliIO): void {
+  if (!outOption) return io.stdout(text);
+  const out = resolve(io.cwd, outOption);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  io.stderr(`${what} written to ${out}\n`);
 }
