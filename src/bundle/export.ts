@@ -259,6 +259,12 @@ export async function stageBundle(options: BundleOptions): Promise<StagedBundle>
       }
       await staging.write(`${dir}/timeline.csv`, controlTimelineCsv(control.days, controlChecks));
       const populationsRead = [...populationFiles.keys()].filter((name) => controlChecks.some((c) => c.kinds.includes(populationByName(name)!.kind)));
+      // The folder stands on its own: populations and manual evidence are copied in (a zip has no links).
+      for (const name of populationsRead) staging.alias(`${dir}/populations/${name}.csv`, populationFiles.get(name)!);
+      for (const m of control.manualEvidence) {
+        const file = manualFiles.get(m.digest)!;
+        staging.alias(`${dir}/${file.path}`, file);
+      }
       await staging.write(
         `${dir}/control.json`,
         JSON.stringify(
@@ -287,8 +293,8 @@ export async function stageBundle(options: BundleOptions): Promise<StagedBundle>
               results: `checks/${c.checkId}.results.csv`,
               evidence: c.kinds.map((k) => `../../evidence/${k}.jsonl`),
             })),
-            populations: populationsRead.map((name) => `../../populations/${name}.csv`),
-            manualEvidence: control.manualEvidence.map((m) => ({ ...m, file: `../../${manualFiles.get(m.digest)!.path}` })),
+            populations: populationsRead.map((name) => `populations/${name}.csv`),
+            manualEvidence: control.manualEvidence.map((m) => ({ ...m, file: manualFiles.get(m.digest)!.path })),
           },
           null,
           2,
@@ -320,7 +326,17 @@ export async function stageBundle(options: BundleOptions): Promise<StagedBundle>
     const headRun = runs.head;
     await staging.write(
       'index.html',
-      renderBundleIndex({ timeline: { ...timeline, controls }, coverage, kinds: kindSummaries, samples, generatedAt: options.now, chainHead: headRun?.hash ?? null, files: staging.list(), manualFiles }),
+      renderBundleIndex({
+        timeline: { ...timeline, controls },
+        coverage,
+        kinds: kindSummaries,
+        samples,
+        generatedAt: options.now,
+        chainHead: headRun?.hash ?? null,
+        files: staging.list(),
+        manualFiles,
+        populationKinds: new Map([...populationFiles].map(([name, file]) => [file.path, populationByName(name)!.kind])),
+      }),
     );
     await staging.write(
       'README.txt',

@@ -24,6 +24,8 @@ export interface BundleIndexInput {
   /** Every file staged so far (index.html, README and the manifest come after). */
   files: readonly StagedFile[];
   manualFiles: ReadonlyMap<string, StagedFile>;
+  /** Population file path → the evidence kind it is drawn from. */
+  populationKinds: ReadonlyMap<string, string>;
 }
 
 /**
@@ -43,6 +45,13 @@ export function renderBundleIndex(input: BundleIndexInput): string {
   const staged = new Set(input.files.map((f) => f.path));
   const evidenceLink = (digest: string) => (staged.has(`evidence/check-inputs/${digest}.json`) ? `evidence/check-inputs/${digest}.json` : null);
 
+  const populations = (checkIds: readonly string[]) => {
+    const kinds = new Set(checkIds.flatMap((id) => checkById.get(id)?.kinds ?? []));
+    return input.files
+      .filter((f) => f.path.startsWith('populations/') && input.populationKinds.get(f.path) !== undefined && kinds.has(input.populationKinds.get(f.path)!))
+      .map((f) => ` · ${link(f.path, `${f.path.slice('populations/'.length)} (population)`)}`)
+      .join('');
+  };
   const applicable = timeline.controls.filter((c) => c.applicable);
   const withoutEvidence = applicable.filter((c) => !c.evidenceInPeriod);
   const summary = `<section class="box" id="summary">
@@ -85,7 +94,7 @@ ${timeline.controls
         ? `<h4>Manual evidence</h4><table><thead><tr><th>file</th><th>effective</th><th>expires</th><th>added</th><th>sha256</th></tr></thead><tbody>${c.manualEvidence
             .map((m) => {
               const file = input.manualFiles.get(m.digest);
-              return `<tr><td>${file ? link(file.path, m.fileName) : esc(m.fileName)}</td><td>${esc(m.effective)}</td><td>${esc(m.expires ?? 'no expiry')}</td><td>${esc(m.addedBy)}, <time datetime="${esc(m.addedAt)}">${esc(m.addedAt)}</time></td><td><code>${esc(m.digest)}</code></td></tr>`;
+              return `<tr><td>${file ? link(`controls/${c.id}/${file.path}`, m.fileName) : esc(m.fileName)}</td><td>${esc(m.effective)}</td><td>${esc(m.expires ?? 'no expiry')}</td><td>${esc(m.addedBy)}, <time datetime="${esc(m.addedAt)}">${esc(m.addedAt)}</time></td><td><code>${esc(m.digest)}</code></td></tr>`;
             })
             .join('')}</tbody></table>`
         : '';
@@ -98,7 +107,7 @@ ${timeline.controls
 <h2>${esc(c.id)} ${esc(c.title)} ${row ? badge(row.status) : ''}</h2>
 ${soa}
 ${controlTimelineHtml(c)}
-<p>Files: ${link(`controls/${c.id}/control.json`, 'control.json')} · ${link(`controls/${c.id}/timeline.csv`, 'timeline.csv')}${results ? ` · ${results}` : ''}</p>
+<p>Files: ${link(`controls/${c.id}/control.json`, 'control.json')} · ${link(`controls/${c.id}/timeline.csv`, 'timeline.csv')}${results ? ` · ${results}` : ''}${populations(c.checks)}</p>
 ${sources}
 ${checks.map((k) => checkTimelineHtml(k, evidenceLink)).join('\n')}
 ${manual}

@@ -37,6 +37,8 @@ index.html                    summary, control matrix over the period, per-contr
 controls/<id>/control.json    one folder per requirement: SoA decision, status at the period end, days by status,
                               every status change with the evidence that caused it, collection gaps, files it draws on
 controls/<id>/timeline.csv    the requirement and each of its checks, day by day (pass, fail, stale, not_collected ...)
+controls/<id>/populations/, controls/<id>/manual/
+                              copies of the populations its checks read and of its manual evidence files
 controls/<id>/checks/<check>.results.csv
                               every result of the check in the period, one row per subject and unchanged status:
                               first and last evaluation, number of evaluations, message, digest of the evidence read

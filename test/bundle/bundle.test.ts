@@ -203,8 +203,10 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
       expect(control.manualEvidence).toHaveLength(1);
       const item = control.manualEvidence[0]!;
       expect(item).toMatchObject({ effective: '2026-03-03', expires: '2027-03-03', digest: sha256Hex(manualText) });
-      const path = item.file.replace('../../', '');
+      const path = item.file;
       expect(path).toBe(`manual/${sha256Hex(manualText).slice(0, 12)}-information_security_policy.md`);
+      // In the control's folder, and once at the top with the list of every manual file.
+      expect(text(`controls/A.5.1/${path}`)).toBe(manualText);
       expect(text(path)).toBe(manualText);
       expect(text('manual/manual-evidence.csv')).toContain(`${path},information security policy.md,A.5.1,2026-03-03,2027-03-03,ciso,`);
     });
@@ -235,6 +237,10 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
     expect(rows[2]).toMatch(/^github-acme:acme\/api#2,/);
     expect(csv).not.toContain('acme/api#3');
     expect(text('populations/members.csv').split('\r\n').filter(Boolean)).toHaveLength(4);
+    // Each control folder carries the populations its checks read.
+    expect(text('controls/A.8.32/populations/merged-prs.csv')).toBe(csv);
+    expect(jsonOf<{ populations: string[] }>('controls/A.8.32/control.json').populations).toEqual(['populations/merged-prs.csv']);
+    expect(entries.has('controls/A.8.5/populations/merged-prs.csv')).toBe(false);
   });
 
   it('records the sample, its seed, method and population digest; the draw matches HMAC-SHA256 ranking', () => {
