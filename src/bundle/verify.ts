@@ -1,4 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UsageError } from '../core/errors.js';
 import { openZip, readEntry, type ZipEntryReader } from './zip.js';
 import {
   checksumsFile,
@@ -13,7 +16,16 @@ import { publicKeyFingerprint, verifyBytes } from './signing.js';
 
 /** One thing wrong with a bundle, naming the file. */
 export interface BundleProblem {
-  problem: 'signature_invalid' | 'hash_mismatch' | 'size_mismatch' | 'file_missing' | 'file_extra' | 'duplicate_entry' | 'manifest_invalid' | 'checksums_mismatch';
+  problem:
+    | 'signature_invalid'
+    | 'hash_mismatch'
+    | 'size_mismatch'
+    | 'file_missing'
+    | 'file_extra'
+    | 'duplicate_entry'
+    | 'manifest_invalid'
+    | 'checksums_mismatch'
+    | 'zip_unreadable';
   file: string;
   message: string;
 }
@@ -47,7 +59,15 @@ export async function verifyBundle(file: string, publicKey: KeyObject): Promise<
     chainHead: null,
     problems,
   };
-  const zip = await openZip(file);
+  if (!existsSync(file)) throw new UsageError(`${file}: no such bundle`);
+  let zip: Awaited<ReturnType<typeof openZip>>;
+  try {
+    zip = await openZip(file);
+  } catch (error) {
+    // A truncated or damaged zip cannot be trusted either: reported like any other mismatch.
+    problems.push({ problem: 'zip_unreadable', file: basename(file), message: `${file} is not a readable zip (${(error as Error).message})` });
+    return report;
+  }
   try {
     const byName = new Map<string, ZipEntryReader>();
     for (const entry of zip.entries) {

@@ -132,6 +132,15 @@ describe('annexa verify <bundle.zip> --public-key', () => {
     expect(result.stdout).toContain('TAMPERED manifest.sig: manifest.sig is missing from the bundle');
   });
 
+  it('a truncated zip: exit 5 naming the bundle; a missing bundle is a usage error', async () => {
+    const file = join(dir, 'truncated.zip');
+    writeFileSync(file, readFileSync(bundle).subarray(0, 4000));
+    const result = await runCli(['verify', file, '--public-key', publicKeyFile], dir);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain(`TAMPERED truncated.zip: ${file} is not a readable zip`);
+    expect((await runCli(['verify', join(dir, 'nope.zip'), '--public-key', publicKeyFile], dir)).code).toBe(2);
+  });
+
   it('is a usage error without --public-key, and for a key that is not Ed25519', async () => {
     expect((await runCli(['verify', bundle], dir)).code).toBe(2);
     const rsa = join(dir, 'rsa.pub');
