@@ -26,7 +26,7 @@ const start = Date.parse('2025-01-01T02:00:00.000Z');
 const dayMs = 86_400_000;
 
 /** Writes the year into `dbPath` (about 7 million rows) and returns how long it took. */
-async function writeYear(dbPath: string): Promise<number> {
+export async function writeYear(dbPath: string): Promise<number> {
   const began = performance.now();
   const store = openSqliteStore(dbPath);
   const provenance = { tool: 'annexa/bench', connectorType: 'github', requests: [{ method: 'GET', url: 'https://api.github.com/orgs/acme/members?per_page=100', status: 200, at: '2025-01-01T02:00:00.000Z' }] };
