@@ -1,11 +1,28 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes, createHash, type Hash } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
+import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
+import { buildCollection, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, type RowText } from './trees.js';
+import {
+  appendOnlyTriggers,
+  currentSchemaVersion,
+  hashOutcomes,
+  hashRows,
+  hashV1RunContent,
+  schemaSql,
+  schemaV2Sql,
+  storedSchemaVersion,
+  type ManifestV1,
+} from './sqlite-schema.js';
+import { verifySqliteStore } from './sqlite-verify.js';
 import type {
   CheckResultInput,
+  CollectionProvenance,
   StoredCheckResult,
   StoredFile,
   EvidenceSnapshot,
@@ -13,6 +30,8 @@ import type {
   KindSummary,
   ObservationInput,
   OutcomeInput,
+  PopulationRecord,
+  RecordChange,
   RunDetail,
   RunInfo,
   RunMeta,
@@ -20,116 +39,27 @@ import type {
   RunWriter,
   StoredOutcome,
   StoredRecord,
-  VerifyProblem,
   VerifyReport,
 } from './evidence-store.js';
-
-const schemaVersion = '1';
-
-/**
- * Append-only schema. Payloads live once in `blobs` under the sha256 of their canonical JSON;
- * `observations` say which run saw which blob about which subject; `run_seals` close a run
- * with a hash over the previous seal, its observations and its outcomes. Triggers reject every
- * UPDATE and DELETE, so only a client that drops them first can edit — and `verify` notices.
- */
-const schema = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blobs (
-  digest TEXT PRIMARY KEY,
-  json TEXT NOT NULL,
-  size INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS runs (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  started_at TEXT NOT NULL,
-  command TEXT NOT NULL,
-  tool_version TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS observations (
-  id INTEGER PRIMARY KEY,
-  run_seq INTEGER NOT NULL REFERENCES runs(seq),
-  instance_id TEXT NOT NULL,
-  collector_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  digest TEXT NOT NULL REFERENCES blobs(digest),
-  provenance TEXT NOT NULL REFERENCES blobs(digest),
-  collected_at TEXT NOT NULL,
-  attachment TEXT REFERENCES files(digest)
-);
-CREATE INDEX IF NOT EXISTS observations_by_run ON observations(run_seq, instance_id, kind);
-CREATE INDEX IF NOT EXISTS observations_by_subject ON observations(kind, subject);
-CREATE TABLE IF NOT EXISTS outcomes (
-  id INTEGER PRIMARY KEY,
-  run_seq INTEGER NOT NULL REFERENCES runs(seq),
-  instance_id TEXT NOT NULL,
-  connector_type TEXT NOT NULL,
-  collector_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('collected', 'failed')),
-  record_count INTEGER NOT NULL,
-  error_code TEXT,
-  error_message TEXT,
-  started_at TEXT NOT NULL,
-  finished_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outcomes_by_kind ON outcomes(kind, instance_id, finished_at);
-CREATE TABLE IF NOT EXISTS chunks (
-  digest TEXT PRIMARY KEY,
-  data BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files (
-  digest TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  chunks TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS check_results (
-  id INTEGER PRIMARY KEY,
-  run_seq INTEGER NOT NULL REFERENCES runs(seq),
-  check_id TEXT NOT NULL,
-  instance_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  status TEXT NOT NULL,
-  message TEXT NOT NULL,
-  as_of TEXT NOT NULL,
-  evidence TEXT NOT NULL REFERENCES blobs(digest)
-);
-CREATE INDEX IF NOT EXISTS check_results_by_run ON check_results(run_seq);
-CREATE TABLE IF NOT EXISTS run_seals (
-  run_seq INTEGER PRIMARY KEY REFERENCES runs(seq),
-  status TEXT NOT NULL,
-  finished_at TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  manifest TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-`;
-
-const appendOnlyTables = ['blobs', 'chunks', 'files', 'runs', 'observations', 'outcomes', 'check_results', 'run_seals'];
-
-/** Manual evidence files are stored in chunks of this size, each content-addressed. */
-const chunkSize = 1024 * 1024;
-const appendOnlyTriggers = appendOnlyTables
-  .flatMap((table) =>
-    ['UPDATE', 'DELETE'].map(
-      (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table}
-       BEGIN SELECT RAISE(ABORT, 'evidence store is append-only: ${op} on ${table} rejected'); END;`,
-    ),
-  )
-  .join('\n');
 
 /** The hash that precedes the first run. */
 export const genesisHash = '0'.repeat(64);
 
-interface RunRow {
+/** Thrown when a store file cannot be used by this version (written by a newer Annexa, or not yet upgraded). */
+export class StoreVersionError extends Error {
+  override name = 'StoreVersionError';
+}
+
+/** @internal */
+export interface RunRow {
   seq: number;
   id: string;
   started_at: string;
   command: string;
   tool_version: string;
 }
-interface SealRow {
+/** @internal */
+export interface SealRow {
   run_seq: number;
   status: RunStatus;
   finished_at: string;
@@ -137,7 +67,8 @@ interface SealRow {
   manifest: string;
   hash: string;
 }
-interface OutcomeRow {
+/** @internal */
+export interface OutcomeRow {
   id: number;
   run_seq: number;
   run_id: string;
@@ -151,22 +82,44 @@ interface OutcomeRow {
   error_message: string | null;
   started_at: string;
   finished_at: string;
+  tree: string | null;
+  collection_id: number | null;
 }
-interface ObservationRow {
+/** @internal A collection joined with its stream and run. */
+export interface CollectionRow {
+  id: number;
+  run_seq: number;
   run_id: string;
+  stream_id: number;
+  kind: string;
   instance_id: string;
   collector_id: string;
-  kind: string;
-  subject: string;
-  digest: string;
+  status: 'collected' | 'failed' | 'incomplete';
+  tree: string;
   provenance: string;
-  collected_at: string;
-  attachment: string | null;
-  json: string;
+  record_count: number;
+  collected_at: string | null;
+  finished_at: string;
+}
+/** A record waiting in `pending`: subject, payload digest, collection time, request indexes, attachment. */
+type PendingRow = [string, string, string, number[]] | [string, string, string, number[], string];
+
+/** @internal */
+export interface StreamRow {
+  id: number;
+  kind: string;
+  instance_id: string;
+  collector_id: string;
 }
 
-/** What a seal commits to, kept as JSON in `run_seals.manifest` and covered by the run hash. */
+/**
+ * What a schema-2 seal commits to (kept as JSON in `run_seals.manifest`, covered by the run hash):
+ * per kind, a hash over the run's collections (tree and provenance digests, counts, times) and
+ * the change-index rows they added; a hash over outcomes; a hash over check evaluations (their
+ * result-tree digests). Trees and blobs are content-addressed, so the chain commits to every record.
+ */
 export interface RunManifest {
+  v: 2;
   status: RunStatus;
   finishedAt: string;
   kinds: Record<string, { count: number; hash: string }>;
@@ -174,39 +127,102 @@ export interface RunManifest {
   checks: { count: number; hash: string };
 }
 
+/** A collection about to be written: the fields its seal hashes, and the change rows it adds. */
+/** @internal */
+export interface PlannedCollection {
+  kind: string;
+  fields: unknown[];
+  recordCount: number;
+  changes: [string, string | null][];
+}
+
+/** @internal */
+export const collectionSelect = `SELECT c.id, c.run_seq, r.id AS run_id, c.stream_id, s.kind, s.instance_id, s.collector_id, c.status, c.tree, c.provenance,
+  c.record_count, c.collected_at, c.finished_at FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq`;
+
 /** Options for {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
   /** Open an existing store without creating it or writing (verify, reports). */
   readonly?: boolean;
 }
 
-/** Opens (creating when needed) the SQLite evidence store at `path`. */
+/**
+ * Opens (creating when needed) the SQLite evidence store at `path`. A writer upgrades a schema-1
+ * store in place, in one transaction; a store written by a newer version is refused.
+ */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteEvidenceStore {
   if (options.readonly && !existsSync(path)) {
     throw new Error(`no evidence store at ${path}: run \`annexa collect\` (or \`annexa demo\`) first`);
   }
   if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  return new SqliteEvidenceStore(db, path, options.readonly ?? false);
+  try {
+    return new SqliteEvidenceStore(db, path, options.readonly ?? false);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
 /** {@link EvidenceStore} on SQLite (WAL, synchronous transactions, append-only triggers). */
 export class SqliteEvidenceStore implements EvidenceStore {
+  /** The schema the file holds: 1 only for a schema-1 store opened read-only (verify works, reads ask for an upgrade). */
+  readonly schemaVersion: number;
+  private readonly trees = new TreeCache();
+  private readonly collectionRecords = new Map<number, StoredRecord[]>();
+  private requestIndex?: { key: string; rows: Map<string, number[]>; requests: RequestRef[] };
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(
-    private readonly db: Database.Database,
+    /** @internal */ readonly db: Database.Database,
     readonly path: string,
     private readonly readonly: boolean,
   ) {
-    if (!readonly) {
-      db.pragma('journal_mode = WAL');
-      // FULL: a committed observation survives power loss, which evidence needs more than speed.
-      db.pragma('synchronous = FULL');
-      db.exec(schema);
-      db.exec(appendOnlyTriggers);
-      db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', schemaVersion);
-    }
     db.pragma('busy_timeout = 5000');
+    const found = storedSchemaVersion(db);
+    if (found !== undefined && found > currentSchemaVersion) {
+      throw new StoreVersionError(
+        `${path} was written by a newer Annexa (store schema ${found}; this version knows up to ${currentSchemaVersion}): upgrade Annexa to read it`,
+      );
+    }
+    if (readonly) {
+      this.schemaVersion = found ?? currentSchemaVersion;
+      return;
+    }
+    db.pragma('journal_mode = WAL');
+    // FULL: a committed observation survives power loss, which evidence needs more than speed.
+    db.pragma('synchronous = FULL');
+    this.schemaVersion = currentSchemaVersion;
+    db.transaction(() => {
+      db.exec(schemaSql);
+      const version = storedSchemaVersion(db);
+      db.exec(schemaV2Sql);
+      db.exec(appendOnlyTriggers);
+      if (version === 1) this.upgradeFromV1();
+      else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
+    }).immediate();
   }
+
+  get location(): string {
+    return this.path;
+  }
+
+  /** @internal A cached prepared statement. */
+  sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
+  private requireCurrent(): void {
+    if (this.schemaVersion < currentSchemaVersion) {
+      throw new StoreVersionError(
+        `${this.path} was written by store schema ${this.schemaVersion}; \`annexa verify\` reads it as it is, other commands need it upgraded first: run \`annexa store upgrade --store ${this.path}\` (or any writing command)`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
 
   async startRun(meta: RunMeta): Promise<RunWriter> {
     if (this.readonly) throw new Error('the evidence store was opened read-only');
@@ -230,27 +246,36 @@ export class SqliteEvidenceStore implements EvidenceStore {
       .prepare('SELECT r.seq FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq WHERE s.run_seq IS NULL ORDER BY r.seq')
       .all() as { seq: number }[];
     for (const { seq } of open) {
-      const last = this.db
-        .prepare(
-          `SELECT MAX(t) AS t FROM (
-             SELECT MAX(collected_at) AS t FROM observations WHERE run_seq = ?
-             UNION ALL SELECT MAX(finished_at) FROM outcomes WHERE run_seq = ?
-             UNION ALL SELECT started_at FROM runs WHERE seq = ?)`,
-        )
-        .get(seq, seq, seq) as { t: string };
-      this.seal(seq, 'incomplete', last.t);
+      this.db.transaction(() => {
+        this.commitLeftovers(seq);
+        const last = this.db
+          .prepare(
+            `SELECT MAX(t) AS t FROM (
+               SELECT MAX(collected_at) AS t FROM collections WHERE run_seq = ?
+               UNION ALL SELECT MAX(finished_at) FROM outcomes WHERE run_seq = ?
+               UNION ALL SELECT started_at FROM runs WHERE seq = ?)`,
+          )
+          .get(seq, seq, seq) as { t: string };
+        this.seal(seq, 'incomplete', last.t);
+      })();
     }
+  }
+
+  /** @internal Records written without an outcome (an interrupted collector) become `incomplete` collections. */
+  commitLeftovers(seq: number): void {
+    const keys = this.db
+      .prepare('SELECT instance_id, collector_id, kind, MIN(id) AS first FROM pending WHERE run_seq = ? GROUP BY instance_id, collector_id, kind ORDER BY first')
+      .all(seq) as { instance_id: string; collector_id: string; kind: string }[];
+    for (const key of keys) this.commitCollection(seq, key, undefined);
   }
 
   /** @internal Seals a run: computes its manifest and chain hash in one transaction. */
   seal(seq: number, status: RunStatus, finishedAt: string): SealRow {
     return this.db.transaction(() => {
-      const prev = this.db.prepare('SELECT hash FROM run_seals WHERE run_seq < ? ORDER BY run_seq DESC LIMIT 1').get(seq) as
-        | { hash: string }
-        | undefined;
+      this.commitLeftovers(seq);
+      const prev = this.db.prepare('SELECT hash FROM run_seals WHERE run_seq < ? ORDER BY run_seq DESC LIMIT 1').get(seq) as { hash: string } | undefined;
       const run = this.db.prepare('SELECT * FROM runs WHERE seq = ?').get(seq) as RunRow;
-      const content = this.hashRunContent(seq);
-      const manifest: RunManifest = { status, finishedAt, ...content };
+      const manifest: RunManifest = { v: 2, status, finishedAt, ...this.hashRunContent(seq) };
       const prevHash = prev?.hash ?? genesisHash;
       const hash = runHash(prevHash, run, manifest);
       const row: SealRow = { run_seq: seq, status, finished_at: finishedAt, prev_hash: prevHash, manifest: canonicalJson(manifest), hash };
@@ -261,76 +286,89 @@ export class SqliteEvidenceStore implements EvidenceStore {
     })();
   }
 
-  /** Per-kind hashes over a run's observations and one hash over its outcomes, in insertion order. */
-  private hashRunContent(seq: number): Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'> {
-    const hashes = new Map<string, { count: number; hash: Hash }>();
-    const rows = this.db
-      .prepare('SELECT instance_id, collector_id, kind, subject, digest, provenance, collected_at, attachment FROM observations WHERE run_seq = ? ORDER BY id')
-      .raw()
-      .iterate(seq) as IterableIterator<string[]>;
-    for (const row of rows) {
-      const kind = row[2]!;
-      let entry = hashes.get(kind);
-      if (!entry) hashes.set(kind, (entry = { count: 0, hash: createHash('sha256') }));
-      entry.count++;
-      entry.hash.update(JSON.stringify(row) + '\n');
-    }
-    const kinds: RunManifest['kinds'] = {};
-    for (const [kind, entry] of [...hashes].sort(([a], [b]) => a.localeCompare(b))) {
-      kinds[kind] = { count: entry.count, hash: entry.hash.digest('hex') };
-    }
-    const outcomes = this.hashRows(
-      'SELECT instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM outcomes WHERE run_seq = ? ORDER BY id',
-      seq,
+  /** @internal What a schema-2 seal hashes, recomputed from the stored rows. */
+  hashRunContent(seq: number): Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'> {
+    const changesOf = this.sql('SELECT subject, entry FROM subject_changes WHERE collection_id = ? ORDER BY subject, id');
+    const planned = (this.db.prepare(`${collectionSelect} WHERE c.run_seq = ? ORDER BY c.id`).all(seq) as CollectionRow[]).map(
+      (c): PlannedCollection => ({
+        kind: c.kind,
+        fields: collectionFields(c),
+        recordCount: c.record_count,
+        changes: changesOf.raw().all(c.id) as [string, string | null][],
+      }),
     );
-    const checks = this.hashRows(
-      'SELECT check_id, instance_id, subject, status, message, as_of, evidence FROM check_results WHERE run_seq = ? ORDER BY id',
-      seq,
-    );
-    return { kinds, outcomes, checks };
-  }
-
-  private hashRows(sql: string, seq: number): { count: number; hash: string } {
-    const hash = createHash('sha256');
-    let count = 0;
-    for (const row of this.db.prepare(sql).raw().iterate(seq) as IterableIterator<unknown[]>) {
-      count++;
-      hash.update(JSON.stringify(row) + '\n');
-    }
-    return { count, hash: hash.digest('hex') };
-  }
-
-  /** @internal */
-  insertObservations(seq: number, batch: readonly ObservationInput[]): void {
-    const putBlob = this.db.prepare('INSERT OR IGNORE INTO blobs (digest, json, size) VALUES (?, ?, ?)');
-    const putObservation = this.db.prepare(
-      'INSERT INTO observations (run_seq, instance_id, collector_id, kind, subject, digest, provenance, collected_at, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    // Records of one API page share one provenance object: hash it once.
-    const provenanceDigests = new Map<unknown, string>();
-    const store = (value: unknown): string => {
-      const json = canonicalJson(value);
-      const digest = sha256Hex(json);
-      putBlob.run(digest, json, Buffer.byteLength(json));
-      return digest;
+    return {
+      kinds: hashCollections(planned),
+      outcomes: hashOutcomes(this.db, seq),
+      checks: hashRows(this.db, 'SELECT check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = ? ORDER BY id', seq),
     };
+  }
+
+  /** @internal Stores a JSON value content-addressed; returns its digest. */
+  putBlob(value: unknown): string {
+    const json = canonicalJson(value);
+    const digest = sha256Hex(json);
+    this.sql('INSERT OR IGNORE INTO blobs (digest, json, size) VALUES (?, ?, ?)').run(digest, json, Buffer.byteLength(json));
+    return digest;
+  }
+
+  /**
+   * @internal Stores a JSON value deflated, addressed like any blob by the sha256 of its canonical
+   * JSON: for values written anew every day (a collection's request ids and times).
+   */
+  putPackedBlob(value: unknown): string {
+    const json = canonicalJson(value);
+    const digest = sha256Hex(json);
+    if (!this.sql('SELECT 1 FROM packed_blobs WHERE digest = ?').get(digest)) {
+      this.sql('INSERT INTO packed_blobs (digest, data, size) VALUES (?, ?, ?)').run(digest, deflateRawSync(json, { level: 9 }), Buffer.byteLength(json));
+    }
+    return digest;
+  }
+
+  /** @internal A blob's JSON text, plain or packed. */
+  blobJson(digest: string): string | undefined {
+    const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(digest) as string | undefined;
+    if (json !== undefined || this.schemaVersion < currentSchemaVersion) return json;
+    const packed = this.sql('SELECT data FROM packed_blobs WHERE digest = ?').pluck().get(digest) as Buffer | undefined;
+    return packed ? inflateRawSync(packed).toString('utf8') : undefined;
+  }
+
+  /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
+  insertObservations(seq: number, batch: readonly ObservationInput[]): void {
+    // Per collection: its requests once ([method, url, status, request id, time]) and its records pointing at them.
+    const groups = new Map<string, { o: ObservationInput; requests: Map<string, number>; records: PendingRow[] }>();
     this.db.transaction(() => {
       for (const o of batch) {
-        let provenance = provenanceDigests.get(o.provenance);
-        if (!provenance) provenanceDigests.set(o.provenance, (provenance = store(o.provenance)));
-        putObservation.run(seq, o.instanceId, o.collectorId, o.kind, o.subject, store(o.payload), provenance, o.collectedAt.toISOString(), o.attachment ?? null);
+        const key = `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { o, requests: new Map(), records: [] }));
+        const indexes = o.provenance.requests.map((r) => {
+          const text = JSON.stringify([r.method, r.url, r.status, r.requestId ?? null, r.at]);
+          let index = group.requests.get(text);
+          if (index === undefined) group.requests.set(text, (index = group.requests.size));
+          return index;
+        });
+        const row: PendingRow = [o.subject, this.putBlob(o.payload), o.collectedAt.toISOString(), indexes];
+        if (o.attachment) row.push(o.attachment);
+        group.records.push(row);
+      }
+      const put = this.sql(
+        'INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const { o, requests, records } of groups.values()) {
+        const data = `{"q":[${[...requests.keys()].join(',')}],"r":${JSON.stringify(records)}}`;
+        put.run(seq, o.instanceId, o.collectorId, o.kind, o.provenance.tool, o.provenance.connectorType, records.length, data);
       }
     })();
   }
 
-  /** @internal */
+  /** @internal An outcome ends a collection: its waiting records become a tree. */
   insertOutcome(seq: number, o: OutcomeInput): void {
-    this.db
-      .prepare(
+    this.db.transaction(() => {
+      const info = this.sql(
         `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+      ).run(
         seq,
         o.instanceId,
         o.connectorType,
@@ -343,25 +381,130 @@ export class SqliteEvidenceStore implements EvidenceStore {
         o.startedAt.toISOString(),
         o.finishedAt.toISOString(),
       );
+      this.commitCollection(
+        seq,
+        { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind },
+        { id: Number(info.lastInsertRowid), status: o.status, finishedAt: o.finishedAt.toISOString(), connectorType: o.connectorType },
+      );
+    })();
   }
 
-  /** @internal */
-  insertCheckResults(seq: number, batch: readonly CheckResultInput[]): void {
-    const putBlob = this.db.prepare('INSERT OR IGNORE INTO blobs (digest, json, size) VALUES (?, ?, ?)');
-    const put = this.db.prepare(
-      'INSERT INTO check_results (run_seq, check_id, instance_id, subject, status, message, as_of, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  /** Turns the pending records of one collection into its tree, provenance and change rows. */
+  private commitCollection(
+    seq: number,
+    key: { instance_id: string; collector_id: string; kind: string },
+    outcome: { id: number; status: 'collected' | 'failed'; finishedAt: string; connectorType: string } | undefined,
+  ): void {
+    const pending = this.sql('SELECT id, tool, connector_type, data FROM pending WHERE run_seq = ? AND instance_id = ? AND collector_id = ? AND kind = ? ORDER BY id').all(
+      seq,
+      key.instance_id,
+      key.collector_id,
+      key.kind,
+    ) as { id: number; tool: string; connector_type: string; data: string }[];
+    const streamId = this.streamId(key.kind, key.instance_id, key.collector_id);
+    if (pending.length === 0 && outcome?.status !== 'collected') return;
+    const records: PendingRecord[] = [];
+    for (const p of pending) {
+      const data = JSON.parse(p.data) as { q: [string, string, number, string | null, string][]; r: PendingRow[] };
+      const requests = data.q.map(([method, url, status, requestId, at]): RequestRef => ({ method, url, status, ...(requestId ? { requestId } : {}), at }));
+      for (const [subject, digest, collectedAt, indexes, attachment] of data.r) {
+        records.push({ subject, digest, collectedAt, requests: indexes.map((i) => requests[i]!), attachment: attachment ?? null });
+      }
+    }
+    const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
+    const built = buildCollection(records, source);
+    const status = outcome?.status ?? 'incomplete';
+    const finishedAt = outcome?.finishedAt ?? built.collectedAt ?? (this.sql('SELECT started_at FROM runs WHERE seq = ?').pluck().get(seq) as string);
+    this.writeCollection(seq, streamId, outcome?.id ?? null, status, finishedAt, built);
+    this.sql('DELETE FROM pending WHERE run_seq = ? AND instance_id = ? AND collector_id = ? AND kind = ?').run(seq, key.instance_id, key.collector_id, key.kind);
+  }
+
+  /** @internal The id of a stream (kind, instance, collector), created on first use. */
+  streamId(kind: string, instanceId: string, collectorId: string): number {
+    const found = this.sql('SELECT id FROM streams WHERE kind = ? AND instance_id = ? AND collector_id = ?').pluck().get(kind, instanceId, collectorId) as number | undefined;
+    if (found !== undefined) return found;
+    return Number(this.sql('INSERT INTO streams (kind, instance_id, collector_id) VALUES (?, ?, ?)').run(kind, instanceId, collectorId).lastInsertRowid);
+  }
+
+  /** @internal The previous successful collection's tree of a stream (before run `beforeSeq`, or ever). */
+  previousTree(streamId: number, beforeSeq = Number.MAX_SAFE_INTEGER): string | null {
+    return (
+      (this.sql("SELECT tree FROM collections WHERE stream_id = ? AND status = 'collected' AND run_seq < ? ORDER BY id DESC LIMIT 1").pluck().get(streamId, beforeSeq) as
+        | string
+        | undefined) ?? null
     );
+  }
+
+  /**
+   * @internal Plans one collection: its tree (a delta against the stream's previous successful
+   * tree when small), provenance blobs, and, for a successful collection, the change rows
+   * against that previous tree. Pure apart from reads, so `verify` can re-plan upgraded runs.
+   */
+  planCollection(
+    kind: string,
+    stream: { instance_id: string; collector_id: string },
+    status: string,
+    finishedAt: string,
+    built: BuiltCollection,
+    previousTree: string | null,
+  ): { planned: PlannedCollection; tree: ReturnType<typeof encodeTree>; templates: unknown; provenance: CollectionProvenance } {
+    const templatesDigest = sha256Hex(canonicalJson(built.templates));
+    const provenance: CollectionProvenance = { ...built.provenance, templates: templatesDigest };
+    const provenanceDigest = sha256Hex(canonicalJson(provenance));
+    const previousRows = previousTree ? this.treeRows(previousTree) : undefined;
+    const depth = previousTree ? ((this.sql('SELECT depth FROM trees WHERE digest = ?').pluck().get(previousTree) as number | undefined) ?? 0) : 0;
+    const tree = encodeTree(built.rows, previousTree && previousRows ? { digest: previousTree, depth, rows: previousRows } : undefined);
+    const changes = status === 'collected' && tree.digest !== previousTree ? changeRows(previousRows ?? [], built.rows) : [];
+    const fields = [stream.instance_id, stream.collector_id, kind, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt];
+    return { planned: { kind, fields, recordCount: built.recordCount, changes }, tree, templates: built.templates, provenance };
+  }
+
+  /** @internal Writes a collection (used by the writer and by the schema-1 upgrade). */
+  writeCollection(seq: number, streamId: number, outcomeId: number | null, status: string, finishedAt: string, built: BuiltCollection): void {
+    const stream = this.sql('SELECT kind, instance_id, collector_id FROM streams WHERE id = ?').get(streamId) as StreamRow;
+    const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
+    this.putBlob(templates);
+    const provenanceDigest = this.putPackedBlob(provenance);
+    this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
+    this.trees.set(tree.digest, built.rows);
+    const info = this.sql(
+      'INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(seq, streamId, outcomeId, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt);
+    const put = this.sql('INSERT INTO subject_changes (stream_id, collection_id, subject, entry) VALUES (?, ?, ?, ?)');
+    for (const [subject, entry] of planned.changes) put.run(streamId, info.lastInsertRowid, subject, entry);
+  }
+
+  /** @internal Check results become one result tree per evaluation (check, instance, as-of, evidence read). */
+  insertCheckResults(seq: number, batch: readonly CheckResultInput[]): void {
+    const groups = new Map<string, { r: CheckResultInput; evidence: string; rows: [string, string, string][] }>();
     const evidenceDigests = new Map<unknown, string>();
     this.db.transaction(() => {
       for (const r of batch) {
-        let digest = evidenceDigests.get(r.evidence);
-        if (!digest) {
-          const json = canonicalJson(r.evidence);
-          digest = sha256Hex(json);
-          putBlob.run(digest, json, Buffer.byteLength(json));
-          evidenceDigests.set(r.evidence, digest);
-        }
-        put.run(seq, r.checkId, r.instanceId, r.subject, r.status, r.message, r.asOf.toISOString(), digest);
+        let evidence = evidenceDigests.get(r.evidence);
+        if (!evidence) evidenceDigests.set(r.evidence, (evidence = this.putBlob(r.evidence)));
+        const key = `${r.checkId}\u0000${r.instanceId}\u0000${r.asOf.toISOString()}\u0000${evidence}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { r, evidence, rows: [] }));
+        group.rows.push([r.subject, r.status, r.message]);
+      }
+      for (const { r, evidence, rows } of groups.values()) {
+        const texts = toRowTexts(rows);
+        const previous = this.sql('SELECT e.results, t.depth FROM check_evaluations e JOIN trees t ON t.digest = e.results WHERE e.check_id = ? AND e.instance_id = ? ORDER BY e.id DESC LIMIT 1').get(
+          r.checkId,
+          r.instanceId,
+        ) as { results: string; depth: number } | undefined;
+        const tree = encodeTree(texts, previous ? { digest: previous.results, depth: previous.depth, rows: this.treeRows(previous.results) } : undefined);
+        this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
+        this.trees.set(tree.digest, texts);
+        this.sql('INSERT INTO check_evaluations (run_seq, check_id, instance_id, as_of, evidence, results, result_count) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          seq,
+          r.checkId,
+          r.instanceId,
+          r.asOf.toISOString(),
+          evidence,
+          tree.digest,
+          rows.length,
+        );
       }
     })();
   }
@@ -409,6 +552,447 @@ export class SqliteEvidenceStore implements EvidenceStore {
     }
   }
 
+  // ---------------------------------------------------------------- schema-1 upgrade
+
+  /**
+   * Upgrades a schema-1 store in place (inside the constructor's transaction): seals runs a crash
+   * left open as schema 1 would have, then derives collections, trees and the change index from
+   * every schema-1 run. The schema-1 rows and seals stay untouched, so the chain verifies as before;
+   * `verify` re-derives the upgraded rows from them to prove nothing was lost or added.
+   */
+  private upgradeFromV1(): void {
+    const open = this.db.prepare('SELECT r.seq FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq WHERE s.run_seq IS NULL ORDER BY r.seq').pluck().all() as number[];
+    for (const seq of open) {
+      const last = this.db
+        .prepare(
+          `SELECT MAX(t) FROM (SELECT MAX(collected_at) AS t FROM observations WHERE run_seq = ?
+             UNION ALL SELECT MAX(finished_at) FROM outcomes WHERE run_seq = ? UNION ALL SELECT started_at FROM runs WHERE seq = ?)`,
+        )
+        .pluck()
+        .get(seq, seq, seq) as string;
+      const prev = this.db.prepare('SELECT hash FROM run_seals WHERE run_seq < ? ORDER BY run_seq DESC LIMIT 1').pluck().get(seq) as string | undefined;
+      const run = this.db.prepare('SELECT * FROM runs WHERE seq = ?').get(seq) as RunRow;
+      const manifest: ManifestV1 = { status: 'incomplete', finishedAt: last, ...hashV1RunContent(this.db, seq) };
+      const prevHash = prev ?? genesisHash;
+      this.db
+        .prepare('INSERT INTO run_seals (run_seq, status, finished_at, prev_hash, manifest, hash) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(seq, 'incomplete', last, prevHash, canonicalJson(manifest), runHash(prevHash, run, manifest));
+    }
+    const seqs = this.db.prepare('SELECT seq FROM runs ORDER BY seq').pluck().all() as number[];
+    for (const seq of seqs) {
+      for (const c of this.deriveV1Collections(seq)) this.writeCollection(seq, c.streamId, c.outcomeId, c.status, c.finishedAt, c.built);
+    }
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('schema1_last_run', String(seqs.at(-1) ?? 0));
+  }
+
+  /** @internal The collections a schema-1 run's observations and outcomes amount to, in write order. */
+  deriveV1Collections(seq: number): { streamId: number; outcomeId: number | null; status: string; finishedAt: string; built: BuiltCollection }[] {
+    const groups = new Map<string, { source: { tool: string; connectorType: string }; records: PendingRecord[] }>();
+    const provenanceCache = new Map<string, { tool: string; connectorType: string; requests: RequestRef[] }>();
+    const rows = this.db
+      .prepare('SELECT instance_id, collector_id, kind, subject, digest, provenance, collected_at, attachment FROM observations WHERE run_seq = ? ORDER BY id')
+      .all(seq) as { instance_id: string; collector_id: string; kind: string; subject: string; digest: string; provenance: string; collected_at: string; attachment: string | null }[];
+    for (const o of rows) {
+      let provenance = provenanceCache.get(o.provenance);
+      if (!provenance) {
+        const json = this.sql('SELECT json FROM blobs WHERE digest = ?').pluck().get(o.provenance) as string | undefined;
+        provenance = json ? (JSON.parse(json) as typeof provenance) : { tool: '-', connectorType: '-', requests: [] };
+        provenanceCache.set(o.provenance, provenance!);
+      }
+      const key = `${o.instance_id}\u0000${o.collector_id}\u0000${o.kind}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { source: { tool: provenance!.tool, connectorType: provenance!.connectorType }, records: [] }));
+      group.records.push({ subject: o.subject, digest: o.digest, collectedAt: o.collected_at, requests: provenance!.requests ?? [], attachment: o.attachment });
+    }
+    const out: ReturnType<SqliteEvidenceStore['deriveV1Collections']> = [];
+    const outcomes = this.db.prepare('SELECT * FROM outcomes WHERE run_seq = ? ORDER BY id').all(seq) as OutcomeRow[];
+    for (const o of outcomes) {
+      const key = `${o.instance_id}\u0000${o.collector_id}\u0000${o.kind}`;
+      const group = groups.get(key);
+      groups.delete(key);
+      if (!group && o.status !== 'collected') continue;
+      const built = buildCollection(group?.records ?? [], group?.source ?? { tool: '-', connectorType: o.connector_type });
+      out.push({ streamId: this.streamId(o.kind, o.instance_id, o.collector_id), outcomeId: o.id, status: o.status, finishedAt: o.finished_at, built });
+    }
+    const startedAt = this.sql('SELECT started_at FROM runs WHERE seq = ?').pluck().get(seq) as string;
+    for (const [key, group] of groups) {
+      const [instanceId, collectorId, kind] = key.split('\u0000') as [string, string, string];
+      const built = buildCollection(group.records, group.source);
+      out.push({ streamId: this.streamId(kind, instanceId, collectorId), outcomeId: null, status: 'incomplete', finishedAt: built.collectedAt ?? startedAt, built });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** @internal The rows of a tree, rebuilt through its delta chain (cached). */
+  treeRows(digest: string): RowText[] {
+    const cached = this.trees.get(digest);
+    if (cached) return cached;
+    const row = this.sql('SELECT base, data FROM trees WHERE digest = ?').get(digest) as { base: string | null; data: string } | undefined;
+    if (!row) throw new Error(`evidence store is missing tree ${digest}; run \`annexa verify\``);
+    const rows = decodeTree(row.data, row.base ? this.treeRows(row.base) : undefined);
+    this.trees.set(digest, rows);
+    return rows;
+  }
+
+  private payload(digest: string): unknown {
+    const json = this.blobJson(digest);
+    if (json === undefined) throw new Error(`evidence store is missing payload ${digest}; run \`annexa verify\``);
+    return JSON.parse(json) as unknown;
+  }
+
+  /**
+   * Many payloads at once: looked up in digest order (neighbouring pages), a thousand per
+   * statement, so reading a whole collection is not one round trip per record.
+   */
+  private payloads(digests: readonly string[]): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    const wanted = [...new Set(digests)].sort();
+    const select = this.sql('SELECT digest, json FROM blobs WHERE digest IN (SELECT value FROM json_each(?))').raw();
+    for (let i = 0; i < wanted.length; i += 1000) {
+      for (const [digest, json] of select.all(JSON.stringify(wanted.slice(i, i + 1000))) as [string, string][]) out.set(digest, JSON.parse(json) as unknown);
+    }
+    for (const digest of wanted) if (!out.has(digest)) out.set(digest, this.payload(digest));
+    return out;
+  }
+
+  /**
+   * The records of one collection. The last few are cached: a check run reads the same
+   * collections for several checks, and records never change once written.
+   */
+  private recordsOfCollection(c: CollectionRow): StoredRecord[] {
+    const cached = this.collectionRecords.get(c.id);
+    if (cached) {
+      this.collectionRecords.delete(c.id);
+      this.collectionRecords.set(c.id, cached);
+      return [...cached];
+    }
+    const rows = parseRows<RecordRow>(this.treeRows(c.tree));
+    const payloads = this.payloads(rows.map((row) => row[1]));
+    const records = rows.map((row) => ({
+        runId: c.run_id,
+        instanceId: c.instance_id,
+        collectorId: c.collector_id,
+        kind: c.kind,
+        subject: row[0],
+        digest: row[1],
+        payload: payloads.get(row[1]),
+        collectedAt: c.collected_at ?? c.finished_at,
+        provenanceDigest: c.provenance,
+        attachment: row[3] ?? null,
+      }));
+    this.collectionRecords.set(c.id, records);
+    while (this.collectionRecords.size > 8) this.collectionRecords.delete(this.collectionRecords.keys().next().value!);
+    return [...records];
+  }
+
+  private streams(kind?: string, instanceId?: string): StreamRow[] {
+    return (this.sql('SELECT * FROM streams ORDER BY kind, instance_id, collector_id').all() as StreamRow[]).filter(
+      (s) => (kind === undefined || s.kind === kind) && (instanceId === undefined || s.instance_id === instanceId),
+    );
+  }
+
+  /** Newest outcome and newest successful outcome per stream as of a date: two indexed look-ups per stream. */
+  private summaries(asOf: string, kind?: string, instanceId?: string): { stream: StreamRow; latest: OutcomeRow; collected?: OutcomeRow }[] {
+    const select = `SELECT o.*, r.id AS run_id, c.tree, c.id AS collection_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq
+      LEFT JOIN collections c ON c.outcome_id = o.id WHERE o.kind = ? AND o.instance_id = ? AND o.collector_id = ? AND o.finished_at <= ?`;
+    const latest = this.sql(`${select} ORDER BY o.finished_at DESC, o.id DESC LIMIT 1`);
+    const collected = this.sql(`${select} AND o.status = 'collected' ORDER BY o.finished_at DESC, o.id DESC LIMIT 1`);
+    const out = [];
+    for (const stream of this.streams(kind, instanceId)) {
+      const l = latest.get(stream.kind, stream.instance_id, stream.collector_id, asOf) as OutcomeRow | undefined;
+      if (!l) continue;
+      const c = l.status === 'collected' ? l : (collected.get(stream.kind, stream.instance_id, stream.collector_id, asOf) as OutcomeRow | undefined);
+      out.push({ stream, latest: l, ...(c ? { collected: c } : {}) });
+    }
+    return out;
+  }
+
+  async kinds(options: { asOf?: Date } = {}): Promise<KindSummary[]> {
+    this.requireCurrent();
+    return this.summaries(options.asOf?.toISOString() ?? '9999').map((s) => ({
+      kind: s.stream.kind,
+      instanceId: s.stream.instance_id,
+      collectorId: s.stream.collector_id,
+      latestOutcome: toOutcome(s.latest),
+      ...(s.collected ? { lastCollected: toOutcome(s.collected) } : {}),
+    }));
+  }
+
+  async latest(kind: string, options: { asOf?: Date; instanceId?: string } = {}): Promise<EvidenceSnapshot[]> {
+    this.requireCurrent();
+    return this.summaries(options.asOf?.toISOString() ?? '9999', kind, options.instanceId).map((s) => ({
+      kind,
+      instanceId: s.stream.instance_id,
+      latestOutcome: toOutcome(s.latest),
+      ...(s.collected ? { lastCollected: toOutcome(s.collected) } : {}),
+      records: s.collected?.collection_id ? this.recordsOfCollection(this.collection(s.collected.collection_id)) : [],
+    }));
+  }
+
+  private collection(id: number): CollectionRow {
+    return this.sql(`${collectionSelect} WHERE c.id = ?`).get(id) as CollectionRow;
+  }
+
+  async history(kind: string, subject: string, options: { since?: Date; until?: Date } = {}): Promise<StoredRecord[]> {
+    this.requireCurrent();
+    const since = options.since?.toISOString() ?? '';
+    const until = options.until?.toISOString() ?? '9999';
+    const out: { record: StoredRecord; order: number }[] = [];
+    const inRange = (c: CollectionRow) => (c.collected_at ?? c.finished_at) >= since && (c.collected_at ?? c.finished_at) <= until;
+    for (const stream of this.streams(kind)) {
+      // Successful collections: the change index gives the intervals in which the subject existed.
+      const changes = this.sql('SELECT collection_id, entry FROM subject_changes WHERE stream_id = ? AND subject = ? ORDER BY collection_id').all(stream.id, subject) as {
+        collection_id: number;
+        entry: string | null;
+      }[];
+      const between = this.sql(`${collectionSelect} WHERE c.stream_id = ? AND c.status = 'collected' AND c.id >= ? AND c.id < ? ORDER BY c.id`);
+      changes.forEach((change, i) => {
+        if (change.entry === null) return;
+        const rows = JSON.parse(change.entry) as RecordRow[];
+        const end = changes[i + 1]?.collection_id ?? Number.MAX_SAFE_INTEGER;
+        for (const c of between.all(stream.id, change.collection_id, end) as CollectionRow[]) {
+          if (!inRange(c)) continue;
+          for (const row of rows) out.push({ record: this.toRecord(c, row), order: c.id });
+        }
+      });
+      // Failed and interrupted collections are few: look the subject up in each.
+      for (const c of this.sql(`${collectionSelect} WHERE c.stream_id = ? AND c.status != 'collected' ORDER BY c.id`).all(stream.id) as CollectionRow[]) {
+        if (!inRange(c)) continue;
+        for (const row of parseRows<RecordRow>(this.treeRows(c.tree)).filter((r) => r[0] === subject)) out.push({ record: this.toRecord(c, row), order: c.id });
+      }
+    }
+    return out.sort((a, b) => cmp(a.record.collectedAt, b.record.collectedAt) || a.order - b.order).map((o) => o.record);
+  }
+
+  private toRecord(c: CollectionRow, row: RecordRow): StoredRecord {
+    return {
+      runId: c.run_id,
+      instanceId: c.instance_id,
+      collectorId: c.collector_id,
+      kind: c.kind,
+      subject: row[0],
+      digest: row[1],
+      payload: this.payload(row[1]),
+      collectedAt: c.collected_at ?? c.finished_at,
+      provenanceDigest: c.provenance,
+      attachment: row[3] ?? null,
+    };
+  }
+
+  async records(kind: string, options: { until?: Date } = {}): Promise<StoredRecord[]> {
+    this.requireCurrent();
+    const collections = this.db
+      .prepare(`${collectionSelect} WHERE s.kind = ? AND COALESCE(c.collected_at, c.finished_at) <= ? AND c.record_count > 0 ORDER BY COALESCE(c.collected_at, c.finished_at), c.id`)
+      .all(kind, options.until?.toISOString() ?? '9999') as CollectionRow[];
+    return collections.flatMap((c) => this.recordsOfCollection(c));
+  }
+
+  async population(kind: string, options: { since: Date; until: Date; instanceId?: string }): Promise<PopulationRecord[]> {
+    this.requireCurrent();
+    const out: PopulationRecord[] = [];
+    for (const stream of this.streams(kind, options.instanceId)) {
+      const collections = this.sql(
+        `${collectionSelect} WHERE c.stream_id = ? AND c.status = 'collected' AND c.finished_at >= ? AND c.finished_at <= ? ORDER BY c.id`,
+      ).all(stream.id, options.since.toISOString(), options.until.toISOString()) as CollectionRow[];
+      const first = collections[0];
+      const last = collections.at(-1);
+      if (!first || !last) continue;
+      const seen = (c: CollectionRow) => ({ runId: c.run_id, at: c.finished_at });
+      const position = new Map(collections.map((c, i) => [c.id, i]));
+      // Versions live now, by subject; each holds its rows and when it was first seen.
+      const live = new Map<string, { rows: RecordRow[]; first: CollectionRow }>();
+      for (const row of parseRows<RecordRow>(this.treeRows(first.tree))) {
+        const version = live.get(row[0]);
+        if (version) version.rows.push(row);
+        else live.set(row[0], { rows: [row], first });
+      }
+      const finished: { rows: RecordRow[]; first: CollectionRow; last: CollectionRow }[] = [];
+      const changes = this.sql('SELECT collection_id, subject, entry FROM subject_changes WHERE stream_id = ? AND collection_id > ? AND collection_id <= ? ORDER BY collection_id, id').all(
+        stream.id,
+        first.id,
+        last.id,
+      ) as { collection_id: number; subject: string; entry: string | null }[];
+      for (const change of changes) {
+        const at = position.get(change.collection_id);
+        if (at === undefined) continue;
+        const ended = live.get(change.subject);
+        if (ended) finished.push({ ...ended, last: collections[at - 1]! });
+        live.delete(change.subject);
+        if (change.entry !== null) live.set(change.subject, { rows: JSON.parse(change.entry) as RecordRow[], first: collections[at]! });
+      }
+      for (const version of live.values()) finished.push({ ...version, last });
+      for (const version of finished) {
+        for (const row of version.rows) {
+          out.push({
+            kind,
+            instanceId: stream.instance_id,
+            collectorId: stream.collector_id,
+            subject: row[0],
+            digest: row[1],
+            payload: this.payload(row[1]),
+            attachment: row[3] ?? null,
+            firstSeen: seen(version.first),
+            lastSeen: seen(version.last),
+          });
+        }
+      }
+    }
+    return out.sort((a, b) => cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject) || cmp(a.firstSeen.at, b.firstSeen.at) || cmp(a.digest, b.digest));
+  }
+
+  async changesBetween(fromRunId: string, toRunId: string, options: { kind?: string } = {}): Promise<RecordChange[]> {
+    this.requireCurrent();
+    const from = await this.run(fromRunId);
+    const to = await this.run(toRunId);
+    if (!from) throw new Error(`no run ${fromRunId} (or the prefix is ambiguous)`);
+    if (!to) throw new Error(`no run ${toRunId} (or the prefix is ambiguous)`);
+    const asOf = this.sql(`${collectionSelect} WHERE c.stream_id = ? AND c.status = 'collected' AND c.run_seq <= ? ORDER BY c.id DESC LIMIT 1`);
+    const entryAsOf = this.sql('SELECT entry FROM subject_changes WHERE stream_id = ? AND subject = ? AND collection_id <= ? ORDER BY collection_id DESC, id DESC LIMIT 1').pluck();
+    const out: RecordChange[] = [];
+    for (const stream of this.streams(options.kind)) {
+      const before = asOf.get(stream.id, from.seq) as CollectionRow | undefined;
+      const after = asOf.get(stream.id, to.seq) as CollectionRow | undefined;
+      if (!after || before?.tree === after.tree) continue;
+      const touched = this.sql('SELECT DISTINCT subject FROM subject_changes WHERE stream_id = ? AND collection_id > ? AND collection_id <= ? ORDER BY subject')
+        .pluck()
+        .all(stream.id, before?.id ?? 0, after.id) as string[];
+      for (const subject of touched) {
+        const was = before ? ((entryAsOf.get(stream.id, subject, before.id) as string | null | undefined) ?? null) : null;
+        const now = (entryAsOf.get(stream.id, subject, after.id) as string | null | undefined) ?? null;
+        if (was === now) continue;
+        const digestOf = (entry: string | null) => (entry === null ? null : (JSON.parse(entry) as RecordRow[]).map((r) => r[1]).join(' '));
+        out.push({
+          kind: stream.kind,
+          instanceId: stream.instance_id,
+          collectorId: stream.collector_id,
+          subject,
+          change: was === null ? 'appeared' : now === null ? 'disappeared' : 'changed',
+          before: digestOf(was),
+          after: digestOf(now),
+        });
+      }
+    }
+    return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject));
+  }
+
+  async requestsOf(record: StoredRecord): Promise<RequestRef[]> {
+    this.requireCurrent();
+    // Callers walk a collection record by record: its requests and rows are resolved once.
+    const key = [record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest].join('\u0000');
+    if (this.requestIndex?.key !== key) {
+      const rows = new Map<string, number[]>();
+      let requests: RequestRef[] = [];
+      const collections = this.db
+        .prepare(`${collectionSelect} WHERE r.id = ? AND s.kind = ? AND s.instance_id = ? AND s.collector_id = ? AND c.provenance = ? ORDER BY c.id`)
+        .all(record.runId, record.kind, record.instanceId, record.collectorId, record.provenanceDigest) as CollectionRow[];
+      for (const c of collections) {
+        for (const row of parseRows<RecordRow>(this.treeRows(c.tree))) if (!rows.has(`${row[0]}\u0000${row[1]}`)) rows.set(`${row[0]}\u0000${row[1]}`, row[2]);
+        const provenance = this.payload(c.provenance) as CollectionProvenance;
+        requests = resolveRequests(provenance, this.payload(provenance.templates) as { requests: [string, string][] });
+      }
+      this.requestIndex = { key, rows, requests };
+    }
+    const { rows, requests } = this.requestIndex;
+    return (rows.get(`${record.subject}\u0000${record.digest}`) ?? []).map((i) => requests[i]!);
+  }
+
+  async collections(options: { since?: Date; until?: Date } = {}): Promise<StoredOutcome[]> {
+    this.requireCurrent();
+    const rows = this.db
+      .prepare(
+        `SELECT o.*, r.id AS run_id, c.tree, c.id AS collection_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq LEFT JOIN collections c ON c.outcome_id = o.id
+         WHERE o.status = 'collected' AND o.finished_at >= ? AND o.finished_at <= ? ORDER BY o.finished_at, o.id`,
+      )
+      .all(options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as OutcomeRow[];
+    return rows.map(toOutcome);
+  }
+
+  async subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]> {
+    this.requireCurrent();
+    const trees = this.db
+      .prepare(
+        `SELECT c.tree FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq
+         WHERE r.id = ? AND s.instance_id = ? AND s.kind = ? AND s.collector_id = ? ORDER BY c.id`,
+      )
+      .pluck()
+      .all(outcome.runId, outcome.instanceId, outcome.kind, outcome.collectorId) as string[];
+    return trees.flatMap((tree) => parseRows<RecordRow>(this.treeRows(tree)).map((row) => ({ subject: row[0], digest: row[1] })));
+  }
+
+  async lastCheckRun(options: { before?: Date } = {}): Promise<{ runId: string; startedAt: string } | undefined> {
+    this.requireCurrent();
+    const row = this.db
+      .prepare(
+        `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < ? AND (EXISTS (SELECT 1 FROM check_evaluations e WHERE e.run_seq = r.seq)
+           OR EXISTS (SELECT 1 FROM check_results c WHERE c.run_seq = r.seq))
+         ORDER BY r.seq DESC LIMIT 1`,
+      )
+      .get(options.before?.toISOString() ?? '9999') as { id: string; started_at: string } | undefined;
+    return row ? { runId: row.id, startedAt: row.started_at } : undefined;
+  }
+
+  async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
+    this.requireCurrent();
+    const window = [options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999'];
+    const evaluations = this.db
+      .prepare(
+        `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, e.check_id, e.instance_id, e.as_of, e.evidence, e.results
+         FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, e.id`,
+      )
+      .all(...window) as { run_id: string; run_seq: number; started_at: string; check_id: string; instance_id: string; as_of: string; evidence: string; results: string }[];
+    const out: StoredCheckResult[] = [];
+    for (const e of evaluations) {
+      for (const [subject, status, message] of parseRows<[string, string, string]>(this.treeRows(e.results))) {
+        out.push({ runId: e.run_id, runSeq: e.run_seq, recordedAt: e.started_at, checkId: e.check_id, instanceId: e.instance_id, subject, status, message, asOf: e.as_of, evidenceDigest: e.evidence });
+      }
+    }
+    // Schema-1 runs of an upgraded store keep their results as rows.
+    const legacy = this.db
+      .prepare(
+        `SELECT r.id AS runId, r.seq AS runSeq, r.started_at AS recordedAt, c.check_id AS checkId, c.instance_id AS instanceId, c.subject, c.status, c.message,
+                c.as_of AS asOf, c.evidence AS evidenceDigest
+         FROM check_results c JOIN runs r ON r.seq = c.run_seq WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, c.id`,
+      )
+      .all(...window) as StoredCheckResult[];
+    return legacy.length ? [...legacy, ...out].sort((a, b) => a.runSeq - b.runSeq) : out;
+  }
+
+  async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {
+    this.requireCurrent();
+    const rows = this.db
+      .prepare(`SELECT r.*, s.status, s.finished_at, s.hash, s.prev_hash, ${observationCount} AS observation_count FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq ORDER BY r.seq DESC LIMIT ?`)
+      .all(options.limit ?? -1) as (RunRow & Partial<SealRow> & { observation_count: number })[];
+    return rows.map(toRunInfo);
+  }
+
+  async run(id: string): Promise<RunDetail | undefined> {
+    this.requireCurrent();
+    const rows = this.db
+      .prepare(
+        `SELECT r.*, s.status, s.finished_at, s.hash, s.prev_hash, ${observationCount} AS observation_count
+         FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq WHERE r.id = ? OR r.id LIKE ? ORDER BY r.seq LIMIT 2`,
+      )
+      .all(id, `${id.replace(/[%_]/g, '')}%`) as (RunRow & Partial<SealRow> & { observation_count: number })[];
+    const exact = rows.find((r) => r.id === id);
+    const row = exact ?? (rows.length === 1 ? rows[0] : undefined);
+    if (!row) return undefined;
+    const outcomes = this.db
+      .prepare('SELECT o.*, r.id AS run_id, c.tree, c.id AS collection_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq LEFT JOIN collections c ON c.outcome_id = o.id WHERE o.run_seq = ? ORDER BY o.id')
+      .all(row.seq) as OutcomeRow[];
+    return { ...toRunInfo(row), outcomes: outcomes.map(toOutcome) };
+  }
+
+  async blob(digest: string): Promise<unknown> {
+    const json = this.blobJson(digest);
+    if (json !== undefined) return JSON.parse(json) as unknown;
+    if (this.schemaVersion < currentSchemaVersion) return undefined;
+    const tree = this.db.prepare('SELECT 1 FROM trees WHERE digest = ?').get(digest);
+    return tree ? parseRows(this.treeRows(digest)) : undefined;
+  }
+
   async *readFile(digest: string): AsyncGenerator<Uint8Array> {
     const file = this.db.prepare('SELECT chunks FROM files WHERE digest = ?').get(digest) as { chunks: string } | undefined;
     if (!file) throw new Error(`no stored file ${digest}`);
@@ -421,403 +1005,20 @@ export class SqliteEvidenceStore implements EvidenceStore {
     }
   }
 
-  async records(kind: string, options: { until?: Date } = {}): Promise<StoredRecord[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
-         FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
-         WHERE o.kind = ? AND o.collected_at <= ? ORDER BY o.collected_at, o.id`,
-      )
-      .all(kind, options.until?.toISOString() ?? '9999') as ObservationRow[];
-    return rows.map(toRecord);
-  }
-
-  async collections(options: { since?: Date; until?: Date } = {}): Promise<StoredOutcome[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT o.*, r.id AS run_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq
-         WHERE o.status = 'collected' AND o.finished_at >= ? AND o.finished_at <= ? ORDER BY o.finished_at, o.id`,
-      )
-      .all(options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as OutcomeRow[];
-    return rows.map(toOutcome);
-  }
-
-  async subjectDigests(outcome: StoredOutcome): Promise<{ subject: string; digest: string }[]> {
-    return this.db
-      .prepare(
-        `SELECT o.subject, o.digest FROM observations o JOIN runs r ON r.seq = o.run_seq
-         WHERE r.id = ? AND o.instance_id = ? AND o.kind = ? AND o.collector_id = ? ORDER BY o.id`,
-      )
-      .all(outcome.runId, outcome.instanceId, outcome.kind, outcome.collectorId) as { subject: string; digest: string }[];
-  }
-
-  async lastCheckRun(options: { before?: Date } = {}): Promise<{ runId: string; startedAt: string } | undefined> {
-    const row = this.db
-      .prepare(
-        `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < ? AND EXISTS (SELECT 1 FROM check_results c WHERE c.run_seq = r.seq)
-         ORDER BY r.seq DESC LIMIT 1`,
-      )
-      .get(options.before?.toISOString() ?? '9999') as { id: string; started_at: string } | undefined;
-    return row ? { runId: row.id, startedAt: row.started_at } : undefined;
-  }
-
-  async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, c.check_id, c.instance_id, c.subject, c.status, c.message, c.as_of, c.evidence
-         FROM check_results c JOIN runs r ON r.seq = c.run_seq
-         WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, c.id`,
-      )
-      .all(options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as {
-      run_id: string;
-      run_seq: number;
-      started_at: string;
-      check_id: string;
-      instance_id: string;
-      subject: string;
-      status: string;
-      message: string;
-      as_of: string;
-      evidence: string;
-    }[];
-    return rows.map((r) => ({
-      runId: r.run_id,
-      runSeq: r.run_seq,
-      recordedAt: r.started_at,
-      checkId: r.check_id,
-      instanceId: r.instance_id,
-      subject: r.subject,
-      status: r.status,
-      message: r.message,
-      asOf: r.as_of,
-      evidenceDigest: r.evidence,
-    }));
-  }
-
-  async latest(kind: string, options: { asOf?: Date; instanceId?: string } = {}): Promise<EvidenceSnapshot[]> {
-    const summaries = (await this.kinds(options)).filter(
-      (s) => s.kind === kind && (options.instanceId === undefined || s.instanceId === options.instanceId),
-    );
-    return summaries.map((s) => ({
-      kind,
-      instanceId: s.instanceId,
-      latestOutcome: s.latestOutcome,
-      ...(s.lastCollected ? { lastCollected: s.lastCollected } : {}),
-      records: s.lastCollected ? this.recordsOf(s.lastCollected) : [],
-    }));
-  }
-
-  private recordsOf(outcome: StoredOutcome & { runSeq?: number }): StoredRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
-         FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
-         WHERE r.id = ? AND o.instance_id = ? AND o.kind = ? AND o.collector_id = ? ORDER BY o.id`,
-      )
-      .all(outcome.runId, outcome.instanceId, outcome.kind, outcome.collectorId) as ObservationRow[];
-    return rows.map(toRecord);
-  }
-
-  async history(kind: string, subject: string, options: { since?: Date; until?: Date } = {}): Promise<StoredRecord[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.id AS run_id, o.instance_id, o.collector_id, o.kind, o.subject, o.digest, o.provenance, o.collected_at, o.attachment, b.json
-         FROM observations o JOIN runs r ON r.seq = o.run_seq JOIN blobs b ON b.digest = o.digest
-         WHERE o.kind = ? AND o.subject = ? AND o.collected_at >= ? AND o.collected_at <= ? ORDER BY o.collected_at, o.id`,
-      )
-      .all(kind, subject, options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999') as ObservationRow[];
-    return rows.map(toRecord);
-  }
-
-  async kinds(options: { asOf?: Date } = {}): Promise<KindSummary[]> {
-    const asOf = options.asOf?.toISOString() ?? '9999';
-    // Newest outcome and newest successful outcome per (kind, instance, collector) as of the date.
-    const rows = this.db
-      .prepare(
-        `SELECT o.*, r.id AS run_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq
-         WHERE o.finished_at <= ? AND o.id IN (
-           SELECT MAX(id) FROM outcomes WHERE finished_at <= ? GROUP BY kind, instance_id, collector_id
-           UNION
-           SELECT MAX(id) FROM outcomes WHERE finished_at <= ? AND status = 'collected' GROUP BY kind, instance_id, collector_id)
-         ORDER BY o.kind, o.instance_id, o.id`,
-      )
-      .all(asOf, asOf, asOf) as OutcomeRow[];
-    const byKey = new Map<string, KindSummary>();
-    for (const row of rows) {
-      const key = `${row.kind}\u0000${row.instance_id}\u0000${row.collector_id}`;
-      const outcome = toOutcome(row);
-      const existing = byKey.get(key);
-      // Rows come in id order: the last one seen is the newest.
-      const summary: KindSummary = existing ?? { kind: row.kind, instanceId: row.instance_id, collectorId: row.collector_id, latestOutcome: outcome };
-      summary.latestOutcome = outcome;
-      if (outcome.status === 'collected') summary.lastCollected = outcome;
-      byKey.set(key, summary);
-    }
-    return [...byKey.values()];
-  }
-
-  async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.*, s.status, s.finished_at, s.hash, s.prev_hash,
-                (SELECT COUNT(*) FROM observations o WHERE o.run_seq = r.seq) AS observation_count
-         FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq ORDER BY r.seq DESC LIMIT ?`,
-      )
-      .all(options.limit ?? -1) as (RunRow & Partial<SealRow> & { observation_count: number })[];
-    return rows.map(toRunInfo);
-  }
-
-  async run(id: string): Promise<RunDetail | undefined> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.*, s.status, s.finished_at, s.hash, s.prev_hash,
-                (SELECT COUNT(*) FROM observations o WHERE o.run_seq = r.seq) AS observation_count
-         FROM runs r LEFT JOIN run_seals s ON s.run_seq = r.seq WHERE r.id = ? OR r.id LIKE ? ORDER BY r.seq LIMIT 2`,
-      )
-      .all(id, `${id.replace(/[%_]/g, '')}%`) as (RunRow & Partial<SealRow> & { observation_count: number })[];
-    const exact = rows.find((r) => r.id === id);
-    const row = exact ?? (rows.length === 1 ? rows[0] : undefined);
-    if (!row) return undefined;
-    const outcomes = this.db
-      .prepare('SELECT o.*, r.id AS run_id FROM outcomes o JOIN runs r ON r.seq = o.run_seq WHERE o.run_seq = ? ORDER BY o.id')
-      .all(row.seq) as OutcomeRow[];
-    return { ...toRunInfo(row), outcomes: outcomes.map(toOutcome) };
-  }
-
-  async blob(digest: string): Promise<unknown> {
-    const row = this.db.prepare('SELECT json FROM blobs WHERE digest = ?').get(digest) as { json: string } | undefined;
-    return row ? (JSON.parse(row.json) as unknown) : undefined;
-  }
-
   async verify(): Promise<VerifyReport> {
-    const blobs = this.verifyBlobs();
-    const files = this.verifyFiles();
-    const chain = this.verifyChain();
-    const problems = [...blobs.problems, ...files.problems, ...chain.problems];
-    return {
-      ok: problems.length === 0,
-      blobsChecked: blobs.checked + files.checked,
-      runsChecked: chain.runsChecked,
-      ...(chain.headHash ? { headHash: chain.headHash } : {}),
-      unsealedRuns: chain.unsealedRuns,
-      problems,
-    };
-  }
-
-  /** Where a blob is used: the runs and kinds (or check results) that reference it. */
-  private blobUsers(digest: string): { run_id: string; seq: number; kind: string }[] {
-    return this.db
-      .prepare(
-        `SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq
-         WHERE o.digest = ? OR o.provenance = ?
-         UNION SELECT DISTINCT r.id, r.seq, 'check results' FROM check_results c JOIN runs r ON r.seq = c.run_seq WHERE c.evidence = ?
-         ORDER BY 2`,
-      )
-      .all(digest, digest, digest) as { run_id: string; seq: number; kind: string }[];
-  }
-
-  /** Every blob must hash to its address, and every referenced blob must exist. */
-  private verifyBlobs(): { checked: number; problems: VerifyProblem[] } {
-    const problems: VerifyProblem[] = [];
-    let checked = 0;
-    for (const [digest, json] of this.db.prepare('SELECT digest, json FROM blobs').raw().iterate() as IterableIterator<[string, string]>) {
-      checked++;
-      if (sha256Hex(json) === digest) continue;
-      const users = this.blobUsers(digest);
-      if (users.length === 0) {
-        problems.push({ problem: 'blob_hash_mismatch', digest, message: `blob ${digest.slice(0, 12)} does not match its hash (referenced by nothing)` });
-      }
-      for (const u of users) {
-        problems.push({
-          problem: 'blob_hash_mismatch',
-          digest,
-          runId: u.run_id,
-          runSeq: u.seq,
-          kind: u.kind,
-          message: `payload ${digest.slice(0, 12)} of ${u.kind} in run ${u.run_id} was modified: its content no longer hashes to its address`,
-        });
-      }
-    }
-    const missing = this.db
-      .prepare(
-        `SELECT DISTINCT r.id AS run_id, r.seq, d.kind, d.digest FROM (
-            SELECT run_seq, kind, digest FROM observations
-            UNION ALL SELECT run_seq, kind, provenance FROM observations
-            UNION ALL SELECT run_seq, 'check results', evidence FROM check_results) d
-         JOIN runs r ON r.seq = d.run_seq
-         LEFT JOIN blobs b ON b.digest = d.digest WHERE b.digest IS NULL ORDER BY r.seq`,
-      )
-      .all() as { run_id: string; seq: number; kind: string; digest: string }[];
-    for (const m of missing) {
-      problems.push({
-        problem: 'blob_missing',
-        digest: m.digest,
-        runId: m.run_id,
-        runSeq: m.seq,
-        kind: m.kind,
-        message: `payload ${m.digest.slice(0, 12)} of ${m.kind} in run ${m.run_id} is missing (blob row deleted)`,
-      });
-    }
-    return { checked, problems };
-  }
-
-  /** Every stored file (manual evidence) must rebuild from its chunks to its address, and exist where referenced. */
-  private verifyFiles(): { checked: number; problems: VerifyProblem[] } {
-    const problems: VerifyProblem[] = [];
-    let checked = 0;
-    const attachedTo = (digest: string) =>
-      this.db
-        .prepare('SELECT DISTINCT r.id AS run_id, r.seq, o.kind FROM observations o JOIN runs r ON r.seq = o.run_seq WHERE o.attachment = ? ORDER BY r.seq')
-        .all(digest) as { run_id: string; seq: number; kind: string }[];
-    const getChunk = this.db.prepare('SELECT data FROM chunks WHERE digest = ?');
-    for (const file of this.db.prepare('SELECT digest, size, chunks FROM files').all() as { digest: string; size: number; chunks: string }[]) {
-      checked++;
-      const whole = createHash('sha256');
-      let size = 0;
-      let fault: string | undefined;
-      for (const chunkDigest of JSON.parse(file.chunks) as string[]) {
-        const row = getChunk.get(chunkDigest) as { data: Buffer } | undefined;
-        if (!row) {
-          fault = `chunk ${chunkDigest.slice(0, 12)} is missing`;
-          break;
-        }
-        whole.update(row.data);
-        size += row.data.length;
-      }
-      if (!fault && (whole.digest('hex') !== file.digest || size !== file.size)) fault = 'its content no longer hashes to its address';
-      if (!fault) continue;
-      const users = attachedTo(file.digest);
-      for (const u of users.length ? users : [undefined]) {
-        problems.push({
-          problem: 'file_hash_mismatch',
-          digest: file.digest,
-          ...(u ? { runId: u.run_id, runSeq: u.seq, kind: u.kind } : {}),
-          message: `file ${file.digest.slice(0, 12)}${u ? ` of ${u.kind} in run ${u.run_id}` : ''} was modified: ${fault}`,
-        });
-      }
-    }
-    const orphans = this.db
-      .prepare(
-        `SELECT DISTINCT r.id AS run_id, r.seq, o.kind, o.attachment FROM observations o JOIN runs r ON r.seq = o.run_seq
-         LEFT JOIN files f ON f.digest = o.attachment WHERE o.attachment IS NOT NULL AND f.digest IS NULL`,
-      )
-      .all() as { run_id: string; seq: number; kind: string; attachment: string }[];
-    for (const o of orphans) {
-      problems.push({
-        problem: 'file_missing',
-        digest: o.attachment,
-        runId: o.run_id,
-        runSeq: o.seq,
-        kind: o.kind,
-        message: `file ${o.attachment.slice(0, 12)} of ${o.kind} in run ${o.run_id} is missing (file row deleted)`,
-      });
-    }
-    return { checked, problems };
-  }
-
-  /** Each seal must match its run's content and link to the previous seal; no run may be missing. */
-  private verifyChain(): { runsChecked: number; headHash?: string; unsealedRuns: string[]; problems: VerifyProblem[] } {
-    const problems: VerifyProblem[] = [];
-    const runsBySeq = new Map<number, RunRow>();
-    for (const run of this.db.prepare('SELECT * FROM runs ORDER BY seq').all() as RunRow[]) runsBySeq.set(run.seq, run);
-    const seals = this.db.prepare('SELECT * FROM run_seals ORDER BY run_seq').all() as SealRow[];
-    const sealedSeqs = new Set(seals.map((s) => s.run_seq));
-    let prevHash = genesisHash;
-    let prevSeq = 0;
-    let runsChecked = 0;
-    for (const seal of seals) {
-      runsChecked++;
-      const run = runsBySeq.get(seal.run_seq);
-      const label = run?.id ?? `#${seal.run_seq}`;
-      for (let gap = prevSeq + 1; gap < seal.run_seq; gap++) {
-        if (!runsBySeq.has(gap)) {
-          problems.push({ problem: 'run_missing', runSeq: gap, message: `run #${gap} is missing between runs #${prevSeq} and #${seal.run_seq} (deleted)` });
-        } else if (!sealedSeqs.has(gap)) {
-          problems.push({ problem: 'seal_missing', runSeq: gap, runId: runsBySeq.get(gap)!.id, message: `run ${runsBySeq.get(gap)!.id} has no seal although later runs do (seal deleted)` });
-        }
-      }
-      if (seal.prev_hash !== prevHash) {
-        problems.push({
-          problem: 'chain_broken',
-          runId: label,
-          runSeq: seal.run_seq,
-          message: `run ${label} does not link to the run before it (a run was deleted, reordered or re-sealed)`,
-        });
-      }
-      if (!run) {
-        problems.push({ problem: 'run_missing', runSeq: seal.run_seq, message: `run #${seal.run_seq} has a seal but its run row was deleted` });
-      } else {
-        let manifest: RunManifest | undefined;
-        try {
-          manifest = JSON.parse(seal.manifest) as RunManifest;
-        } catch {
-          manifest = undefined;
-        }
-        if (!manifest || runHash(seal.prev_hash, run, manifest) !== seal.hash) {
-          problems.push({ problem: 'run_hash_mismatch', runId: run.id, runSeq: run.seq, message: `seal of run ${run.id} does not match its hash (run header or seal edited)` });
-        } else if (seal.status !== manifest.status || seal.finished_at !== manifest.finishedAt) {
-          // `runs()` shows these columns; only their copies in the manifest are hashed.
-          problems.push({
-            problem: 'run_hash_mismatch',
-            runId: run.id,
-            runSeq: run.seq,
-            message: `seal of run ${run.id} says ${seal.status} at ${seal.finished_at} but its hashed manifest says ${manifest.status} at ${manifest.finishedAt} (seal edited)`,
-          });
-        }
-        if (manifest) problems.push(...this.compareContent(run, manifest));
-      }
-      prevHash = seal.hash;
-      prevSeq = seal.run_seq;
-    }
-    const unsealed = [...runsBySeq.values()].filter((r) => !sealedSeqs.has(r.seq) && r.seq > prevSeq).map((r) => r.id);
-    return { runsChecked, ...(seals.length ? { headHash: prevHash } : {}), unsealedRuns: unsealed, problems };
-  }
-
-  private compareContent(run: RunRow, manifest: RunManifest): VerifyProblem[] {
-    const problems: VerifyProblem[] = [];
-    const actual = this.hashRunContent(run.seq);
-    const kinds = new Set([...Object.keys(actual.kinds), ...Object.keys(manifest.kinds ?? {})]);
-    for (const kind of [...kinds].sort()) {
-      const sealed = manifest.kinds?.[kind];
-      const found = actual.kinds[kind];
-      if (sealed?.hash === found?.hash) continue;
-      const detail =
-        (found?.count ?? 0) < (sealed?.count ?? 0)
-          ? `${sealed!.count - (found?.count ?? 0)} observation(s) deleted`
-          : (found?.count ?? 0) > (sealed?.count ?? 0)
-            ? `${(found?.count ?? 0) - (sealed?.count ?? 0)} observation(s) added`
-            : 'observations edited or reordered';
-      problems.push({
-        problem: 'observations_changed',
-        runId: run.id,
-        runSeq: run.seq,
-        kind,
-        message: `observations of ${kind} in run ${run.id} differ from the seal: ${detail}`,
-      });
-    }
-    if (actual.checks.hash !== manifest.checks?.hash) {
-      problems.push({
-        problem: 'check_results_changed',
-        runId: run.id,
-        runSeq: run.seq,
-        message: `check results of run ${run.id} differ from the seal (${actual.checks.count} stored, ${manifest.checks?.count ?? 0} sealed)`,
-      });
-    }
-    if (actual.outcomes.hash !== manifest.outcomes?.hash) {
-      problems.push({
-        problem: 'outcomes_changed',
-        runId: run.id,
-        runSeq: run.seq,
-        message: `collector outcomes of run ${run.id} differ from the seal (${actual.outcomes.count} stored, ${manifest.outcomes?.count ?? 0} sealed)`,
-      });
-    }
-    return problems;
+    return verifySqliteStore(this);
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }
+
+/** Manual evidence files are stored in chunks of this size, each content-addressed. */
+const chunkSize = 1024 * 1024;
+
+const observationCount = `(SELECT COALESCE(SUM(record_count), 0) FROM collections c WHERE c.run_seq = r.seq)
+  + (SELECT COALESCE(SUM(record_count), 0) FROM pending p WHERE p.run_seq = r.seq)`;
 
 class SqliteRunWriter implements RunWriter {
   private done = false;
@@ -870,7 +1071,7 @@ class SqliteRunWriter implements RunWriter {
 }
 
 /** The chain hash of a run: previous hash, the run header and the manifest, as canonical JSON. */
-export function runHash(prevHash: string, run: RunRow, manifest: RunManifest): string {
+export function runHash(prevHash: string, run: RunRow, manifest: RunManifest | ManifestV1): string {
   return sha256Hex(
     canonicalJson({
       prev: prevHash,
@@ -880,27 +1081,64 @@ export function runHash(prevHash: string, run: RunRow, manifest: RunManifest): s
   );
 }
 
-function newRunId(startedAt: Date): string {
+/** @internal The fields of a stored collection its seal hashes (same order as {@link SqliteEvidenceStore.planCollection}). */
+export function collectionFields(c: CollectionRow): unknown[] {
+  return [c.instance_id, c.collector_id, c.kind, c.status, c.tree, c.provenance, c.record_count, c.collected_at, c.finished_at];
+}
+
+/** @internal Per-kind hashes over collections and their change rows, in write order. */
+export function hashCollections(collections: readonly PlannedCollection[]): RunManifest['kinds'] {
+  const hashes = new Map<string, { count: number; hash: ReturnType<typeof createHash> }>();
+  for (const c of collections) {
+    let entry = hashes.get(c.kind);
+    if (!entry) hashes.set(c.kind, (entry = { count: 0, hash: createHash('sha256') }));
+    entry.count += c.recordCount;
+    entry.hash.update(JSON.stringify(c.fields) + '\n');
+    for (const change of c.changes) entry.hash.update(JSON.stringify(change) + '\n');
+  }
+  const kinds: RunManifest['kinds'] = {};
+  for (const [kind, entry] of [...hashes].sort(([a], [b]) => cmp(a, b))) kinds[kind] = { count: entry.count, hash: entry.hash.digest('hex') };
+  return kinds;
+}
+
+/**
+ * Change-index rows between two sorted trees of a stream: per subject whose rows differ, the new
+ * rows as JSON (`null` when the subject is gone), ordered by subject like the seal hashes them.
+ */
+export function changeRows(before: readonly RowText[], after: readonly RowText[]): [string, string | null][] {
+  const group = (rows: readonly RowText[]) => {
+    const bySubject = new Map<string, RowText[]>();
+    for (const [i, row] of parseRows<RecordRow>(rows).entries()) {
+      const list = bySubject.get(row[0]);
+      if (list) list.push(rows[i]!);
+      else bySubject.set(row[0], [rows[i]!]);
+    }
+    return bySubject;
+  };
+  const was = group(before);
+  const now = group(after);
+  const out: [string, string | null][] = [];
+  for (const [subject, rows] of now) {
+    const entry = `[${rows.join(',')}]`;
+    const old = was.get(subject);
+    if (!old || `[${old.join(',')}]` !== entry) out.push([subject, entry]);
+  }
+  for (const subject of was.keys()) if (!now.has(subject)) out.push([subject, null]);
+  return out.sort(([a], [b]) => cmp(a, b));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** @internal */
+export function newRunId(startedAt: Date): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function toRecord(row: ObservationRow): StoredRecord {
-  return {
-    runId: row.run_id,
-    instanceId: row.instance_id,
-    collectorId: row.collector_id,
-    kind: row.kind,
-    subject: row.subject,
-    digest: row.digest,
-    payload: JSON.parse(row.json) as unknown,
-    collectedAt: row.collected_at,
-    provenanceDigest: row.provenance,
-    attachment: row.attachment,
-  };
-}
-
-function toOutcome(row: OutcomeRow): StoredOutcome {
+/** @internal */
+export function toOutcome(row: OutcomeRow): StoredOutcome {
   return {
     runId: row.run_id,
     instanceId: row.instance_id,
@@ -913,10 +1151,12 @@ function toOutcome(row: OutcomeRow): StoredOutcome {
     ...(row.error_message ? { errorMessage: row.error_message } : {}),
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    ...(row.tree ? { tree: row.tree } : {}),
   };
 }
 
-function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: number }): RunInfo {
+/** @internal */
+export function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: number }): RunInfo {
   return {
     id: row.id,
     seq: row.seq,
@@ -930,3 +1170,4 @@ function toRunInfo(row: RunRow & Partial<SealRow> & { observation_count: number 
     observationCount: row.observation_count,
   };
 }
+

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineCollector } from '../../src/core/connector.js';
+import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import { mapOrdered } from '../../src/core/concurrency.js';
+import { CollectError } from '../../src/core/errors.js';
 import type { GitHubApi } from './client.js';
 import type { GitHubSettings } from './settings.js';
-import { branchRule } from './api-schemas.js';
+import { branchRule, type RepositoryNode, type RulesetNode } from './api-schemas.js';
+import { refNameSelects } from './ref-name.js';
 
 const classicProtection = z
   .object({
@@ -39,6 +42,7 @@ const ruleset = z.object({
   blocksDeletion: z.boolean().describe('A deletion rule blocks deleting the branch.'),
   otherRules: z.array(z.string()).describe('Types of any other active rules (for example required_signatures).'),
 });
+type Ruleset = z.output<typeof ruleset>;
 
 export const branchProtectionPayload = z.object({
   repository: z.string().describe('owner/name.'),
@@ -49,6 +53,14 @@ export const branchProtectionPayload = z.object({
   rulesets: z.array(ruleset).describe('Active rulesets (repository and organization level) that GitHub applies to the default branch.'),
 });
 
+/**
+ * Rulesets come with the repository pages (GraphQL `Repository.rulesets`: GitHub has already
+ * applied their repository conditions); which of them apply to the default branch is decided here
+ * from enforcement, target and the ref-name condition. GitHub's own per-branch evaluation
+ * (`GET /repos/{o}/{r}/rules/branches/{b}`) stays the referee: a sample of repositories is
+ * cross-checked against it every run, and repositories whose rulesets did not fit in the page
+ * (more than 10 rulesets or 25 rules in one) are read from it directly.
+ */
 export const branchProtectionCollector = defineCollector<GitHubApi, GitHubSettings, typeof branchProtectionPayload>({
   id: 'branch_protection',
   kind: 'github.branch_protection.v1',
@@ -58,25 +70,25 @@ export const branchProtectionCollector = defineCollector<GitHubApi, GitHubSettin
   subject: 'repository owner/name',
   ttlHours: 36,
   payload: branchProtectionPayload,
-  async *collect({ client }) {
+  async *collect({ client, config, clock }) {
     const pages = await client.repositories();
-    const repos = pages.flatMap((page) => page.items.map((repo) => ({ repo, pageRequest: page.request })));
-    // Rulesets have no bulk endpoint that GitHub evaluates per branch; one call per repository,
-    // overlapped (the HTTP layer's queue bounds concurrency).
-    const results = mapOrdered(repos, 8, async ({ repo, pageRequest }) => {
-      const branch = repo.defaultBranchRef?.name;
-      const requests = [pageRequest];
-      const rules: z.output<typeof branchRule>[] = [];
-      if (branch) {
-        const [owner, name] = repo.nameWithOwner.split('/') as [string, string];
-        for await (const page of client.paginate('GET /repos/{owner}/{repo}/rules/branches/{branch}', { owner, repo: name, branch }, branchRule)) {
-          requests.push(page.request);
-          rules.push(...page.items);
-        }
+    const repos = pages.flatMap((page) => page.items.map((repo) => ({ repo, requests: [page.request], rulesets: localRulesets(repo) })));
+    const sample = new Set(crossCheckSample(repos.filter((r) => r.rulesets !== undefined).map((r) => r.repo), config.rulesets.crossCheckSample, clock.now()));
+    const fromGitHub = repos.filter((r) => r.repo.defaultBranchRef && (r.rulesets === undefined || sample.has(r.repo)));
+    // Checked before anything is yielded: a disagreement fails the collector without a partial record set.
+    for await (const { entry, rules, request } of mapOrdered(fromGitHub, 4, async (entry) => ({ entry, ...(await branchRules(client, entry.repo)) }))) {
+      const evaluatedByGitHub = groupRules(rules);
+      if (entry.rulesets !== undefined && signature(entry.rulesets) !== signature(evaluatedByGitHub)) {
+        throw new CollectError(
+          'cross_check_failed',
+          `ruleset cross-check failed for ${entry.repo.nameWithOwner}: GitHub applies [${signature(evaluatedByGitHub)}] to ${entry.repo.defaultBranchRef!.name}, the local evaluation found [${signature(entry.rulesets)}]`,
+          { endpoint: request.url },
+        );
       }
-      return { repo, branch: branch ?? null, rules, requests };
-    });
-    for await (const { repo, branch, rules, requests } of results) {
+      entry.rulesets ??= evaluatedByGitHub;
+      entry.requests.push(request);
+    }
+    for (const { repo, requests, rulesets } of repos) {
       const rule = repo.defaultBranchRef?.branchProtectionRule ?? null;
       yield {
         subject: repo.nameWithOwner,
@@ -85,7 +97,7 @@ export const branchProtectionCollector = defineCollector<GitHubApi, GitHubSettin
           repository: repo.nameWithOwner,
           archived: repo.isArchived,
           visibility: repo.visibility,
-          defaultBranch: branch,
+          defaultBranch: repo.defaultBranchRef?.name ?? null,
           classic: rule && {
             pattern: rule.pattern,
             requiresApprovingReviews: rule.requiresApprovingReviews,
@@ -99,56 +111,126 @@ export const branchProtectionCollector = defineCollector<GitHubApi, GitHubSettin
             allowsForcePushes: rule.allowsForcePushes,
             allowsDeletions: rule.allowsDeletions,
           },
-          rulesets: groupRulesets(rules),
+          rulesets: rulesets ?? [],
         },
       };
     }
   },
 });
 
-/** Rules come back flat; group them by the ruleset they belong to. */
-function groupRulesets(rules: z.output<typeof branchRule>[]): z.output<typeof ruleset>[] {
-  const byId = new Map<string, z.output<typeof ruleset>>();
+/**
+ * The active branch rulesets that select the default branch, or undefined when the page did not
+ * hold all of them (then GitHub's per-branch endpoint is asked instead).
+ */
+function localRulesets(repo: RepositoryNode): Ruleset[] | undefined {
+  const branch = repo.defaultBranchRef?.name;
+  if (!branch) return [];
+  const listed = repo.rulesets;
+  if (!listed || listed.totalCount > listed.nodes.length || listed.nodes.some((rs) => rs.rules.totalCount > rs.rules.nodes.length)) return undefined;
+  return listed.nodes
+    .filter((rs) => rs.enforcement === 'ACTIVE' && rs.target === 'BRANCH' && refNameSelects(rs.conditions.refName, branch, branch))
+    .map(fromGraphql)
+    .sort(byRulesetId);
+}
+
+function fromGraphql(rs: RulesetNode): Ruleset {
+  const set = emptyRuleset(rs.databaseId, rs.source.login ?? rs.source.nameWithOwner ?? null, rs.source.__typename);
+  for (const rule of rs.rules.nodes) {
+    const p = rule.parameters;
+    addRule(set, rule.type.toLowerCase(), {
+      required_approving_review_count: p?.requiredApprovingReviewCount,
+      dismiss_stale_reviews_on_push: p?.dismissStaleReviewsOnPush,
+      require_code_owner_review: p?.requireCodeOwnerReview,
+      require_last_push_approval: p?.requireLastPushApproval,
+      required_status_checks: p?.requiredStatusChecks,
+    });
+  }
+  return set;
+}
+
+/** GitHub's own evaluation of the rules on the default branch (REST, paginated). */
+async function branchRules(client: GitHubApi, repo: RepositoryNode): Promise<{ rules: z.output<typeof branchRule>[]; request: RequestRef }> {
+  const [owner, name] = repo.nameWithOwner.split('/') as [string, string];
+  const rules: z.output<typeof branchRule>[] = [];
+  let request: RequestRef | undefined;
+  for await (const page of client.paginate('GET /repos/{owner}/{repo}/rules/branches/{branch}', { owner, repo: name, branch: repo.defaultBranchRef!.name }, branchRule)) {
+    request ??= page.request;
+    rules.push(...page.items);
+  }
+  return { rules, request: request! };
+}
+
+/** REST rules come back flat; group them by the ruleset they belong to. */
+function groupRules(rules: z.output<typeof branchRule>[]): Ruleset[] {
+  const byId = new Map<string, Ruleset>();
   for (const rule of rules) {
     const key = `${rule.ruleset_source_type}:${rule.ruleset_source}:${rule.ruleset_id}`;
     let set = byId.get(key);
-    if (!set) {
-      set = {
-        rulesetId: rule.ruleset_id ?? null,
-        source: rule.ruleset_source ?? null,
-        sourceType: rule.ruleset_source_type ?? null,
-        pullRequest: null,
-        requiredStatusChecks: null,
-        blocksForcePushes: false,
-        blocksDeletion: false,
-        otherRules: [],
-      };
-      byId.set(key, set);
-    }
-    const p = rule.parameters ?? {};
-    switch (rule.type) {
-      case 'pull_request':
-        set.pullRequest = {
-          requiredApprovingReviewCount: Number(p.required_approving_review_count ?? 0),
-          dismissStaleReviewsOnPush: p.dismiss_stale_reviews_on_push === true,
-          requireCodeOwnerReview: p.require_code_owner_review === true,
-          requireLastPushApproval: p.require_last_push_approval === true,
-        };
-        break;
-      case 'required_status_checks': {
-        const checks = Array.isArray(p.required_status_checks) ? p.required_status_checks : [];
-        set.requiredStatusChecks = checks.map((c) => String((c as { context?: unknown }).context ?? ''));
-        break;
-      }
-      case 'non_fast_forward':
-        set.blocksForcePushes = true;
-        break;
-      case 'deletion':
-        set.blocksDeletion = true;
-        break;
-      default:
-        set.otherRules.push(rule.type);
-    }
+    if (!set) byId.set(key, (set = emptyRuleset(rule.ruleset_id ?? null, rule.ruleset_source ?? null, rule.ruleset_source_type ?? null)));
+    addRule(set, rule.type, rule.parameters ?? {});
   }
-  return [...byId.values()].sort((a, b) => (a.rulesetId ?? 0) - (b.rulesetId ?? 0));
+  return [...byId.values()].sort(byRulesetId);
+}
+
+function emptyRuleset(rulesetId: number | null, source: string | null, sourceType: string | null): Ruleset {
+  return { rulesetId, source, sourceType, pullRequest: null, requiredStatusChecks: null, blocksForcePushes: false, blocksDeletion: false, otherRules: [] };
+}
+
+/** One rule in REST's vocabulary (snake_case type and parameters) into the ruleset summary. */
+function addRule(set: Ruleset, type: string, p: Record<string, unknown>): void {
+  switch (type) {
+    case 'pull_request':
+      set.pullRequest = {
+        requiredApprovingReviewCount: Number(p.required_approving_review_count ?? 0),
+        dismissStaleReviewsOnPush: p.dismiss_stale_reviews_on_push === true,
+        requireCodeOwnerReview: p.require_code_owner_review === true,
+        requireLastPushApproval: p.require_last_push_approval === true,
+      };
+      break;
+    case 'required_status_checks': {
+      const checks = Array.isArray(p.required_status_checks) ? p.required_status_checks : [];
+      set.requiredStatusChecks = checks.map((c) => String((c as { context?: unknown }).context ?? ''));
+      break;
+    }
+    case 'non_fast_forward':
+      set.blocksForcePushes = true;
+      break;
+    case 'deletion':
+      set.blocksDeletion = true;
+      break;
+    default:
+      set.otherRules.push(type);
+  }
+}
+
+const byRulesetId = (a: Ruleset, b: Ruleset) => (a.rulesetId ?? 0) - (b.rulesetId ?? 0);
+
+/** What the cross-check compares: which rulesets apply, and the types of the rules each enforces. */
+function signature(rulesets: readonly Ruleset[]): string {
+  const types = (rs: Ruleset) =>
+    [
+      ...(rs.pullRequest ? ['pull_request'] : []),
+      ...(rs.requiredStatusChecks ? ['required_status_checks'] : []),
+      ...(rs.blocksForcePushes ? ['non_fast_forward'] : []),
+      ...(rs.blocksDeletion ? ['deletion'] : []),
+      ...rs.otherRules,
+    ].sort();
+  return [...rulesets]
+    .sort(byRulesetId)
+    .map((rs) => `${rs.rulesetId}: ${types(rs).join('+')}`)
+    .join(', ');
+}
+
+/**
+ * A different random-looking sample each run that anyone can recompute from the run's time:
+ * repositories with a default branch ordered by sha256(time + name), the first `size` of them.
+ */
+export function crossCheckSample(repos: readonly RepositoryNode[], size: number, at: Date): RepositoryNode[] {
+  const key = (repo: RepositoryNode) => createHash('sha256').update(`${at.toISOString()}\n${repo.nameWithOwner}`).digest('hex');
+  return repos
+    .filter((r) => r.defaultBranchRef)
+    .map((repo) => ({ repo, key: key(repo) }))
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .slice(0, size)
+    .map((r) => r.repo);
 }

@@ -93,7 +93,11 @@ export class GitHubApi {
     }
   }
 
-  /** All repositories of the org with default-branch protection (GraphQL, 100 per request); fetched once per run. */
+  /**
+   * All repositories of the org (GraphQL, 100 per request) with default-branch classic protection,
+   * the rulesets that apply to each and whether Dependabot alerts are on; fetched once per run and
+   * shared by the branch_protection, repository_settings and merged_pull_requests collectors.
+   */
   repositories(): Promise<Page<RepositoryNode>[]> {
     this.repositoriesPromise ??= (async () => {
       const pages: Page<RepositoryNode>[] = [];

@@ -7,10 +7,12 @@ import { outsideCollaboratorsCollector } from './outside-collaborators.js';
 import { branchProtectionCollector } from './branch-protection.js';
 import { mergedPullRequestsCollector } from './merged-pull-requests.js';
 import { dependabotAlertsCollector } from './dependabot-alerts.js';
+import { repositorySettingsCollector } from './repository-settings.js';
 
 /**
  * GitHub (github.com or Enterprise Server): organization settings, members and 2FA, outside
- * collaborators, default-branch protection, merged pull requests with reviews, Dependabot alerts.
+ * collaborators, default-branch protection, merged pull requests with reviews, Dependabot alerts
+ * and whether each repository has them enabled.
  */
 export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
   type: 'github',
@@ -20,9 +22,9 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
   http: { concurrency: 4 },
   permissions: [
     { grant: 'Organization permissions › Administration: Read-only', reason: 'org_settings: 2FA requirement and base permission' },
-    { grant: 'Organization permissions › Members: Read-only', reason: 'members, outside_collaborators (2FA status needs an organization owner token)' },
-    { grant: 'Repository permissions › Metadata: Read-only', reason: 'branch_protection: repositories and the rules GitHub applies to default branches' },
-    { grant: 'Repository permissions › Administration: Read-only', reason: 'branch_protection: classic protection rules; outside_collaborators: repository collaborators' },
+    { grant: 'Organization permissions › Members: Read-only', reason: 'members, outside_collaborators (2FA status and method need an organization owner token)' },
+    { grant: 'Repository permissions › Metadata: Read-only', reason: 'branch_protection: repositories, their rulesets and the rules GitHub applies to default branches' },
+    { grant: 'Repository permissions › Administration: Read-only', reason: 'branch_protection: classic protection rules; outside_collaborators: repository collaborators; repository_settings: whether Dependabot alerts are on' },
     { grant: 'Repository permissions › Pull requests: Read-only', reason: 'merged_pull_requests: merged pull requests and their reviews' },
     { grant: 'Repository permissions › Dependabot alerts: Read-only', reason: 'dependabot_alerts' },
   ],
@@ -34,5 +36,6 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
     branchProtectionCollector,
     mergedPullRequestsCollector,
     dependabotAlertsCollector,
+    repositorySettingsCollector,
   ],
 });

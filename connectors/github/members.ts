@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { defineCollector, type RequestRef } from '../../src/core/connector.js';
+import { defineCollector } from '../../src/core/connector.js';
 import type { GitHubApi } from './client.js';
 import type { GitHubSettings } from './settings.js';
 import { simpleUser } from './api-schemas.js';
+import { twoFactorListing } from './two-factor.js';
 
 export const memberPayload = z.object({
   login: z.string().describe('GitHub login.'),
@@ -16,36 +17,27 @@ export const memberPayload = z.object({
     .enum(['visible', 'not_visible'])
     .describe('Whether 2FA status was visible to the token; `not_visible` comes with the HTTP status GitHub answered.'),
   twoFactorNotVisibleReason: z.string().nullable().describe('Why 2FA status was not visible (for example "HTTP 403 from filter=2fa_disabled").'),
+  twoFactorInsecure: z
+    .boolean()
+    .nullable()
+    .describe('True when the member\'s second factor is SMS (owners-only `filter=2fa_insecure` listing); null when the token could not see it.'),
+  twoFactorInsecureNotVisibleReason: z.string().nullable().describe('Why the 2FA method was not visible (for example "HTTP 422 from filter=2fa_insecure").'),
 });
 
 export const membersCollector = defineCollector<GitHubApi, GitHubSettings, typeof memberPayload>({
   id: 'members',
   kind: 'github.member.v1',
   title: 'Organization members, roles and 2FA status',
-  description: 'Every member with role (owner or member) and whether two-factor authentication is enabled.',
+  description: 'Every member with role (owner or member), whether two-factor authentication is enabled and whether its method is SMS.',
   subject: 'member login',
   ttlHours: 36,
   payload: memberPayload,
   async *collect({ client, logger }) {
-    // 2FA first: absence from the 2fa_disabled list only means "enabled" when the list was visible.
-    const disabled = new Set<number>();
-    const twoFactorRequests: RequestRef[] = [];
-    let notVisibleReason: string | null = null;
-    try {
-      for await (const page of client.paginate('GET /orgs/{org}/members', { org: client.org, filter: '2fa_disabled' }, simpleUser)) {
-        twoFactorRequests.push(page.request);
-        for (const user of page.items) disabled.add(user.id);
-      }
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      // Only owners may use the filter: GitHub answers 403 or 422 to everyone else.
-      if (status !== 403 && status !== 422) throw error;
-      notVisibleReason = `HTTP ${status} from filter=2fa_disabled: only organization owners can see member 2FA status`;
-      logger.warn({ org: client.org }, 'member 2FA status is not visible to this token; recording it as not visible');
-    }
+    const disabled = await twoFactorListing(client, 'GET /orgs/{org}/members', '2fa_disabled', logger);
+    const insecure = await twoFactorListing(client, 'GET /orgs/{org}/members', '2fa_insecure', logger);
     for (const role of ['admin', 'member'] as const) {
       for await (const page of client.paginate('GET /orgs/{org}/members', { org: client.org, role }, simpleUser)) {
-        const requests = [page.request, ...twoFactorRequests];
+        const requests = [page.request, ...disabled.requests, ...insecure.requests];
         for (const user of page.items) {
           yield {
             subject: user.login,
@@ -54,9 +46,11 @@ export const membersCollector = defineCollector<GitHubApi, GitHubSettings, typeo
               login: user.login,
               id: user.id,
               role,
-              twoFactorEnabled: notVisibleReason ? null : !disabled.has(user.id),
-              twoFactorVisibility: notVisibleReason ? 'not_visible' : 'visible',
-              twoFactorNotVisibleReason: notVisibleReason,
+              twoFactorEnabled: disabled.notVisibleReason ? null : !disabled.ids.has(user.id),
+              twoFactorVisibility: disabled.notVisibleReason ? 'not_visible' : 'visible',
+              twoFactorNotVisibleReason: disabled.notVisibleReason,
+              twoFactorInsecure: insecure.notVisibleReason ? null : insecure.ids.has(user.id),
+              twoFactorInsecureNotVisibleReason: insecure.notVisibleReason,
             },
           };
         }

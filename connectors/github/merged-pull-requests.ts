@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
-import { mapOrdered } from '../../src/core/concurrency.js';
 import { CollectError } from '../../src/core/errors.js';
 import type { GitHubApi, Fetched } from './client.js';
 import type { GitHubSettings } from './settings.js';
-import { mergedPullRequestsQuery, mergedPullRequestsResponse } from './api-schemas.js';
+import {
+  GRAPHQL_MAX_NODES,
+  PULL_REQUEST_PAGE,
+  REVIEWS_PER_PULL_REQUEST,
+  mergedPullRequestsQuery,
+  mergedPullRequestsResponse,
+  type RateLimit,
+  type RepositoryNode,
+} from './api-schemas.js';
 
 export const mergedPullRequestPayload = z.object({
   repository: z.string().describe('owner/name.'),
@@ -28,6 +35,33 @@ export const mergedPullRequestPayload = z.object({
     .describe('Every review in submission order: who approved and when, so approval-before-merge can be judged.'),
   reviewsTruncated: z.boolean().describe('True when the pull request has more than 100 reviews and only the first 100 are listed.'),
 });
+type MergedPullRequest = z.output<typeof mergedPullRequestPayload>;
+
+/** Nodes one repository's page asks for: the pull requests and, under each, its reviews. */
+const nodesPerRepository = PULL_REQUEST_PAGE + PULL_REQUEST_PAGE * REVIEWS_PER_PULL_REQUEST;
+/** Most repositories per query: within GitHub's node limit and a size GitHub answers well within its timeout. */
+const maxBatch = Math.min(50, Math.floor(GRAPHQL_MAX_NODES / nodesPerRepository));
+/** Points one query may spend; GitHub's own estimate before the first answer: 1 + 50 review connections per repository / 100. */
+const maxPointsPerQuery = 30;
+const estimatedPointsPerRepository = (1 + PULL_REQUEST_PAGE) / 100;
+
+/** One repository's next page to read. */
+interface PendingPage {
+  repo: RepositoryNode;
+  pageRequest: RequestRef;
+  cursor: string | null;
+}
+
+/**
+ * Batch size for the next query: as many repositories as fit GitHub's node limit and the points
+ * per query, never more than what is left of the hour's budget (`rateLimit { cost remaining }`
+ * of the previous answer, cost measured per repository).
+ */
+export function nextBatchSize(previous: { rateLimit: RateLimit; batch: number } | undefined): number {
+  const perRepository = previous?.rateLimit && previous.batch > 0 ? Math.max(previous.rateLimit.cost / previous.batch, 0.01) : estimatedPointsPerRepository;
+  const budget = Math.min(maxPointsPerQuery, previous?.rateLimit?.remaining ?? maxPointsPerQuery);
+  return Math.max(1, Math.min(maxBatch, Math.floor(budget / perRepository)));
+}
 
 export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSettings, typeof mergedPullRequestPayload>({
   id: 'merged_pull_requests',
@@ -42,53 +76,46 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
     const since = new Date(clock.now().getTime() - config.pullRequests.lookbackDays * 86_400_000).toISOString();
     const pages = await client.repositories();
     // A merge pushes to the base branch, so a repository not pushed to since the period began has none.
-    const active = pages.flatMap((page) =>
-      page.items.filter((r) => r.defaultBranchRef && r.pushedAt !== null && r.pushedAt >= since).map((repo) => ({ repo, pageRequest: page.request })),
+    const queue: PendingPage[] = pages.flatMap((page) =>
+      page.items.filter((r) => r.defaultBranchRef && r.pushedAt !== null && r.pushedAt >= since).map((repo) => ({ repo, pageRequest: page.request, cursor: null })),
     );
-    const perRepo = mapOrdered(active, 4, async ({ repo, pageRequest }) => {
-      const [owner, name] = repo.nameWithOwner.split('/') as [string, string];
-      const baseRefName = repo.defaultBranchRef!.name;
-      const found: { payload: z.output<typeof mergedPullRequestPayload>; request: RequestRef }[] = [];
-      let cursor: string | null = null;
-      let more = true;
-      while (more) {
-        const fetched: Fetched<z.output<typeof mergedPullRequestsResponse>> = await client.graphql(mergedPullRequestsQuery, { owner, name, baseRefName, cursor }, mergedPullRequestsResponse);
-        const { data, request } = fetched;
-        if (!data.repository) throw new CollectError('not_found', `repository ${repo.nameWithOwner} not found`, { endpoint: request.url });
-        const connection = data.repository.pullRequests;
+    // Many repositories per query (one alias each); a repository with more pages goes back in the queue.
+    let previous: { rateLimit: RateLimit; batch: number } | undefined;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, nextBatchSize(previous));
+      const variables: Record<string, unknown> = { owner: client.org };
+      batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
+      const fetched: Fetched<z.output<typeof mergedPullRequestsResponse>> = await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse);
+      const { data, request } = fetched;
+      previous = { rateLimit: data.rateLimit, batch: batch.length };
+      for (const [i, pending] of batch.entries()) {
+        const connection = data[`r${i}`]?.pullRequests;
+        if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
+        let reachedPeriodStart = false;
         for (const pr of connection.nodes) {
           // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
           if (pr.updatedAt < since) {
-            more = false;
+            reachedPeriodStart = true;
             break;
           }
           if (!pr.mergedAt || pr.mergedAt < since) continue;
-          found.push({
-            request,
-            payload: {
-              repository: repo.nameWithOwner,
-              number: pr.number,
-              title: pr.title,
-              url: pr.url,
-              author: pr.author?.login ?? null,
-              mergedBy: pr.mergedBy?.login ?? null,
-              createdAt: pr.createdAt,
-              mergedAt: pr.mergedAt,
-              baseBranch: pr.baseRefName,
-              mergeCommit: pr.mergeCommit?.oid ?? null,
-              reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
-              reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
-            },
-          });
+          const payload: MergedPullRequest = {
+            repository: pending.repo.nameWithOwner,
+            number: pr.number,
+            title: pr.title,
+            url: pr.url,
+            author: pr.author?.login ?? null,
+            mergedBy: pr.mergedBy?.login ?? null,
+            createdAt: pr.createdAt,
+            mergedAt: pr.mergedAt,
+            baseBranch: pr.baseRefName,
+            mergeCommit: pr.mergeCommit?.oid ?? null,
+            reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
+            reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
+          };
+          yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
         }
-        cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
-        if (!cursor) more = false;
-      }
-      return { found, pageRequest };
-    });
-    for await (const { found, pageRequest } of perRepo) {
-      for (const { payload, request } of found) {
-        yield { subject: `${payload.repository}#${payload.number}`, requests: [pageRequest, request], payload };
+        if (!reachedPeriodStart && connection.pageInfo.hasNextPage) queue.push({ ...pending, cursor: connection.pageInfo.endCursor });
       }
     }
   },

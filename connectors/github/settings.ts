@@ -15,6 +15,17 @@ export const githubSettingsSchema = z.strictObject({
       lookbackDays: z.number().int().min(1).max(730).default(90).describe('Merged pull requests are collected for this many days back.'),
     })
     .default({ lookbackDays: 90 }),
+  rulesets: z
+    .strictObject({
+      crossCheckSample: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .default(5)
+        .describe('Repositories per run whose locally evaluated rulesets are cross-checked with GitHub\'s own evaluation (GET /repos/{o}/{r}/rules/branches/{b}); 0 turns the check off.'),
+    })
+    .default({ crossCheckSample: 5 }),
 });
 
 /** Validated settings with the token resolved. */

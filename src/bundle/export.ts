@@ -201,7 +201,17 @@ export async function stageBundle(options: BundleOptions): Promise<StagedBundle>
     const changeEvidence = new Set(timeline.checks.flatMap((c) => c.changes.flatMap((ch) => ch.evidence)));
     for (const digest of [...changeEvidence].sort()) {
       const value = await reader.blob(digest);
-      if (value !== undefined) await staging.write(`evidence/check-inputs/${digest}.json`, canonicalJson(value));
+      if (value === undefined) continue;
+      await staging.write(`evidence/check-inputs/${digest}.json`, canonicalJson(value));
+      // Store v2 check runs keep a collection's tree digest for the payload digests it read: resolve
+      // each tree to its records so an auditor can find every payload in evidence/<kind>.jsonl.
+      for (const ref of Array.isArray(value) ? (value as Partial<TreeRef>[]) : []) {
+        if (typeof ref.tree !== 'string' || typeof ref.runId !== 'string' || typeof ref.kind !== 'string' || typeof ref.instanceId !== 'string') continue;
+        const path = `evidence/check-inputs/trees/${ref.tree}.json`;
+        if (staging.get(path)) continue;
+        const records = await reader.treeRecords({ runId: ref.runId, kind: ref.kind, instanceId: ref.instanceId, tree: ref.tree });
+        if (records) await staging.write(path, JSON.stringify({ tree: ref.tree, kind: ref.kind, instanceId: ref.instanceId, runId: ref.runId, records }, null, 2) + '\n');
+      }
     }
 
     // Manual evidence in force during the period, as stored, once per file.
@@ -443,3 +453,11 @@ function soaCsv(coverage: CoverageReport): string {
   );
 }
 
+
+/** The part of a stored check-result evidence reference that names a collection's record tree. */
+interface TreeRef {
+  kind: string;
+  instanceId: string;
+  runId: string;
+  tree: string;
+}

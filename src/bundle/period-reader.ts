@@ -1,4 +1,4 @@
-import type { EvidenceStore, Provenance, RunInfo, StoredCheckResult, StoredOutcome, StoredRecord } from '../../storage/evidence-store.js';
+import type { CollectionProvenance, EvidenceStore, PopulationRecord, RunInfo, StoredCheckResult, StoredOutcome, StoredRecord } from '../../storage/evidence-store.js';
 import type { RequestRef } from '../core/connector.js';
 import { loadManualEvidence } from '../pipeline/manual-evidence.js';
 import type { ManualEvidenceItem } from '../reports/coverage.js';
@@ -37,10 +37,8 @@ export interface RecordVersion {
 
 /**
  * Everything the bundle and the period timeline read from the evidence store, behind one small
- * interface. Built today from the store's existing reads (day-by-day windows keep memory flat);
- * {@link PeriodReader.recordVersions} has the shape of the store v2 `population(kind, {since,
- * until})` read (plus `requestsOf` for each record's requests) and can be switched to it without
- * touching anything above this module.
+ * interface: record versions from the store v2 `population(kind, {since, until})` read, each with
+ * its API requests from `requestsOf`; check results day by day (windows keep memory flat).
  */
 export interface PeriodReader {
   /** Check runs started on one UTC day, in run order, with their results. */
@@ -53,13 +51,19 @@ export interface PeriodReader {
   runs(period: Period): Promise<{ inPeriod: RunInfo[]; head: RunInfo | undefined }>;
   /** Manual evidence added by the end of the period. */
   manualEvidence(period: Period): Promise<ManualEvidenceItem[]>;
+  /**
+   * The subject and payload digest of every record of the collection a check result's evidence
+   * reference names by its tree digest (store v2 check runs keep the tree, not one digest per
+   * record); undefined when the store holds no such collection.
+   */
+  treeRecords(ref: { runId: string; kind: string; instanceId: string; tree: string }): Promise<{ subject: string; digest: string }[] | undefined>;
   /** A stored JSON value by digest (the evidence a check result read). */
   blob(digest: string): Promise<unknown>;
   /** A stored file's bytes, each chunk verified as it is read. */
   readFile(digest: string): AsyncIterable<Uint8Array>;
 }
 
-/** A {@link PeriodReader} over any {@link EvidenceStore}, using only its existing reads. */
+/** A {@link PeriodReader} over any {@link EvidenceStore}. */
 export function storePeriodReader(store: EvidenceStore): PeriodReader {
   return {
     async checkRunsOn(day) {
@@ -76,36 +80,34 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
     collections: (period) => store.collections({ since: periodStart(period), until: periodEnd(period) }),
 
     async *recordVersions(kind, period) {
-      const outcomes = (await store.collections({ since: periodStart(period), until: periodEnd(period) })).filter((o) => o.kind === kind);
-      const versions = new Map<string, Seen>();
-      for (const outcome of outcomes) {
-        for (const { subject, digest } of await store.subjectDigests(outcome)) {
-          const key = `${outcome.instanceId}\u0000${subject}\u0000${digest}`;
-          const seen = versions.get(key);
-          if (seen) seen.last = outcome;
-          else versions.set(key, { subject, digest, first: outcome, last: outcome });
-        }
+      const population = onePerVersion(await store.population(kind, { since: periodStart(period), until: periodEnd(period) }));
+      // The collections in the period, by run, kind and instance: the window in which to find each version's first observation.
+      const outcomes = new Map<string, StoredOutcome>();
+      for (const o of await store.collections({ since: periodStart(period), until: periodEnd(period) })) {
+        if (o.kind === kind) outcomes.set(`${o.runId}\u0000${o.instanceId}\u0000${o.collectorId}`, o);
       }
-      const ordered = [...versions.values()].sort(
-        (a, b) =>
-          compare(a.first.instanceId, b.first.instanceId) || compare(a.subject, b.subject) || compare(a.first.finishedAt, b.first.finishedAt),
-      );
-      for (const version of ordered) {
-        const first = await firstObservation(store, kind, version);
-        const provenance = first ? ((await store.blob(first.provenanceDigest)) as Partial<Provenance> | undefined) : undefined;
+      for (const version of population) {
+        const outcome = outcomes.get(`${version.firstSeen.runId}\u0000${version.instanceId}\u0000${version.collectorId}`);
+        const first = outcome ? await firstObservation(store, version, outcome) : undefined;
+        const provenance = first ? ((await store.blob(first.provenanceDigest)) as Partial<CollectionProvenance> | undefined) : undefined;
         yield {
           kind,
-          instanceId: version.first.instanceId,
-          collectorId: version.first.collectorId,
+          instanceId: version.instanceId,
+          collectorId: version.collectorId,
           subject: version.subject,
           digest: version.digest,
-          payload: first?.payload ?? (await store.blob(version.digest)),
-          firstSeen: { runId: version.first.runId, at: first?.collectedAt ?? version.first.finishedAt },
-          lastSeen: { runId: version.last.runId, at: version.last.finishedAt },
+          payload: version.payload,
+          firstSeen: { runId: version.firstSeen.runId, at: first?.collectedAt ?? version.firstSeen.at },
+          lastSeen: version.lastSeen,
           source: provenance?.connectorType ? { connectorType: provenance.connectorType, tool: provenance.tool ?? '' } : null,
-          requests: Array.isArray(provenance?.requests) ? provenance.requests : [],
+          requests: first ? await store.requestsOf(first) : [],
         };
       }
+    },
+
+    async treeRecords(ref) {
+      const outcome = (await store.run(ref.runId))?.outcomes.find((o) => o.tree === ref.tree && o.kind === ref.kind && o.instanceId === ref.instanceId);
+      return outcome ? store.subjectDigests(outcome) : undefined;
     },
 
     async runs(period) {
@@ -124,23 +126,24 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
   };
 }
 
-interface Seen {
-  subject: string;
-  digest: string;
-  /** The first and last collections in the period that held this version. */
-  first: StoredOutcome;
-  last: StoredOutcome;
+/**
+ * One entry per (instance, subject, digest): the store lists a version again when a subject returns
+ * to it after a change (juliaf81 re-enabling 2FA); the bundle holds each version once, from its
+ * first to its last collection in the period. Keeps the store's order (instance, subject, first seen).
+ */
+function onePerVersion(population: PopulationRecord[]): PopulationRecord[] {
+  const versions = new Map<string, PopulationRecord>();
+  for (const record of population) {
+    const key = `${record.instanceId}\u0000${record.collectorId}\u0000${record.subject}\u0000${record.digest}`;
+    const seen = versions.get(key);
+    if (!seen) versions.set(key, record);
+    else if (record.lastSeen.at > seen.lastSeen.at) versions.set(key, { ...seen, lastSeen: record.lastSeen });
+  }
+  return [...versions.values()];
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The observation that first recorded a version (for its collection time and provenance). */
-async function firstObservation(store: EvidenceStore, kind: string, version: Seen): Promise<StoredRecord | undefined> {
-  const records = await store.history(kind, version.subject, {
-    since: new Date(version.first.startedAt),
-    until: new Date(version.first.finishedAt),
-  });
-  return records.find((r) => r.runId === version.first.runId && r.instanceId === version.first.instanceId && r.digest === version.digest);
+/** The stored observation of a version in the collection that first held it (for its collection time, provenance and requests). */
+async function firstObservation(store: EvidenceStore, version: PopulationRecord, outcome: StoredOutcome): Promise<StoredRecord | undefined> {
+  const records = await store.history(version.kind, version.subject, { since: new Date(outcome.startedAt), until: new Date(outcome.finishedAt) });
+  return records.find((r) => r.runId === outcome.runId && r.instanceId === outcome.instanceId && r.digest === version.digest);
 }

@@ -46,7 +46,11 @@ evidence/<kind>.jsonl         every version of every record the checks read in t
                               payload, digest, the first and last collection (run and time) that held it, connector
                               instance, collector, source system, and the API requests (method, URL, status, request id)
 evidence/check-inputs/<sha256>.json
-                              what a check run read (kinds, runs, record digests) for every status change
+                              what a check run read for every status change: per kind, the run, the record count
+                              and the collection's tree digest (which stands for the payload digests it read)
+evidence/check-inputs/trees/<tree>.json
+                              each such tree resolved to its records (subject, payload digest): every digest is a
+                              record in evidence/<kind>.jsonl
 populations/<name>.csv        populations to sample from (UTF-8 with BOM, one header row, ISO-8601 UTC dates)
 samples/                      samples drawn with the auditor's seed (see SAMPLES)
 manual/                       manual evidence files as stored, and manual-evidence.csv with effective and expiry dates

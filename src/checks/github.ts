@@ -6,6 +6,7 @@ import type { branchProtectionPayload } from '../../connectors/github/branch-pro
 import type { mergedPullRequestPayload } from '../../connectors/github/merged-pull-requests.js';
 import type { dependabotAlertPayload } from '../../connectors/github/dependabot-alerts.js';
 import type { outsideCollaboratorPayload } from '../../connectors/github/outside-collaborators.js';
+import type { repositorySettingsPayload } from '../../connectors/github/repository-settings.js';
 
 type OrgSettings = z.output<typeof orgSettingsPayload>;
 type Member = z.output<typeof memberPayload>;
@@ -13,6 +14,7 @@ type BranchProtection = z.output<typeof branchProtectionPayload>;
 type MergedPullRequest = z.output<typeof mergedPullRequestPayload>;
 type DependabotAlert = z.output<typeof dependabotAlertPayload>;
 type OutsideCollaborator = z.output<typeof outsideCollaboratorPayload>;
+type RepositorySettings = z.output<typeof repositorySettingsPayload>;
 
 const dayMs = 86_400_000;
 
@@ -147,12 +149,69 @@ export const outsideCollaboratorsListed = defineCheck({
   },
 });
 
+export const membersAvoidInsecure2fa = defineCheck({
+  id: 'github.members.no_insecure_2fa',
+  title: 'No GitHub organization member uses SMS as their second factor',
+  description:
+    'Members with 2FA enabled use an app, security key or passkey rather than SMS (owners-only filter=2fa_insecure listing). Members without 2FA are judged by github.members.have_2fa; an unknown method is an error, never a pass.',
+  kinds: ['github.member.v1'],
+  evaluate: ({ evidence }) =>
+    payloadsOf<Member>(evidence['github.member.v1'])
+      .filter(({ payload }) => payload.twoFactorEnabled !== false)
+      .map(({ subject, payload }): CheckResult => {
+        // Records collected before the method was recorded have no such field.
+        if (payload.twoFactorInsecure === undefined) return { subject, status: 'error', message: '2FA method was not recorded by the collector that produced this evidence' };
+        if (payload.twoFactorInsecure === null) {
+          return { subject, status: 'error', message: `2FA method not visible: ${payload.twoFactorInsecureNotVisibleReason ?? payload.twoFactorNotVisibleReason ?? 'unknown reason'}` };
+        }
+        return payload.twoFactorInsecure
+          ? { subject, status: 'fail', message: 'second factor is SMS, which SIM swapping and interception defeat' }
+          : { subject, status: 'pass', message: 'second factor is not SMS' };
+      }),
+});
+
+export const outsideCollaboratorsHave2fa = defineCheck({
+  id: 'github.outside_collaborators.have_2fa',
+  title: 'Every outside collaborator has 2FA enabled',
+  description: 'Each outside collaborator (supplier or contractor access to repositories) has 2FA, from the owners-only filter=2fa_disabled listing. Unknown status is an error, never a pass.',
+  kinds: ['github.outside_collaborator.v1'],
+  evaluate: ({ evidence }) =>
+    payloadsOf<OutsideCollaborator>(evidence['github.outside_collaborator.v1']).map(({ subject, payload }): CheckResult => {
+      if (payload.twoFactorEnabled === undefined) return { subject, status: 'error', message: '2FA status was not recorded by the collector that produced this evidence' };
+      if (payload.twoFactorEnabled === null) return { subject, status: 'error', message: `2FA status not visible: ${payload.twoFactorNotVisibleReason ?? 'unknown reason'}` };
+      const where = `${payload.repositories.length} repositor${payload.repositories.length === 1 ? 'y' : 'ies'}`;
+      return payload.twoFactorEnabled
+        ? { subject, status: 'pass', message: `outside collaborator with access to ${where} has 2FA enabled` }
+        : { subject, status: 'fail', message: `outside collaborator with access to ${where} has 2FA disabled` };
+    }),
+});
+
+export const dependabotAlertsEnabled = defineCheck({
+  id: 'github.dependabot.alerts_enabled',
+  title: 'Dependabot alerts are enabled on every active repository',
+  description:
+    'Every non-archived repository has Dependabot (vulnerability) alerts on. A repository that does not scan cannot appear among the open alerts: no scanning is not "no vulnerabilities".',
+  kinds: ['github.repository_settings.v1'],
+  evaluate: ({ evidence }) =>
+    payloadsOf<RepositorySettings>(evidence['github.repository_settings.v1'])
+      // Archived repositories are read-only and GitHub stops scanning them.
+      .filter(({ payload }) => !payload.archived)
+      .map(({ subject, payload }): CheckResult =>
+        payload.vulnerabilityAlertsEnabled
+          ? { subject, status: 'pass', message: 'Dependabot alerts are enabled' }
+          : { subject, status: 'fail', message: 'Dependabot alerts are disabled: vulnerable dependencies here are never reported' },
+      ),
+});
+
 /** The GitHub checks, in report order. */
 export const githubChecks = [
   orgRequires2fa,
   membersHave2fa,
+  membersAvoidInsecure2fa,
   defaultBranchRequiresReview,
   pullRequestsApprovedBeforeMerge,
   dependabotWithinSla,
+  dependabotAlertsEnabled,
   outsideCollaboratorsListed,
+  outsideCollaboratorsHave2fa,
 ];

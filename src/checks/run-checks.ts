@@ -71,6 +71,9 @@ async function evaluateForInstance(
   const evidence: Record<string, EvidenceSet> = {};
   const refs: EvidenceRef[] = [];
   const blocked: CheckResult[] = [];
+  // A collection that failed for part of its scope (one AWS account) is judged on the parts that
+  // were collected, and the failed parts are named, so a missing account never reads as a pass.
+  const gaps: CheckResult[] = [];
   for (const kind of check.kinds) {
     const snapshot = (await store.latest(kind, { asOf, instanceId }))[0];
     const last = snapshot?.lastCollected;
@@ -106,6 +109,7 @@ async function evaluateForInstance(
       });
       continue;
     }
+    if (last.errorCode) gaps.push({ subject: instanceId, status: 'not_collected', message: `${kind}: ${last.errorMessage ?? last.errorCode}` });
     evidence[kind] = {
       kind,
       instanceId,
@@ -121,7 +125,7 @@ async function evaluateForInstance(
   }
   try {
     const params = check.params ? check.params.parse(rawParams ?? undefined) : undefined;
-    return { ...base, results: check.evaluate({ evidence, instanceId, asOf, params }) };
+    return { ...base, results: [...check.evaluate({ evidence, instanceId, asOf, params }), ...gaps] };
   } catch (error) {
     return { ...base, results: [{ subject: instanceId, status: 'error', message: `check failed to evaluate: ${(error as Error).message}` }] };
   }

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { StoreLockedError } from '../../storage/lock.js';
+import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
 import { processIO, type CliIO } from './runtime.js';
 import { exitCodes } from './exit-codes.js';
@@ -10,6 +11,9 @@ import { demoCommand } from './commands/demo.js';
 import { runsCommand } from './commands/runs.js';
 import { evidenceFileCommand, evidenceLsCommand, evidenceShowCommand } from './commands/evidence.js';
 import { verifyCommand } from './commands/verify.js';
+import { storeUpgradeCommand } from './commands/store.js';
+import { storeInitCommand, storeMigrateCommand } from './commands/store-backends.js';
+import { scheduleCommand, workerCommand } from './commands/scale.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { checkCommand } from './commands/check.js';
 import { coverageCommand } from './commands/coverage.js';
@@ -30,7 +34,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description('ISO/IEC 27001:2022 evidence collection: connectors, a tamper-evident evidence store, checks and coverage.')
     .version(toolVersion)
     .option('-c, --config <file>', 'config file (default: $ANNEXA_CONFIG or ./annexa.yaml)')
-    .option('--store <file>', 'evidence store to read, instead of the config\'s store.path (reading commands)')
+    .option('--store <file|url>', 'evidence store to read (a SQLite file or a postgres:// URL), instead of the config\'s store (reading commands)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .showHelpAfterError()
     .exitOverride()
@@ -202,6 +206,48 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--json', 'JSON output')
     .action((opts: { out: string; json?: boolean }) => run(() => keysGenerateCommand({ ...global(), ...opts }, io))());
 
+  const store = program.command('store').description('evidence store maintenance');
+  store
+    .command('upgrade')
+    .description('verify, upgrade the store in place to the current schema, verify again (same head hash); exit 5 on any problem')
+    .option('--json', 'JSON output')
+    .action((opts: { json?: boolean }) => run(() => storeUpgradeCommand({ ...global(), ...opts }, io))());
+  store
+    .command('init')
+    .description('create the store or apply pending schema migrations (run as the schema owner); --print-grants prints the writer role\'s GRANTs')
+    .option('--print-grants', 'print the GRANTs for the role Annexa writes with (INSERT and SELECT only) and exit')
+    .option('--role <role>', 'the writer role for --print-grants', 'annexa_writer')
+    .option('--schema <schema>', 'the schema for --print-grants', 'public')
+    .option('--json', 'JSON output')
+    .action((opts: { printGrants?: boolean; role: string; schema: string; json?: boolean }) => run(() => storeInitCommand({ ...global(), ...opts }, io))());
+  store
+    .command('migrate')
+    .description('copy the store to the other backend (SQLite ⇄ PostgreSQL) and verify both have the same chain head; exit 5 otherwise')
+    .requiredOption('--to <url|file>', 'an empty target: postgres://… or a new SQLite file')
+    .option('--json', 'JSON output')
+    .action((opts: { to: string; json?: boolean }) => run(() => storeMigrateCommand({ ...global(), ...opts }, io))());
+
+  program
+    .command('schedule')
+    .description('enqueue one run as jobs (one per connector instance) for `annexa worker` processes; needs store.url (PostgreSQL)')
+    .option('--only <id...>', 'only these connector ids (or id:collector)')
+    .option('--wait', 'wait until the workers have sealed the run (exit 3 when partial)')
+    .option('--every <interval>', 'keep running, enqueueing a run every interval (30m, 24h) until SIGTERM')
+    .option('--json', 'JSON output')
+    .action((opts: { only?: string[]; wait?: boolean; every?: string; json?: boolean }) => run(() => scheduleCommand({ ...global(), ...opts }, io, commandLine()))());
+
+  program
+    .command('worker')
+    .description('take collection jobs from the queue until SIGTERM (graceful: finish or hand back the running unit)')
+    .option('--concurrency <n>', 'units run at once by this process', '1')
+    .option('--name <name>', 'worker name shown in `annexa runs <id>` (default: $ANNEXA_WORKER_NAME or the host name)')
+    .option('--visibility-timeout <seconds>', 'a worker silent this long is presumed dead and its unit handed to another', '60')
+    .option('--grace <seconds>', 'on SIGTERM, how long a running unit may take to finish before it is handed back', '30')
+    .option('--healthcheck', 'exit 0 when this worker beat within the visibility timeout (container probes)')
+    .action((opts: { concurrency: string; name?: string; visibilityTimeout: string; grace: string; healthcheck?: boolean }) =>
+      run(() => workerCommand({ ...global(), ...opts }, io))(),
+    );
+
   program
     .command('connectors')
     .description('connector types, their collectors and the read-only permissions each needs')
@@ -229,7 +275,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     if (error instanceof CommanderError) {
       return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? exitCodes.ok : exitCodes.usage;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof StoreLockedError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof StoreLockedError || error instanceof StoreVersionError) {
       io.stderr(`annexa: ${error.message}\n`);
       return exitCodes.usage;
     }

@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import { connectorRegistry } from '../registry.js';
 import { checkRegistry } from '../checks/registry.js';
-import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-store.js';
+import { isDatabaseUrl, openEvidenceStore } from '../../storage/open-store.js';
+import type { EvidenceStore } from '../../storage/evidence-store.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -58,11 +59,14 @@ export function commandLogger(options: GlobalOptions, io: CliIO, redactor: Redac
 
 /**
  * Opens the store for reading commands: `--store` when given (an auditor with only the database
- * file), otherwise the config's `store.path`.
+ * file, or a `postgres://` URL), otherwise the config's store.
  */
-export function openStoreForReading(options: GlobalOptions, io: CliIO, config?: AnnexaConfig | null): SqliteEvidenceStore {
-  const path = options.store ? resolve(io.cwd, options.store) : (config ?? loadConfig(options, io, new Redactor(), true)).storePath;
-  return openSqliteStore(path, { readonly: true });
+export async function openStoreForReading(options: GlobalOptions, io: CliIO, config?: AnnexaConfig | null): Promise<EvidenceStore> {
+  if (options.store) {
+    const location = isDatabaseUrl(options.store) ? { kind: 'postgres' as const, url: options.store } : { kind: 'sqlite' as const, path: resolve(io.cwd, options.store) };
+    return openEvidenceStore(location, { readonly: true });
+  }
+  return openEvidenceStore((config ?? loadConfig(options, io, new Redactor(), true)).store, { readonly: true });
 }
 
 /**

@@ -6,13 +6,14 @@ import { Secret } from '../core/secret.js';
 import type { Redactor } from '../core/redact.js';
 import type { ConnectorDefinition } from '../core/connector.js';
 import { defaultHttpPolicy, type HttpPolicy } from '../http/http-fetch.js';
-import { SecretRef } from './secret-ref.js';
+import { describeStore, type StoreLocation } from '../../storage/open-store.js';
+import { SecretRef, secretRef } from './secret-ref.js';
 
 const httpOverrides = z.strictObject({
   concurrency: z.number().int().min(1).max(64).optional().describe('Requests in flight at once per connector instance.'),
   timeoutSeconds: z.number().positive().max(600).optional().describe('Timeout of each HTTP attempt.'),
-  maxRetries: z.number().int().min(0).max(10).optional().describe('Retries for 5xx, network errors, timeouts and rate limits.'),
-  maxRateLimitWaitSeconds: z.number().min(0).max(6 * 3600).optional().describe('Longest wait for a rate-limit reset before failing with rate_limited.'),
+  maxRetries: z.number().int().min(0).max(10).optional().describe('Retries for 5xx, network errors and timeouts (rate limits are bounded by maxRateLimitWaitSeconds).'),
+  maxRateLimitWaitSeconds: z.number().min(0).max(6 * 3600).optional().describe('Longest a request waits on rate limits (one reset, or repeated throttling in all) before failing with rate_limited.'),
 });
 
 const connectorBase = z.object({
@@ -27,7 +28,13 @@ const connectorBase = z.object({
 
 const fileSchema = z.strictObject({
   store: z
-    .strictObject({ path: z.string().min(1).describe('SQLite evidence store path (relative to this file).') })
+    .strictObject({
+      path: z.string().min(1).optional().describe('SQLite evidence store path (relative to this file).'),
+      url: secretRef('PostgreSQL evidence store URL (postgres://user:password@host:5432/db), as ${ANNEXA_DATABASE_URL} or { file: ... }.').optional(),
+    })
+    .refine((store) => (store.path === undefined) !== (store.url === undefined), {
+      message: 'expected either path (a SQLite file) or url (PostgreSQL), not both and not neither',
+    })
     .default({ path: './annexa-data/evidence.db' }),
   http: httpOverrides.default({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
@@ -54,7 +61,10 @@ export interface ConnectorInstanceConfig {
 export interface AnnexaConfig {
   /** The file it came from (or `<built-in>` for the demo). */
   file: string;
+  /** The SQLite file, or for PostgreSQL the URL with its password redacted (for messages). */
   storePath: string;
+  /** Where the evidence store is: a SQLite file (`store.path`) or PostgreSQL (`store.url`). */
+  store: StoreLocation;
   logLevel: string;
   connectors: ConnectorInstanceConfig[];
   /** Absolute SoA path, when configured. */
@@ -158,11 +168,19 @@ export function parseConfig(
     if (parsed.success) checkParams[id] = parsed.data;
     else issues.push(...formatIssues(file, ['checks', id], parsed.error.issues));
   }
+  // The database URL is needed by reading commands too, so it always resolves.
+  const url = top.data.store.url ? resolveSecrets(top.data.store.url, ['store', 'url'], baseDir, { ...sources, skipSecrets: false }, issues, file) : undefined;
+  if (url instanceof Secret) {
+    const password = URL.canParse(url.reveal()) ? decodeURIComponent(new URL(url.reveal()).password) : '';
+    if (password) sources.redactor.add(password);
+  }
   if (issues.length > 0) throw new ConfigError(issues.join('\n'), file, issues);
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const store: StoreLocation = url instanceof Secret ? { kind: 'postgres', url } : { kind: 'sqlite', path: fromBase(top.data.store.path!) };
   return {
     file,
-    storePath: fromBase(top.data.store.path),
+    storePath: describeStore(store),
+    store,
     logLevel: top.data.log.level,
     connectors,
     soaPath: top.data.soa ? fromBase(top.data.soa.path) : null,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import type { ClassifiedError } from './errors.js';
+import type { ClassifiedError, CollectErrorCode } from './errors.js';
 import type { HttpPolicy } from '../http/http-fetch.js';
 
 /**
@@ -39,6 +39,37 @@ export interface CollectorContext<Client, Config> {
   clock: Clock;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * Records that one part of the collector's scope failed (an account whose role cannot be
+   * assumed, a disabled region) while the other parts are still collected. The pipeline
+   * classifies the error to a stable code, keeps the records of the other parts, records the
+   * failed parts with the outcome and seals the run `partial`. Absent outside the pipeline:
+   * collectors then rethrow.
+   */
+  scopeFailed?(scope: string, error: unknown): void;
+  /**
+   * The newest successful collection of this collector's kind from this instance that had no
+   * failed scope, for incremental collection of event populations (fetch only what is newer and
+   * carry the rest forward). Undefined when there is none or outside the pipeline.
+   */
+  previous?(): Promise<PreviousCollection | undefined>;
+}
+
+/** An earlier collection handed to a collector for incremental collection. */
+export interface PreviousCollection {
+  /** When that collection started (ISO-8601 UTC): everything created before it was visible to it. */
+  startedAt: string;
+  /** Its records, with the requests each came from. */
+  records: readonly EvidenceRecord<unknown>[];
+}
+
+/** One part of a collector's scope that failed while the rest was collected. */
+export interface ScopeFailure {
+  /** What failed, for humans and for the report (`account 111122223333`, `account 111122223333 region eu-west-1`). */
+  scope: string;
+  code: CollectErrorCode;
+  /** Redacted. */
+  message: string;
 }
 
 /**

@@ -13,6 +13,8 @@ export const collectErrorCodes = [
   'server_error',
   'config',
   'aborted',
+  // A connector's own evaluation disagreed with the API's (GitHub rulesets vs rules/branches).
+  'cross_check_failed',
   'unexpected',
 ] as const;
 

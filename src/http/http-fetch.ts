@@ -10,11 +10,14 @@ export interface HttpPolicy {
   concurrency: number;
   /** Per-attempt timeout. */
   timeoutMs: number;
-  /** Retries after the first attempt for 5xx, network errors, timeouts and rate limits. */
+  /** Retries after the first attempt for 5xx, network errors and timeouts. */
   maxRetries: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** Longest wait for a rate-limit reset before giving up with `rate_limited`. */
+  /**
+   * Longest a request waits on rate limits before giving up with `rate_limited`: one reset farther
+   * away than this, or this much waiting in all while the API keeps answering "rate limited".
+   */
   maxRateLimitWaitMs: number;
 }
 
@@ -47,6 +50,11 @@ const retryableStatuses = new Set([500, 502, 503, 504]);
  * `x-ratelimit-remaining`/`x-ratelimit-reset`). When the API says the budget is spent, later
  * requests wait for the reset instead of hammering into 403/429, up to `maxRateLimitWaitMs`.
  *
+ * Throttling that outlasts the wait the API asked for (GitHub's secondary rate limits may answer
+ * `Retry-After: 1` for a minute) is met as GitHub advises: each further wait doubles, and this
+ * instance's concurrency is halved for the rest of the run; the request gives up only when it has
+ * waited `maxRateLimitWaitMs` in all.
+ *
  * Every method is retried: Annexa only reads, and GraphQL reads are POSTs.
  */
 export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
@@ -74,33 +82,55 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
     await clock.sleep(wait, signal);
   }
 
-  function noteRateLimit(response: Response, rateLimited: boolean, attempt: number): void {
+  /**
+   * Moves `blockedUntil` to when the API allows the next request. `repeats` counts this request's
+   * earlier rate-limited answers: a throttle that survived the advertised wait doubles the wait.
+   * Returns whether this was throttling (Retry-After or no reset) rather than a spent budget.
+   */
+  function noteRateLimit(response: Response, rateLimited: boolean, attempt: number, repeats = 0): boolean {
     const now = clock.now().getTime();
     const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now);
     const remaining = response.headers.get('x-ratelimit-remaining');
     const reset = Number(response.headers.get('x-ratelimit-reset'));
     let until = 0;
-    if (retryAfter !== undefined) until = now + retryAfter;
-    else {
+    let throttled = false;
+    if (retryAfter !== undefined) {
+      until = now + Math.max(retryAfter, rateLimited ? 1000 : 0) * 2 ** repeats;
+      throttled = rateLimited;
+    } else {
       // A rate-limited response's reset applies even without `x-ratelimit-remaining: 0`.
       if ((remaining === '0' || rateLimited) && Number.isFinite(reset) && reset > 0) until = reset * 1000 + 1000;
       // A reset already in the past (clock skew) must not turn into an immediate retry storm.
-      if (rateLimited && until <= now) until = now + Math.max(backoff(attempt), 1000);
+      if (rateLimited && until <= now) {
+        until = now + (repeats === 0 ? Math.max(backoff(attempt), 1000) : 1000 * 2 ** repeats);
+        throttled = true;
+      }
     }
     if (until > blockedUntil) blockedUntil = until;
+    return throttled;
+  }
+
+  function lowerConcurrency(url: string): void {
+    const lowered = Math.max(1, Math.floor(queue.concurrency / 2));
+    if (lowered === queue.concurrency) return;
+    logger.warn({ url, concurrency: lowered }, 'still throttled after the wait the API asked for: lowering concurrency for the rest of the run');
+    queue.concurrency = lowered;
   }
 
   async function attemptLoop(input: string, init: RequestInit | undefined): Promise<Response> {
     const method = (init?.method ?? 'GET').toUpperCase();
     const safeUrl = sanitizeUrl(input);
     const callerSignal = anySignal([init?.signal ?? undefined, options.signal]);
+    /** Rate-limited answers to this request so far, and when the first came. */
+    let limitedAnswers = 0;
+    let limitedSince = 0;
     for (let attempt = 0; ; attempt++) {
       // Queued behind other requests while the caller gave up: do not start (a transport need not check).
       callerSignal?.throwIfAborted();
       await waitForBudget(safeUrl, callerSignal);
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       const signal = anySignal([callerSignal, timeout])!;
-      const retriesLeft = attempt < policy.maxRetries;
+      const retriesLeft = attempt - limitedAnswers < policy.maxRetries;
       let response: Response;
       try {
         response = await options.fetch(input, { ...init, signal });
@@ -123,16 +153,22 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
         continue;
       }
       const rateLimited = isRateLimited(response);
-      noteRateLimit(response, rateLimited, attempt);
+      const throttled = noteRateLimit(response, rateLimited, attempt, limitedAnswers);
       if (rateLimited) {
-        if (!retriesLeft) {
-          await response.body?.cancel();
-          throw new CollectError('rate_limited', `${method} ${safeUrl} was rate limited (HTTP ${response.status}) after ${attempt + 1} attempts`, {
-            endpoint: safeUrl,
-          });
+        await response.body?.cancel();
+        const now = clock.now().getTime();
+        if (limitedAnswers === 0) limitedSince = now;
+        limitedAnswers += 1;
+        if (throttled && limitedAnswers >= 2) lowerConcurrency(safeUrl);
+        // A single reset too far away is refused by waitForBudget; this bounds repeated throttling.
+        if ((throttled || limitedAnswers > 1) && now - limitedSince + (blockedUntil - now) > policy.maxRateLimitWaitMs) {
+          throw new CollectError(
+            'rate_limited',
+            `${method} ${safeUrl} was still rate limited (HTTP ${response.status}) after ${attempt + 1} attempts and ${Math.round((now - limitedSince) / 1000)} s of waiting`,
+            { endpoint: safeUrl },
+          );
         }
         logger.warn({ url: safeUrl, status: response.status, attempt: attempt + 1 }, 'rate limited, waiting');
-        await response.body?.cancel();
         continue; // waitForBudget sleeps until the reset or Retry-After.
       }
       if (retryableStatuses.has(response.status) && retriesLeft) {

@@ -2,7 +2,7 @@ import type { CollectionPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
-import type { CollectorDefinition } from '../core/connector.js';
+import type { CollectorDefinition, EvidenceRecord, PreviousCollection, ScopeFailure } from '../core/connector.js';
 import type { ConnectorInstanceConfig } from '../config/config.js';
 import { CollectError, classifyError, type CollectErrorCode } from '../core/errors.js';
 import { createHttpFetch } from '../http/http-fetch.js';
@@ -38,6 +38,12 @@ export interface CollectorOutcome {
   recordCount: number;
   errorCode?: CollectErrorCode;
   errorMessage?: string;
+  /**
+   * Parts of the scope that failed while the rest was collected (an AWS account whose role could
+   * not be assumed). The outcome stays `collected`, stores the first code and every failure in
+   * its message, and the run is `partial`.
+   */
+  scopeFailures?: ScopeFailure[];
   durationMs: number;
 }
 
@@ -57,49 +63,62 @@ export interface CollectResult {
 export async function runCollection(options: CollectOptions): Promise<CollectResult> {
   const { plan, store, clock, logger } = options;
   const writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() });
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   logger.info({ runId: writer.runId }, 'collection started');
-  const outcomes: CollectorOutcome[] = [];
+  let outcomes: CollectorOutcome[];
   try {
-    await Promise.all(
-      plan.instances.map(async ({ instance, collectors }) => {
-        const instanceLogger = logger.child({ connector: instance.id });
-        const io = {
-          fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
-          clock,
-          logger: instanceLogger,
-          signal,
-        };
-        let client: unknown;
-        let clientError: unknown;
-        try {
-          client = instance.definition.createClient(instance.settings, io);
-        } catch (error) {
-          clientError = error;
-        }
-        await Promise.all(
-          collectors.map(async (collector) => {
-            const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
-            outcomes.push(outcome);
-            options.onOutcome?.(outcome);
-          }),
-        );
-      }),
-    );
+    outcomes = await collectInto(writer, options);
   } catch (error) {
     // Only store failures reach here (collectors never throw): leave the run for the next start to seal.
     await writer.abandon();
     throw error;
   }
   const failed = outcomes.filter((o) => o.status === 'failed').length;
-  const status = failed === 0 ? 'complete' : failed === outcomes.length ? 'failed' : 'partial';
+  const partlyFailed = outcomes.filter((o) => o.scopeFailures?.length).length;
+  const status = failed === 0 && partlyFailed === 0 ? 'complete' : failed === outcomes.length ? 'failed' : 'partial';
   const run = await writer.finish(status, clock.now());
   logger.info({ runId: run.id, status, collectors: outcomes.length, failed }, 'collection finished');
   return { run, status, outcomes: sortOutcomes(outcomes, plan) };
 }
 
-interface CollectorJob extends CollectOptions {
+/**
+ * Collects a plan into an open run: every collector of every instance in parallel (each
+ * instance's HTTP queue bounds its API load). Used by {@link runCollection} for a whole run and by
+ * `annexa worker` for one unit of a shared run. Throws only when the store fails.
+ */
+export async function collectInto(writer: RunWriter, options: Omit<CollectOptions, 'command'>): Promise<CollectorOutcome[]> {
+  const { plan, clock, logger } = options;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const outcomes: CollectorOutcome[] = [];
+  await Promise.all(
+    plan.instances.map(async ({ instance, collectors }) => {
+      const instanceLogger = logger.child({ connector: instance.id });
+      const io = {
+        fetch: createHttpFetch({ policy: instance.http, fetch: options.fetch, clock, logger: instanceLogger, signal }),
+        clock,
+        logger: instanceLogger,
+        signal,
+      };
+      let client: unknown;
+      let clientError: unknown;
+      try {
+        client = instance.definition.createClient(instance.settings, io);
+      } catch (error) {
+        clientError = error;
+      }
+      await Promise.all(
+        collectors.map(async (collector) => {
+          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
+          outcomes.push(outcome);
+          options.onOutcome?.(outcome);
+        }),
+      );
+    }),
+  );
+  return outcomes;
+}
+
+interface CollectorJob extends Omit<CollectOptions, 'command'> {
   writer: RunWriter;
   instance: ConnectorInstanceConfig;
   collector: CollectorDefinition<unknown, unknown>;
@@ -123,6 +142,11 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     await writer.addObservations(toWrite);
   };
   let failure: { code: CollectErrorCode; message: string } | undefined;
+  const classify = (error: unknown) => {
+    const classified = instance.definition.classifyError?.(error) ?? classifyError(error);
+    return { code: job.signal.aborted && classified.code === 'unexpected' ? ('aborted' as const) : classified.code, message: redactor.redact(classified.message) };
+  };
+  const scopeFailures: ScopeFailure[] = [];
   try {
     if (job.clientError) throw job.clientError;
     const records = collector.collect({
@@ -132,6 +156,12 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       clock,
       logger: logger.child({ collector: collector.id }),
       signal: job.signal,
+      scopeFailed: (scope, error) => {
+        const classified = classify(error);
+        scopeFailures.push({ scope: redactor.redact(scope), ...classified });
+        logger.error({ collector: collector.id, scope, code: classified.code, err: classified.message }, 'collector failed for part of its scope');
+      },
+      previous: () => previousCollection(job.store, instance.id, collector.kind),
     });
     for await (const record of records) {
       const checked = collector.payload.safeParse(record.payload);
@@ -155,9 +185,13 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       if (batch.length >= batchSize) await flush();
     }
   } catch (error) {
-    const classified = instance.definition.classifyError?.(error) ?? classifyError(error);
-    failure = { code: job.signal.aborted && classified.code === 'unexpected' ? 'aborted' : classified.code, message: redactor.redact(classified.message) };
+    failure = classify(error);
   }
+  // A failed part is reported like a failure, but the outcome stays `collected`: the other parts are current evidence.
+  const partial =
+    !failure && scopeFailures.length > 0
+      ? { code: scopeFailures[0]!.code, message: `partially collected: ${scopeFailures.map((f) => `${f.scope}: ${f.code}: ${f.message}`).join('; ')}` }
+      : undefined;
   // Records seen before a failure are kept: they are evidence of what was visible, marked by the failed outcome.
   await flush();
   const outcome: CollectorOutcome = {
@@ -168,6 +202,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     status: failure ? 'failed' : 'collected',
     recordCount: count,
     ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+    ...(partial ? { errorCode: partial.code, errorMessage: partial.message, scopeFailures } : {}),
     durationMs: Math.round(performance.now() - started),
   };
   await writer.addOutcome({
@@ -178,12 +213,27 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     status: outcome.status,
     recordCount: count,
     ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+    ...(partial ? { errorCode: partial.code, errorMessage: partial.message } : {}),
     startedAt,
     finishedAt: clock.now(),
   });
   if (failure) logger.error({ collector: collector.id, code: failure.code, err: failure.message }, 'collector failed');
   else logger.info({ collector: collector.id, records: count }, 'collector finished');
   return outcome;
+}
+
+/**
+ * The newest successful collection of a kind from an instance, unless it was partial (a failed
+ * account has nothing to carry forward, so incremental collection would leave a gap for it).
+ * The store keeps requests once per collection; `requestsOf` resolves each record's.
+ */
+async function previousCollection(store: EvidenceStore, instanceId: string, kind: string): Promise<PreviousCollection | undefined> {
+  const snapshot = (await store.latest(kind, { instanceId }))[0];
+  const last = snapshot?.lastCollected;
+  if (!snapshot || !last || last.errorCode) return undefined;
+  const records: EvidenceRecord<unknown>[] = [];
+  for (const record of snapshot.records) records.push({ subject: record.subject, payload: record.payload, requests: await store.requestsOf(record) });
+  return { startedAt: last.startedAt, records };
 }
 
 /** Plan order, so output does not depend on which collector finished first. */

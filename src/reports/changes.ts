@@ -52,7 +52,8 @@ export function newlyFailing(report: ChangesReport): CheckStatusChange[] {
 /**
  * What changed since a date: check results that changed status between consecutive recorded check
  * runs, and subjects that appeared, disappeared or changed between consecutive collections of each
- * kind. Cheap because evidence is content-addressed: comparing digests, never payloads. Each change
+ * kind. Cheap because evidence is content-addressed: comparing tree digests first (an unchanged
+ * collection is the same tree), then payload digests, never payloads. Each change
  * carries the run and time where it was first seen.
  */
 export async function computeChanges(store: EvidenceStore, since: Date, until: Date): Promise<ChangesReport> {
@@ -101,6 +102,8 @@ async function evidenceChanges(store: EvidenceStore, since: Date, until: Date): 
       continue;
     }
     for (const [before, after] of pairsSince(stream, since, (c) => c.finishedAt)) {
+      // Same tree digest, same records: an unchanged day costs one comparison.
+      if (before.tree !== undefined && before.tree === after.tree) continue;
       const previous = await digestsOf(store, before);
       const current = await digestsOf(store, after);
       const base = { kind: after.kind, instanceId: after.instanceId, runId: after.runId, at: after.finishedAt };

@@ -41,6 +41,12 @@ export interface SandboxFaults {
   retryAfterSeconds?: number;
   /** Deterministic fault sequence: a function of the request sequence number in [0, 1). */
   random?: (seq: number) => number;
+  /**
+   * A throttling window: from the `fromRequest`-th request on, every request for `durationMs`
+   * (measured with `now`, which tests inject to compress time) gets the throttled answer, whatever
+   * `Retry-After` it names — as an API whose real window is longer than the wait it advertises.
+   */
+  throttleWindow?: { fromRequest: number; durationMs: number; now?: () => number };
 }
 
 /** One fake API: a router over its world plus its own error encodings. */
@@ -78,6 +84,15 @@ export async function startSandboxServer(
   let faults: SandboxFaults = options.faults ?? {};
   let requests = 0;
   const byRoute = new Map<string, number>();
+  /** When the throttling window opened (by the window's clock), once it has. */
+  let windowOpenedAt: number | undefined;
+  const inThrottleWindow = (seq: number): boolean => {
+    const window = faults.throttleWindow;
+    if (!window || seq < window.fromRequest) return false;
+    const now = (window.now ?? Date.now)();
+    windowOpenedAt ??= now;
+    return now - windowOpenedAt < window.durationMs;
+  };
 
   const server = createServer((req, res) => {
     requests += 1;
@@ -94,7 +109,7 @@ export async function startSandboxServer(
       let response: SandboxResponse;
       if (faults.errorRate && roll < faults.errorRate) {
         response = api.serverError(request, 'injected fault');
-      } else if (faults.throttleRate && api.throttled && roll < (faults.errorRate ?? 0) + faults.throttleRate) {
+      } else if (api.throttled && (inThrottleWindow(seq) || (faults.throttleRate && roll < (faults.errorRate ?? 0) + faults.throttleRate))) {
         response = api.throttled(request, faults.retryAfterSeconds ?? 1);
       } else {
         try {
@@ -128,6 +143,7 @@ export async function startSandboxServer(
     requestsByRoute: () => Object.fromEntries([...byRoute].sort(([a], [b]) => a.localeCompare(b))),
     setFaults: (next) => {
       faults = next;
+      windowOpenedAt = undefined;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 /**
- * Deterministic local fakes of the systems Annexa collects evidence from,
- * all derived from one synthetic company.
+ * Deterministic local fakes of the systems Annexa collects evidence from, all derived from one
+ * synthetic company. Each API is a small module (`<api>/`: its world from the company, a thin
+ * router, wire encodings by libraries such as graphql-js) behind the shared front door in
+ * `http-server.ts`.
  *
  * @example
  * ```ts
@@ -49,3 +51,6 @@ export {
   type GithubWorld,
 } from './github/data.js';
 export { startGithubSandbox, type GithubSandbox, type GithubSandboxOptions } from './github/server.js';
+export { startSandboxServer, jsonResponse, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse, type SandboxServer } from './http-server.js';
+export { AWS_REGIONS, AWS_ROLE_NAME, awsSeededViolations, createAwsWorld, type AwsAccount, type AwsWorld } from './aws/data.js';
+export { awsSandboxCredentials, startAwsSandbox, useSandboxAwsCredentials, type AwsSandbox, type AwsSandboxOptions } from './aws/server.js';

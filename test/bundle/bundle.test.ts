@@ -11,7 +11,7 @@ import { verifyBundle } from '../../src/bundle/verify.js';
 import { mappingsRoot } from '../../src/frameworks/framework.js';
 import type { SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import type { ControlTimeline, PeriodTimeline } from '../../src/reports/timeline.js';
-import { buildFixtureBundle, exclusionJustification, manualText, period } from './fixture.js';
+import { buildFixtureBundle, exclusionJustification, manualText, memberRequests, period } from './fixture.js';
 import { readZip } from './zip-helpers.js';
 
 const seed = 'auditor-seed-2026';
@@ -125,9 +125,21 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
         // The file is the stored evidence reference, named by the sha256 of its canonical JSON.
         expect(sha256Hex(file)).toBe(change.evidence[0]);
       }
-      const read = JSON.parse(entries.get(`evidence/check-inputs/${members.changes[0]!.evidence[0]}.json`)!.toString()) as { kind: string; digests: string[] }[];
-      expect(read[0]!.kind).toBe('github.member.v1');
-      expect(read[0]!.digests).toHaveLength(3);
+      // Store v2 records, per kind read, the record count and the collection's tree digest in place of one digest per record.
+      const read = JSON.parse(entries.get(`evidence/check-inputs/${members.changes[0]!.evidence[0]}.json`)!.toString()) as { kind: string; runId: string; records: number; tree: string; digests?: string[] }[];
+      expect(read).toHaveLength(1);
+      expect(read[0]).toMatchObject({ kind: 'github.member.v1', instanceId: 'github-acme', records: 3 });
+      expect(read[0]!.digests).toBeUndefined();
+      expect(read[0]!.tree).toMatch(/^[0-9a-f]{64}$/);
+      // The bundle resolves the tree to the payload digests the result read; each is a record in the evidence JSONL.
+      const tree = JSON.parse(entries.get(`evidence/check-inputs/trees/${read[0]!.tree}.json`)!.toString()) as { tree: string; runId: string; records: { subject: string; digest: string }[] };
+      expect(tree).toMatchObject({ tree: read[0]!.tree, runId: read[0]!.runId });
+      expect(tree.records.map((r) => r.subject)).toEqual(['jane-smith', 'juliaf81', 'kai-acme']);
+      const versions = entries.get('evidence/github.member.v1.jsonl')!.toString().trim().split('\n').map((l) => JSON.parse(l) as { subject: string; digest: string; payload: { twoFactorEnabled: boolean } });
+      for (const record of tree.records) expect(versions.some((v) => v.subject === record.subject && v.digest === record.digest)).toBe(true);
+      // The version judged failing on day 5: juliaf81 without 2FA.
+      const julia = tree.records.find((r) => r.subject === 'juliaf81')!;
+      expect(versions.find((v) => v.digest === julia.digest)!.payload.twoFactorEnabled).toBe(false);
     });
 
     it('lists collection gaps: days without a successful collection of a kind the check reads', () => {
@@ -167,9 +179,12 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
 
     it('holds a day-by-day timeline CSV per control and check', () => {
       const lines = text('controls/A.8.5/timeline.csv').slice(1).split('\r\n');
-      expect(lines[0]).toBe('date,control_status,github.org.requires_2fa,github.members.have_2fa');
-      expect(lines[7]).toBe('2026-03-07,stale,stale,stale');
-      expect(lines[8]).toBe('2026-03-08,passing,pass,not_collected');
+      // Main maps the MFA checks of the GitHub rework and the AWS connector to A.8.5 too; not collected in this fixture.
+      expect(lines[0]).toBe(
+        'date,control_status,github.org.requires_2fa,github.members.have_2fa,github.members.no_insecure_2fa,github.outside_collaborators.have_2fa,aws.iam.console_users_have_mfa,aws.iam.root_mfa_and_no_access_keys,aws.cloudtrail.console_sign_ins_use_mfa',
+      );
+      expect(lines[7]).toBe('2026-03-07,stale,stale,stale,stale,not_collected,not_collected,not_collected,not_collected');
+      expect(lines[8]).toBe('2026-03-08,passing,pass,not_collected,not_collected,not_collected,not_collected,not_collected,not_collected');
     });
 
     it('says so when a control had no evidence in the period, and never omits it', () => {
@@ -179,7 +194,7 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
       const neverCollected = jsonOf<ControlTimeline>('controls/A.8.8/control.json');
       expect(neverCollected.evidenceInPeriod).toBe(false);
       expect(neverCollected.summary).toBe(
-        'No evidence for A.8.8 from 2026-03-01 to 2026-03-10: none of its 1 mapped check(s) judged collected evidence and no manual evidence was in force.',
+        'No evidence for A.8.8 from 2026-03-01 to 2026-03-10: none of its 2 mapped check(s) judged collected evidence and no manual evidence was in force.',
       );
       expect(summary.withoutEvidence).toContain('A.5.2');
       expect(summary.withoutEvidence).toContain('A.8.8');
@@ -225,7 +240,14 @@ describe('annexa bundle: a period of evidence, signed and verifiable', () => {
       ['2026-03-05T01:59:55.000Z', '2026-03-05T02:00:00.000Z', false],
     ]);
     expect(lines.map((l) => l.subject)).toEqual(['jane-smith', 'juliaf81', 'juliaf81', 'kai-acme']);
-    expect(lines[0]).toMatchObject({ instanceId: 'github-acme', collectorId: 'members', source: { connectorType: 'github', tool: 'annexa-test' }, requests: [] });
+    expect(lines[0]).toMatchObject({ instanceId: 'github-acme', collectorId: 'members', source: { connectorType: 'github', tool: 'annexa-test' } });
+    // The API requests of the collection that first held each version (the store v2 `requestsOf` read):
+    // juliaf81 without 2FA was first collected on day 5, so its requests are day 5's.
+    expect(julia[1]!.requests).toEqual(memberRequests(new Date('2026-03-05T01:59:55.000Z')));
+    for (const line of lines) {
+      expect(line.requests.length).toBeGreaterThan(0);
+      expect(line.requests).toEqual(memberRequests(new Date(line.firstSeen.at)));
+    }
   });
 
   it('exports populations as CSV that opens cleanly in Excel: BOM, one header row, ISO dates, only events in the period', () => {

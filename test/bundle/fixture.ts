@@ -1,3 +1,4 @@
+import type { RequestRef } from '../../src/core/connector.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -49,9 +50,10 @@ export async function buildPeriodStore(store: SqliteEvidenceStore, dir: string):
   const framework = loadFramework();
   const clock = fixedClock(day(1));
   const members = (julia2fa: boolean) => ({
-    'jane-smith': memberPayload('jane-smith', 1, true, 'admin'),
-    juliaf81: memberPayload('juliaf81', 2, julia2fa),
-    'kai-acme': memberPayload('kai-acme', 3, true),
+    // The GitHub connector on main records the 2FA method too (github.members.no_insecure_2fa): all use an app.
+    'jane-smith': { ...memberPayload('jane-smith', 1, true, 'admin'), twoFactorInsecure: false },
+    juliaf81: { ...memberPayload('juliaf81', 2, julia2fa), twoFactorInsecure: false },
+    'kai-acme': { ...memberPayload('kai-acme', 3, true), twoFactorInsecure: false },
   });
   for (let n = 1; n <= 10; n++) {
     if (n !== 6 && n !== 7) {
@@ -59,7 +61,7 @@ export async function buildPeriodStore(store: SqliteEvidenceStore, dir: string):
         { kind: 'github.org_settings.v1', records: { acme: orgPayload('acme', true) } },
         n === 8
           ? { kind: 'github.member.v1', failed: { code: 'rate_limited', message: 'rate limit reset not reached in time' } }
-          : { kind: 'github.member.v1', records: members(n < 5 || n > 8) },
+          : { kind: 'github.member.v1', records: members(n < 5 || n > 8), requests: memberRequests },
         {
           kind: 'github.merged_pull_request.v1',
           records: {
@@ -129,4 +131,15 @@ export async function buildFixtureBundle(dir: string, extra: { samples?: { popul
     out: join(dir, 'bundle.zip'),
   });
   return { store, soaPath, keys, publicKeyFile, privateKeyFile, summary, out: summary.out };
+}
+
+/** The API requests of a members collection at a time (paged member list, as the GitHub connector asks). */
+export function memberRequests(at: Date): RequestRef[] {
+  return [1, 2].map((page) => ({
+    method: 'GET',
+    url: `https://api.github.com/orgs/acme/members?per_page=100&page=${page}`,
+    status: 200,
+    requestId: `ABCD:${page}:${at.toISOString().slice(0, 10)}`,
+    at: at.toISOString(),
+  }));
 }

@@ -3,10 +3,13 @@ import type { z } from 'zod';
 import type { CheckDefinition, CheckResult, EvidenceSet } from '../../src/checks/check.js';
 import {
   defaultBranchRequiresReview,
+  dependabotAlertsEnabled,
   dependabotWithinSla,
   githubChecks,
+  membersAvoidInsecure2fa,
   membersHave2fa,
   orgRequires2fa,
+  outsideCollaboratorsHave2fa,
   outsideCollaboratorsListed,
   pullRequestsApprovedBeforeMerge,
 } from '../../src/checks/github.js';
@@ -16,6 +19,7 @@ import type { branchProtectionPayload } from '../../connectors/github/branch-pro
 import type { mergedPullRequestPayload } from '../../connectors/github/merged-pull-requests.js';
 import type { dependabotAlertPayload } from '../../connectors/github/dependabot-alerts.js';
 import type { outsideCollaboratorPayload } from '../../connectors/github/outside-collaborators.js';
+import type { repositorySettingsPayload } from '../../connectors/github/repository-settings.js';
 import { orgPayload } from '../pipeline/store-helpers.js';
 
 /**
@@ -50,14 +54,17 @@ const resultFor = (results: readonly CheckResult[], subject: string) => {
 };
 
 describe('the GitHub check list', () => {
-  it('has the six checks, each reading one GitHub evidence kind', () => {
+  it('has the nine checks, each reading one GitHub evidence kind', () => {
     expect(githubChecks.map((c) => [c.id, c.kinds])).toEqual([
       ['github.org.requires_2fa', ['github.org_settings.v1']],
       ['github.members.have_2fa', ['github.member.v1']],
+      ['github.members.no_insecure_2fa', ['github.member.v1']],
       ['github.default_branch.requires_review', ['github.branch_protection.v1']],
       ['github.pull_requests.approved_before_merge', ['github.merged_pull_request.v1']],
       ['github.dependabot.critical_high_within_sla', ['github.dependabot_alert.v1']],
+      ['github.dependabot.alerts_enabled', ['github.repository_settings.v1']],
       ['github.outside_collaborators.listed_for_review', ['github.outside_collaborator.v1']],
+      ['github.outside_collaborators.have_2fa', ['github.outside_collaborator.v1']],
     ]);
   });
 });
@@ -99,6 +106,8 @@ describe('github.members.have_2fa', () => {
       twoFactorEnabled,
       twoFactorVisibility: twoFactorEnabled === null ? 'not_visible' : 'visible',
       twoFactorNotVisibleReason: twoFactorEnabled === null ? 'HTTP 403 from filter=2fa_disabled' : null,
+      twoFactorInsecure: twoFactorEnabled === null ? null : false,
+      twoFactorInsecureNotVisibleReason: twoFactorEnabled === null ? 'HTTP 403 from filter=2fa_insecure' : null,
     },
   });
 
@@ -397,7 +406,7 @@ describe('github.outside_collaborators.listed_for_review', () => {
   type OutsideCollaborator = z.input<typeof outsideCollaboratorPayload>;
   const person = (login: string, repositories: { repository: string; permission: string }[]): { subject: string; payload: OutsideCollaborator } => ({
     subject: login,
-    payload: { login, id: 100 + login.length, repositories },
+    payload: { login, id: 100 + login.length, repositories, twoFactorEnabled: true, twoFactorNotVisibleReason: null },
   });
 
   it('warns once per outside collaborator, listing their access', () => {
@@ -416,5 +425,86 @@ describe('github.outside_collaborators.listed_for_review', () => {
 
   it('passes once for the instance when there are none', () => {
     expect(evaluate(outsideCollaboratorsListed, [])).toEqual([{ subject: instanceId, status: 'pass', message: 'no outside collaborators' }]);
+  });
+});
+
+describe('github.members.no_insecure_2fa', () => {
+  type Member = z.input<typeof memberPayload>;
+  const member = (login: string, twoFactorEnabled: boolean | null, twoFactorInsecure: boolean | null, reason: string | null = null): { subject: string; payload: Member } => ({
+    subject: login,
+    payload: {
+      login,
+      id: login.length,
+      role: 'member',
+      twoFactorEnabled,
+      twoFactorVisibility: twoFactorEnabled === null ? 'not_visible' : 'visible',
+      twoFactorNotVisibleReason: twoFactorEnabled === null ? 'HTTP 403 from filter=2fa_disabled' : null,
+      twoFactorInsecure,
+      twoFactorInsecureNotVisibleReason: reason,
+    },
+  });
+
+  it('fails SMS, passes other methods, skips members without 2FA and errors where the method was not visible', () => {
+    const results = evaluate(membersAvoidInsecure2fa, [
+      member('alice', true, false),
+      member('sam-sms', true, true),
+      member('nofa', false, false),
+      member('ghes', true, null, 'HTTP 422 from filter=2fa_insecure: only organization owners can see 2FA status'),
+      member('hidden', null, null, 'HTTP 403 from filter=2fa_insecure'),
+    ]);
+    expect(results).toEqual([
+      { subject: 'alice', status: 'pass', message: 'second factor is not SMS' },
+      { subject: 'sam-sms', status: 'fail', message: 'second factor is SMS, which SIM swapping and interception defeat' },
+      { subject: 'ghes', status: 'error', message: '2FA method not visible: HTTP 422 from filter=2fa_insecure: only organization owners can see 2FA status' },
+      { subject: 'hidden', status: 'error', message: '2FA method not visible: HTTP 403 from filter=2fa_insecure' },
+    ]);
+  });
+
+  it('is an error, not a pass, on evidence recorded before the method was collected', () => {
+    const { twoFactorInsecure: _, twoFactorInsecureNotVisibleReason: __, ...legacy } = member('old', true, false).payload;
+    expect(evaluate(membersAvoidInsecure2fa, [{ subject: 'old', payload: legacy }])).toEqual([
+      { subject: 'old', status: 'error', message: '2FA method was not recorded by the collector that produced this evidence' },
+    ]);
+  });
+});
+
+describe('github.outside_collaborators.have_2fa', () => {
+  type OutsideCollaborator = z.input<typeof outsideCollaboratorPayload>;
+  const person = (login: string, twoFactorEnabled: boolean | null, repositories = 1): { subject: string; payload: OutsideCollaborator } => ({
+    subject: login,
+    payload: {
+      login,
+      id: 7,
+      repositories: Array.from({ length: repositories }, (_, i) => ({ repository: `acme/r${i}`, permission: 'WRITE' })),
+      twoFactorEnabled,
+      twoFactorNotVisibleReason: twoFactorEnabled === null ? 'HTTP 403 from filter=2fa_disabled: only organization owners can see 2FA status' : null,
+    },
+  });
+
+  it('passes collaborators with 2FA, fails those without and errors where it was not visible', () => {
+    expect(evaluate(outsideCollaboratorsHave2fa, [person('vendor-a', true, 2), person('vendor-b', false), person('vendor-c', null)])).toEqual([
+      { subject: 'vendor-a', status: 'pass', message: 'outside collaborator with access to 2 repositories has 2FA enabled' },
+      { subject: 'vendor-b', status: 'fail', message: 'outside collaborator with access to 1 repository has 2FA disabled' },
+      { subject: 'vendor-c', status: 'error', message: '2FA status not visible: HTTP 403 from filter=2fa_disabled: only organization owners can see 2FA status' },
+    ]);
+  });
+
+  it('gives no results when there are no outside collaborators', () => {
+    expect(evaluate(outsideCollaboratorsHave2fa, [])).toEqual([]);
+  });
+});
+
+describe('github.dependabot.alerts_enabled', () => {
+  type RepositorySettings = z.input<typeof repositorySettingsPayload>;
+  const repo = (name: string, vulnerabilityAlertsEnabled: boolean, archived = false): { subject: string; payload: RepositorySettings } => ({
+    subject: `acme/${name}`,
+    payload: { repository: `acme/${name}`, archived, visibility: 'PRIVATE', vulnerabilityAlertsEnabled },
+  });
+
+  it('fails an active repository with alerts off, passes those with them on, and skips archived ones', () => {
+    expect(evaluate(dependabotAlertsEnabled, [repo('api', true), repo('fleet', false), repo('old', false, true)])).toEqual([
+      { subject: 'acme/api', status: 'pass', message: 'Dependabot alerts are enabled' },
+      { subject: 'acme/fleet', status: 'fail', message: 'Dependabot alerts are disabled: vulnerable dependencies here are never reported' },
+    ]);
   });
 });

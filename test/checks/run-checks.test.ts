@@ -248,24 +248,20 @@ describe('recordCheckRun', () => {
     expect(stored.every((r) => r.asOf === at(hour).toISOString())).toBe(true);
     // Both member results share one evidence object, stored once.
     expect(stored[1]!.evidenceDigest).toBe(stored[2]!.evidenceDigest);
-    expect(await store.blob(stored[1]!.evidenceDigest)).toEqual([
-      {
-        kind: 'github.member.v1',
-        instanceId: 'github-acme',
-        runId: collection.id,
-        collectedAt: T.toISOString(),
-        digests: [sha256Hex(canonicalJson(members.alice)), sha256Hex(canonicalJson(members.bob))],
-      },
+    // The stored evidence names the collection's record tree, which commits to the payload digests read.
+    const memberEvidence = (await store.blob(stored[1]!.evidenceDigest)) as { tree: string }[];
+    expect(memberEvidence).toEqual([
+      { kind: 'github.member.v1', instanceId: 'github-acme', runId: collection.id, collectedAt: T.toISOString(), records: 2, tree: expect.stringMatching(/^[0-9a-f]{64}$/) },
     ]);
-    expect(await store.blob(stored[0]!.evidenceDigest)).toEqual([
-      {
-        kind: 'github.org_settings.v1',
-        instanceId: 'github-acme',
-        runId: collection.id,
-        collectedAt: T.toISOString(),
-        digests: [sha256Hex(canonicalJson(orgPayload('acme', false)))],
-      },
+    expect(await store.blob(memberEvidence[0]!.tree)).toEqual([
+      ['alice', sha256Hex(canonicalJson(members.alice)), []],
+      ['bob', sha256Hex(canonicalJson(members.bob)), []],
     ]);
+    const orgEvidence = (await store.blob(stored[0]!.evidenceDigest)) as { tree: string }[];
+    expect(orgEvidence).toEqual([
+      { kind: 'github.org_settings.v1', instanceId: 'github-acme', runId: collection.id, collectedAt: T.toISOString(), records: 1, tree: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
+    expect(await store.blob(orgEvidence[0]!.tree)).toEqual([['acme', sha256Hex(canonicalJson(orgPayload('acme', false))), []]]);
     const verify = await store.verify();
     expect(verify.problems).toEqual([]);
     expect(verify.ok).toBe(true);

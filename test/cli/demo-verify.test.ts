@@ -56,12 +56,23 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     expect(parsed[0]!.prevHash).toBe(parsed[1]!.hash);
     const kinds = JSON.parse((await runCli(['evidence', 'ls', '--json', '--config', config], tmp.dir)).stdout) as { kind: string }[];
     expect(kinds.map((k) => k.kind).sort()).toEqual([
+      'aws.backup_job.v1',
+      'aws.backup_plan.v1',
+      'aws.backup_protected_resource.v1',
+      'aws.backup_restore_job.v1',
+      'aws.backup_vault.v1',
+      'aws.cloudtrail_account.v1',
+      'aws.cloudtrail_event.v1',
+      'aws.iam_account.v1',
+      'aws.iam_principal.v1',
+      'aws.iam_user.v1',
       'github.branch_protection.v1',
       'github.dependabot_alert.v1',
       'github.member.v1',
       'github.merged_pull_request.v1',
       'github.org_settings.v1',
       'github.outside_collaborator.v1',
+      'github.repository_settings.v1',
       'manual.document.v1',
     ]);
   });
@@ -71,7 +82,13 @@ describe('annexa demo, then verify and tampering through the CLI', () => {
     copyFileSync(join(tmp.dir, 'demo', 'evidence.db'), copy);
     const db = new Database(copy);
     dropTriggers(db);
-    const row = db.prepare("SELECT b.digest, b.json FROM blobs b JOIN observations o ON o.digest = b.digest WHERE o.kind = 'github.member.v1' LIMIT 1").get() as { digest: string; json: string };
+    // The first member record's payload, found through the collection's record tree.
+    const tree = db
+      .prepare("SELECT t.data FROM collections c JOIN streams s ON s.id = c.stream_id JOIN trees t ON t.digest = c.tree WHERE s.kind = 'github.member.v1' ORDER BY c.id LIMIT 1")
+      .pluck()
+      .get() as string;
+    const digest = (JSON.parse(tree) as [string, string][])[0]![1];
+    const row = db.prepare('SELECT digest, json FROM blobs WHERE digest = ?').get(digest) as { digest: string; json: string };
     const changed = row.json.replace('"role":"member"', '"role":"admin"').replace('"role":"admin"', row.json.includes('"role":"member"') ? '"role":"admin"' : '"role":"membre"');
     expect(changed).not.toBe(row.json);
     db.prepare('UPDATE blobs SET json = ? WHERE digest = ?').run(changed, row.digest);
@@ -133,11 +150,18 @@ describe('annexa collect against a GitHub-compatible endpoint', () => {
     const second = await runCli(['collect', '--only', 'github-acme:members', '--json', '--config', file], tmp.dir, env);
     expect(second.code).toBe(0);
     const db = new Database(join(tmp.dir, 'data', 'evidence.db'), { readonly: true });
-    const memberBlobs = db.prepare("SELECT COUNT(DISTINCT digest) FROM observations WHERE kind = 'github.member.v1'").pluck().get();
-    const observations = db.prepare("SELECT COUNT(*) FROM observations WHERE kind = 'github.member.v1'").pluck().get();
+    // An unchanged collection is the same record tree: the second run stored a reference, not the records again.
+    const collections = db
+      .prepare("SELECT c.tree, c.record_count FROM collections c JOIN streams s ON s.id = c.stream_id WHERE s.kind = 'github.member.v1' ORDER BY c.id")
+      .all() as { tree: string; record_count: number }[];
+    const trees = db.prepare('SELECT COUNT(*) FROM trees').pluck().get();
+    const memberRows = db.prepare('SELECT row_count FROM trees WHERE digest = ?').pluck().get(collections[0]!.tree);
     db.close();
-    expect(observations).toBe(2 * summary.outcomes[0]!.recordCount);
-    expect(memberBlobs).toBe(summary.outcomes[0]!.recordCount);
+    expect(collections).toHaveLength(2);
+    expect(collections[1]!.tree).toBe(collections[0]!.tree);
+    expect(collections.map((c) => c.record_count)).toEqual([summary.outcomes[0]!.recordCount, summary.outcomes[0]!.recordCount]);
+    expect(trees).toBe(1);
+    expect(memberRows).toBe(summary.outcomes[0]!.recordCount);
     const runs = JSON.parse((await runCli(['runs', '--json', '--config', file], tmp.dir)).stdout) as { hash: string; prevHash: string }[];
     expect(runs[0]!.prevHash).toBe(runs[1]!.hash);
   });

@@ -11,7 +11,10 @@ const example = join(import.meta.dirname, '..', '..', 'config.example.yaml');
 describe('config.example.yaml', () => {
   it('is a valid config', () => {
     const config = loadConfigFile(example, connectorRegistry, { env: { GITHUB_TOKEN: 'ghp_example' }, readFile: (p) => readFileSync(p, 'utf8'), redactor: new Redactor() }, checkRegistry);
-    expect(config.connectors.map((c) => [c.id, c.type])).toEqual([['github-acme', 'github']]);
+    expect(config.connectors.map((c) => [c.id, c.type])).toEqual([
+      ['github-acme', 'github'],
+      ['aws-prod', 'aws'],
+    ]);
     expect(config.checkParams['github.dependabot.critical_high_within_sla']).toEqual({ criticalDays: 15, highDays: 30 });
     expect(config.soaPath).toMatch(/soa\.yaml$/);
   });

@@ -19,7 +19,10 @@ import { parseSoa, soaTemplate } from '../../src/soa/soa.js';
  *   outside collaborators   → A.5.18, A.5.15, A.5.19
  */
 
-const framework = loadFramework();
+// Only the GitHub mappings and checks: the expectations below are worked out from github.yaml alone.
+const shipped = loadFramework();
+const framework = { ...shipped, mappings: shipped.mappings.filter((m) => m.check.startsWith('github.')) };
+const githubChecks = checkRegistry.filter((c) => c.id.startsWith('github.'));
 const asOf = new Date('2026-03-31T12:00:00.000Z');
 const generatedAt = new Date('2026-03-31T12:05:00.000Z');
 const instanceId = 'github-acme';
@@ -72,7 +75,7 @@ const applicability = new Map<string, Applicability>(
 
 const report = buildCoverageReport({
   framework,
-  checks: checkRegistry,
+  checks: githubChecks,
   evaluations,
   applicability,
   soaFile: 'soa.yaml',
@@ -104,6 +107,8 @@ describe('buildCoverageReport', () => {
     expect(a85.checks.map((c) => [c.id, c.status])).toEqual([
       ['github.org.requires_2fa', 'pass'],
       ['github.members.have_2fa', 'fail'],
+      ['github.members.no_insecure_2fa', 'not_collected'],
+      ['github.outside_collaborators.have_2fa', 'not_collected'],
     ]);
     const have2fa = a85.checks[1]!;
     expect(have2fa.counts).toEqual({ pass: 1, fail: 1, warn: 0, stale: 0, not_collected: 0, error: 1 });
@@ -230,7 +235,7 @@ describe('buildCoverageReport', () => {
   it('is pure: the same inputs give the same report', () => {
     const again: CoverageReport = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations,
       applicability,
       soaFile: 'soa.yaml',
@@ -244,7 +249,7 @@ describe('buildCoverageReport', () => {
 
 describe('buildCoverageReport edge cases', () => {
   it('without a SoA every control is applicable', () => {
-    const noSoa = buildCoverageReport({ framework, checks: checkRegistry, evaluations, applicability: null, soaFile: null, manualEvidence: [], asOf, generatedAt });
+    const noSoa = buildCoverageReport({ framework, checks: githubChecks, evaluations, applicability: null, soaFile: null, manualEvidence: [], asOf, generatedAt });
     expect(noSoa.summary.excluded).toBe(0);
     expect(noSoa.summary.applicable).toBe(103);
     expect(noSoa.soaFile).toBeNull();
@@ -255,7 +260,7 @@ describe('buildCoverageReport edge cases', () => {
   it('with no evaluations, mapped checks are not_collected and their controls missing (or manual with a current document)', () => {
     const empty = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations: [],
       applicability: null,
       soaFile: null,
@@ -268,6 +273,8 @@ describe('buildCoverageReport edge cases', () => {
     expect(a85.checks.map((c) => [c.id, c.status, c.counts.not_collected])).toEqual([
       ['github.org.requires_2fa', 'not_collected', 1],
       ['github.members.have_2fa', 'not_collected', 1],
+      ['github.members.no_insecure_2fa', 'not_collected', 1],
+      ['github.outside_collaborators.have_2fa', 'not_collected', 1],
     ]);
     expect(empty.controls.find((r) => r.id === 'A.8.8')!.status).toBe('manual');
     expect(empty.summary.byStatus).toEqual({ passing: 0, failing: 0, stale: 0, manual: 1, missing: 102 });
@@ -277,7 +284,7 @@ describe('buildCoverageReport edge cases', () => {
   it('counts manual evidence as current from its effective date and no longer from its expiry date', () => {
     const doc = manual('p.pdf', ['A.5.1'], '2026-03-31', '2026-04-01', '2026-03-31T00:00:00.000Z');
     const statusAt = (iso: string) =>
-      buildCoverageReport({ framework, checks: checkRegistry, evaluations: [], applicability: null, soaFile: null, manualEvidence: [doc], asOf: new Date(iso), generatedAt })
+      buildCoverageReport({ framework, checks: githubChecks, evaluations: [], applicability: null, soaFile: null, manualEvidence: [doc], asOf: new Date(iso), generatedAt })
         .controls.find((r) => r.id === 'A.5.1')!.status;
     expect(statusAt('2026-03-30T23:59:59.999Z')).toBe('missing');
     expect(statusAt('2026-03-31T00:00:00.000Z')).toBe('manual');
@@ -288,7 +295,7 @@ describe('buildCoverageReport edge cases', () => {
   it('a not_collected check does not hide a failing one on the same control', () => {
     const report2 = buildCoverageReport({
       framework,
-      checks: checkRegistry,
+      checks: githubChecks,
       evaluations: [evaluation('github.members.have_2fa', [{ subject: 'bob', status: 'fail', message: 'x' }])],
       applicability: null,
       soaFile: null,
@@ -297,7 +304,7 @@ describe('buildCoverageReport edge cases', () => {
       generatedAt,
     });
     const a85 = report2.controls.find((r) => r.id === 'A.8.5')!;
-    expect(a85.checks.map((c) => c.status)).toEqual(['not_collected', 'fail']);
+    expect(a85.checks.map((c) => c.status)).toEqual(['not_collected', 'fail', 'not_collected', 'not_collected']);
     expect(a85.status).toBe('failing');
   });
 });

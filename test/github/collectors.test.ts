@@ -3,9 +3,11 @@ import { orgSettingsCollector } from '../../connectors/github/org-settings.js';
 import { membersCollector } from '../../connectors/github/members.js';
 import { outsideCollaboratorsCollector } from '../../connectors/github/outside-collaborators.js';
 import { branchProtectionCollector } from '../../connectors/github/branch-protection.js';
-import { mergedPullRequestsCollector } from '../../connectors/github/merged-pull-requests.js';
+import { mergedPullRequestsCollector, nextBatchSize } from '../../connectors/github/merged-pull-requests.js';
 import { dependabotAlertsCollector } from '../../connectors/github/dependabot-alerts.js';
-import { outsideCollaboratorAccessQuery } from '../../connectors/github/api-schemas.js';
+import { repositorySettingsCollector } from '../../connectors/github/repository-settings.js';
+import { moreOutsideCollaboratorsQuery, outsideCollaboratorAccessQuery, repositoriesQuery } from '../../connectors/github/api-schemas.js';
+import { CollectError } from '../../src/core/errors.js';
 import { graphqlEndpoint } from '../../connectors/github/client.js';
 import { collectAll, createHarness, fixture, get, ghHeaders, github, gql, graphqlBody, useNock } from './harness.js';
 import {
@@ -19,6 +21,8 @@ import {
   mockRules,
   mockTwoFactor,
   CURSOR_OUTSIDE,
+  CURSOR_REPOS,
+  urls,
 } from './mocks.js';
 import {
   branchProtectionRecords,
@@ -28,6 +32,7 @@ import {
   mergedPullRequestRecords,
   orgSettingsRecords,
   outsideCollaboratorRecords,
+  repositorySettingsRecords,
 } from './expected.js';
 
 // No network; every request must match an interceptor and every interceptor must be used.
@@ -69,7 +74,7 @@ describe('members', () => {
     expect(await collectAll(membersCollector, createHarness())).toEqual(memberRecords);
   });
 
-  it.each([403, 422] as const)('records 2FA as null and not_visible when filter=2fa_disabled answers %i (never guessed)', async (status) => {
+  it.each([403, 422] as const)('records 2FA and its method as null and not_visible when the filters answer %i (never guessed)', async (status) => {
     mockTwoFactor(status);
     mockRoleListings();
     expect(await collectAll(membersCollector, createHarness())).toEqual(memberRecordsNotVisible(status));
@@ -81,14 +86,89 @@ describe('outside_collaborators', () => {
     mockOutsideCollaborators();
     expect(await collectAll(outsideCollaboratorsCollector, createHarness())).toEqual(outsideCollaboratorRecords);
   });
+
+  it('pages beyond 100 outside collaborators on one repository instead of failing', async () => {
+    const edge = (i: number) => ({ permission: 'READ', node: { login: `vendor-${String(i).padStart(3, '0')}`, databaseId: 5000 + i } });
+    const page = (from: number, to: number, next: string | null) => ({
+      totalCount: 150,
+      pageInfo: { hasNextPage: next !== null, endCursor: next ?? 'Y3Vyc29yOnYyOpHOAAAAlg==' },
+      edges: Array.from({ length: to - from }, (_, k) => edge(from + k)),
+    });
+    const CURSOR_100 = 'Y3Vyc29yOnYyOpHOAAAAZA==';
+    github()
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100' })
+      .reply(200, [], ghHeaders('OUT:REST'))
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100', filter: '2fa_disabled' })
+      .reply(200, [], ghHeaders('OUT:2FA'))
+      .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
+      .reply(
+        200,
+        { data: { organization: { repositories: { pageInfo: { hasNextPage: false, endCursor: 'x' }, nodes: [{ nameWithOwner: 'acme/big', collaborators: page(0, 100, CURSOR_100) }] } } } },
+        ghHeaders('OUT:GQL1'),
+      )
+      .post('/graphql', graphqlBody(moreOutsideCollaboratorsQuery, { owner: 'acme', name: 'big', cursor: CURSOR_100 }))
+      .reply(200, { data: { repository: { collaborators: page(100, 150, null) } } }, ghHeaders('OUT:MORE'));
+    const records = await collectAll<{ login: string; repositories: unknown[] }>(outsideCollaboratorsCollector, createHarness());
+    expect(records.map((r) => r.subject)).toEqual(Array.from({ length: 150 }, (_, i) => `vendor-${String(i).padStart(3, '0')}`));
+    expect(records[149]).toEqual({
+      subject: 'vendor-149',
+      requests: [get(urls.outsideTwoFactor, 'OUT:2FA'), gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL1'), gql('AnnexaMoreOutsideCollaborators', 'OUT:MORE')],
+      payload: { login: 'vendor-149', id: 5149, repositories: [{ repository: 'acme/big', permission: 'READ' }], twoFactorEnabled: true, twoFactorNotVisibleReason: null },
+    });
+  });
 });
 
 describe('branch_protection', () => {
-  it('combines classic protection (GraphQL) with rulesets (REST rules grouped per ruleset); no rules request for an empty repository', async () => {
+  it('evaluates rulesets from the repository pages (active, branch target, ref-name condition) and cross-checks the sample with GitHub', async () => {
     mockRepositories();
-    // No interceptor for acme/empty: a request for its rules would fail the test.
+    // The sample (5) covers the four repositories with a default branch; acme/empty has none and
+    // gets no interceptor: a request for its rules would fail the test.
     mockRules();
     expect(await collectAll(branchProtectionCollector, createHarness())).toEqual(branchProtectionRecords);
+  });
+
+  it('makes no per-repository request when the cross-check is off (crossCheckSample: 0)', async () => {
+    mockRepositories();
+    const records = await collectAll(branchProtectionCollector, createHarness({ crossCheckSample: 0 }));
+    expect(records).toEqual(branchProtectionRecords.map((r) => ({ ...r, requests: r.requests.slice(0, 1) })));
+  });
+
+  it('fails the collector, naming the repository, when GitHub applies other rulesets than the local evaluation found', async () => {
+    mockRepositories();
+    // GitHub says nothing applies to acme/web's main; the pages say organization ruleset 42 does.
+    mockRules({ web: [] });
+    const error = (await collectAll(branchProtectionCollector, createHarness()).catch((e: unknown) => e)) as CollectError;
+    expect(error).toBeInstanceOf(CollectError);
+    expect(error.code).toBe('cross_check_failed');
+    expect(error.message).toBe(
+      'ruleset cross-check failed for acme/web: GitHub applies [] to main, the local evaluation found [42: deletion+non_fast_forward+pull_request+required_status_checks]',
+    );
+  });
+
+  it('reads the rules from GitHub for a repository whose rulesets did not fit in the page', async () => {
+    const page1 = fixture<{ data: { organization: { repositories: { nodes: { rulesets: { totalCount: number } }[] } } } }>('graphql-repositories-page1.json');
+    // acme/api has 14 rulesets, more than the 10 the page lists.
+    page1.data.organization.repositories.nodes[0]!.rulesets.totalCount = 14;
+    github()
+      .post('/graphql', graphqlBody(repositoriesQuery, { org: 'acme', cursor: null }))
+      .reply(200, page1, ghHeaders('REPO:0001'))
+      .post('/graphql', graphqlBody(repositoriesQuery, { org: 'acme', cursor: CURSOR_REPOS }))
+      .reply(200, fixture('graphql-repositories-page2.json'), ghHeaders('REPO:0002'))
+      .get('/repos/acme/api/rules/branches/main')
+      .query({ per_page: '100' })
+      .reply(200, fixture('rules-api-main.json'), ghHeaders('RULES:API'));
+    const records = await collectAll(branchProtectionCollector, createHarness({ crossCheckSample: 0 }));
+    // The same rulesets, from GitHub's per-branch evaluation.
+    expect(records[0]).toEqual(branchProtectionRecords[0]);
+  });
+});
+
+describe('repository_settings', () => {
+  it('records whether Dependabot alerts are on from the repository pages, with no extra request', async () => {
+    mockRepositories();
+    expect(await collectAll(repositorySettingsCollector, createHarness())).toEqual(repositorySettingsRecords);
   });
 });
 
@@ -109,8 +189,23 @@ describe('merged_pull_requests', () => {
     // and the first api page already reaches updates before the period.
     const prs = mockPullRequestsLastWeek();
     const records = await collectAll(mergedPullRequestsCollector, createHarness({ lookbackDays: 7 }));
-    expect(records).toEqual([mergedPullRequestRecords[0], mergedPullRequestRecords[3]]);
+    expect(records).toEqual([mergedPullRequestRecords[0], mergedPullRequestRecords[2]]);
     expect(prs.isDone()).toBe(true);
+  });
+});
+
+describe('merged pull request batch size', () => {
+  it('starts at 50 repositories (252,550 nodes, under the 500,000-node limit) and follows rateLimit { cost remaining }', () => {
+    expect(nextBatchSize(undefined)).toBe(50);
+    // 26 points for 50 repositories: 0.52 each; at most 30 points per query.
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 4900 }, batch: 50 })).toBe(50);
+    // Dearer than estimated (1 point per repository): 30 repositories.
+    expect(nextBatchSize({ rateLimit: { cost: 50, remaining: 4900 }, batch: 50 })).toBe(30);
+    // Little left of the hour: no more than it can pay for; when nothing is left, one (the HTTP layer waits for the reset).
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 13 }, batch: 50 })).toBe(25);
+    expect(nextBatchSize({ rateLimit: { cost: 26, remaining: 0 }, batch: 50 })).toBe(1);
+    // No rateLimit in the answer: the estimate.
+    expect(nextBatchSize({ rateLimit: null, batch: 50 })).toBe(50);
   });
 });
 
@@ -128,6 +223,9 @@ describe('GitHub Enterprise Server', () => {
       .get('/api/v3/orgs/acme/outside_collaborators')
       .query({ per_page: '100' })
       .reply(200, fixture('outside-collaborators.json'), ghHeaders('GHES:REST'))
+      .get('/api/v3/orgs/acme/outside_collaborators')
+      .query({ per_page: '100', filter: '2fa_disabled' })
+      .reply(200, [], ghHeaders('GHES:2FA'))
       .post('/api/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
       .reply(200, fixture('graphql-outside-access-page1.json'), ghHeaders('GHES:GQL1'))
       .post('/api/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: CURSOR_OUTSIDE }))
@@ -137,6 +235,7 @@ describe('GitHub Enterprise Server', () => {
     const graphqlAt = (id: string) => ({ ...gql('AnnexaOutsideCollaboratorAccess', id), url: `${GHES}/api/graphql#AnnexaOutsideCollaboratorAccess` });
     expect(records[1]?.requests).toEqual([
       get(`${GHES}/api/v3/orgs/acme/outside_collaborators?per_page=100`, 'GHES:REST'),
+      get(`${GHES}/api/v3/orgs/acme/outside_collaborators?per_page=100&filter=2fa_disabled`, 'GHES:2FA'),
       graphqlAt('GHES:GQL1'),
       graphqlAt('GHES:GQL2'),
     ]);

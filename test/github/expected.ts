@@ -41,11 +41,20 @@ const roster: [string, number, 'admin' | 'member', RequestRef][] = [
   ['erin', 2005, 'member', memberPages.p3],
 ];
 
-/** 2FA visible: dave-ops is the one member in the filter=2fa_disabled listing. */
+/** 2FA visible: dave-ops is the one member in the filter=2fa_disabled listing, bob the one with SMS (filter=2fa_insecure). */
 export const memberRecords: Rec[] = roster.map(([login, id, role, page]) => ({
   subject: login,
-  requests: [page, get(urls.twoFactor, 'MEM:2FA')],
-  payload: { login, id, role, twoFactorEnabled: login !== 'dave-ops', twoFactorVisibility: 'visible', twoFactorNotVisibleReason: null },
+  requests: [page, get(urls.twoFactor, 'MEM:2FA'), get(urls.twoFactorInsecure, 'MEM:SMS')],
+  payload: {
+    login,
+    id,
+    role,
+    twoFactorEnabled: login !== 'dave-ops',
+    twoFactorVisibility: 'visible',
+    twoFactorNotVisibleReason: null,
+    twoFactorInsecure: login === 'bob',
+    twoFactorInsecureNotVisibleReason: null,
+  },
 }));
 
 /** 2FA refused with 403/422: every member null / not_visible, and only the listing page as provenance. */
@@ -59,19 +68,24 @@ export function memberRecordsNotVisible(status: 403 | 422): Rec[] {
       role,
       twoFactorEnabled: null,
       twoFactorVisibility: 'not_visible',
-      twoFactorNotVisibleReason: `HTTP ${status} from filter=2fa_disabled: only organization owners can see member 2FA status`,
+      twoFactorNotVisibleReason: `HTTP ${status} from filter=2fa_disabled: only organization owners can see 2FA status`,
+      twoFactorInsecure: null,
+      twoFactorInsecureNotVisibleReason: `HTTP ${status} from filter=2fa_insecure: only organization owners can see 2FA status`,
     },
   }));
 }
 
 const rest = get(urls.outside, 'OUT:REST');
-const access = [gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL1'), gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL2')];
+const outside2fa = get(urls.outsideTwoFactor, 'OUT:2FA');
+const access = [outside2fa, gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL1'), gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL2')];
+/** zed-auditor is the one outside collaborator in the filter=2fa_disabled listing. */
+const twoFactor = (login: string) => ({ twoFactorEnabled: login !== 'zed-auditor', twoFactorNotVisibleReason: null });
 export const outsideCollaboratorRecords: Rec[] = [
   {
     // Seen only through GraphQL (access to acme/web), not in the REST listing.
     subject: 'bob-vendor',
     requests: access,
-    payload: { login: 'bob-vendor', id: 3003, repositories: [{ repository: 'acme/web', permission: 'TRIAGE' }] },
+    payload: { login: 'bob-vendor', id: 3003, repositories: [{ repository: 'acme/web', permission: 'TRIAGE' }], ...twoFactor('bob-vendor') },
   },
   {
     subject: 'ext-contractor',
@@ -84,14 +98,15 @@ export const outsideCollaboratorRecords: Rec[] = [
         { repository: 'acme/docs', permission: 'READ' },
         { repository: 'acme/web', permission: 'ADMIN' },
       ],
+      ...twoFactor('ext-contractor'),
     },
   },
   // In the REST listing without any repository access left.
-  { subject: 'yuki-idle', requests: [rest, ...access], payload: { login: 'yuki-idle', id: 3004, repositories: [] } },
+  { subject: 'yuki-idle', requests: [rest, ...access], payload: { login: 'yuki-idle', id: 3004, repositories: [], ...twoFactor('yuki-idle') } },
   {
     subject: 'zed-auditor',
     requests: [rest, ...access],
-    payload: { login: 'zed-auditor', id: 3002, repositories: [{ repository: 'acme/docs', permission: 'READ' }] },
+    payload: { login: 'zed-auditor', id: 3002, repositories: [{ repository: 'acme/docs', permission: 'READ' }], ...twoFactor('zed-auditor') },
   },
 ];
 
@@ -129,7 +144,8 @@ export const branchProtectionRecords: Rec[] = [
         allowsForcePushes: false,
         allowsDeletions: false,
       },
-      // Repository ruleset 7 and organization ruleset 42, grouped from one flat rules array, by id.
+      // Repository ruleset 7 and organization ruleset 42 (refs/heads/main); not the trial ruleset 50
+      // (EVALUATE), 60 (refs/heads/release/**/*), 70 (tags) nor 80 (~ALL excluding refs/heads/main).
       rulesets: [
         {
           rulesetId: 7,
@@ -178,7 +194,10 @@ export const branchProtectionRecords: Rec[] = [
         allowsForcePushes: true,
         allowsDeletions: false,
       },
-      rulesets: [],
+      // ~ALL excluding refs/heads/main selects master.
+      rulesets: [
+        { rulesetId: 80, source: 'acme', sourceType: 'Organization', pullRequest: null, requiredStatusChecks: null, blocksForcePushes: true, blocksDeletion: false, otherRules: [] },
+      ],
     },
   },
   {
@@ -189,13 +208,14 @@ export const branchProtectionRecords: Rec[] = [
 ];
 
 /**
- * Merged within 90 days of 2026-11-25T12:00Z (since 2026-08-27T12:00Z). #388 was updated in the
- * period but merged before it (skipped); #350 was last updated before it and ends the paging.
+ * Merged within 90 days of 2026-11-25T12:00Z (since 2026-08-27T12:00Z), in query order: the first
+ * query holds api, docs and web; api's second page comes in a second query. #388 was updated in
+ * the period but merged before it (skipped); #350 was last updated before it and ends the paging.
  */
 export const mergedPullRequestRecords: Rec[] = [
   {
     subject: 'acme/api#412',
-    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:API1')],
+    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:B1')],
     payload: {
       repository: 'acme/api',
       number: 412,
@@ -216,7 +236,7 @@ export const mergedPullRequestRecords: Rec[] = [
   },
   {
     subject: 'acme/api#409',
-    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:API1')],
+    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:B1')],
     payload: {
       repository: 'acme/api',
       number: 409,
@@ -233,8 +253,26 @@ export const mergedPullRequestRecords: Rec[] = [
     },
   },
   {
+    subject: 'acme/web#77',
+    requests: [repoPage2, gql('AnnexaMergedPullRequests', 'PR:B1')],
+    payload: {
+      repository: 'acme/web',
+      number: 77,
+      title: 'Content-Security-Policy header',
+      url: 'https://github.com/acme/web/pull/77',
+      author: 'erin',
+      mergedBy: 'erin',
+      createdAt: '2026-11-18T11:00:00Z',
+      mergedAt: '2026-11-19T15:58:00Z',
+      baseBranch: 'main',
+      mergeCommit: 'b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9',
+      reviews: [{ reviewer: 'dave-ops', state: 'APPROVED', submittedAt: '2026-11-19T15:30:00Z' }],
+      reviewsTruncated: false,
+    },
+  },
+  {
     subject: 'acme/api#401',
-    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:API2')],
+    requests: [repoPage1, gql('AnnexaMergedPullRequests', 'PR:B2')],
     payload: {
       repository: 'acme/api',
       number: 401,
@@ -251,24 +289,6 @@ export const mergedPullRequestRecords: Rec[] = [
         { reviewer: 'alice', state: 'APPROVED', submittedAt: '2026-08-30T15:00:00Z' },
         { reviewer: null, state: 'DISMISSED', submittedAt: '2026-08-30T15:10:00Z' },
       ],
-      reviewsTruncated: false,
-    },
-  },
-  {
-    subject: 'acme/web#77',
-    requests: [repoPage2, gql('AnnexaMergedPullRequests', 'PR:WEB')],
-    payload: {
-      repository: 'acme/web',
-      number: 77,
-      title: 'Content-Security-Policy header',
-      url: 'https://github.com/acme/web/pull/77',
-      author: 'erin',
-      mergedBy: 'erin',
-      createdAt: '2026-11-18T11:00:00Z',
-      mergedAt: '2026-11-19T15:58:00Z',
-      baseBranch: 'main',
-      mergeCommit: 'b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9',
-      reviews: [{ reviewer: 'dave-ops', state: 'APPROVED', submittedAt: '2026-11-19T15:30:00Z' }],
       reviewsTruncated: false,
     },
   },
@@ -338,3 +358,16 @@ export const dependabotAlertRecords: Rec[] = [
     },
   },
 ];
+
+/** Whether Dependabot alerts are on, from the same repository pages (docs has them off). */
+export const repositorySettingsRecords: Rec[] = [
+  ['acme/api', repoPage1, false, 'PRIVATE', true],
+  ['acme/docs', repoPage1, false, 'PUBLIC', false],
+  ['acme/empty', repoPage1, false, 'PRIVATE', true],
+  ['acme/legacy', repoPage2, true, 'PRIVATE', true],
+  ['acme/web', repoPage2, false, 'INTERNAL', true],
+].map(([repository, page, archived, visibility, vulnerabilityAlertsEnabled]) => ({
+  subject: repository as string,
+  requests: [page as RequestRef],
+  payload: { repository, archived, visibility, vulnerabilityAlertsEnabled },
+}));

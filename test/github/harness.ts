@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
 import type { CollectorDefinition, EvidenceRecord, RequestRef } from '../../src/core/connector.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { Secret } from '../../src/core/secret.js';
@@ -21,32 +20,13 @@ import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-
 import { GitHubApi } from '../../connectors/github/client.js';
 import type { GitHubSettings } from '../../connectors/github/settings.js';
 
-export const NOW = new Date('2026-11-25T12:00:00Z');
+export { FakeClock } from './fake-clock.js';
+import { FakeClock, NOW } from './fake-clock.js';
+export { NOW };
 export const AT = NOW.toISOString();
 export const API = 'https://api.github.test';
 /** Obviously fake, but shaped like a classic PAT (`ghp_` + 36 characters) so token patterns apply. */
 export const TOKEN = 'ghp_' + 'annexaTestTokenNotARealSecret'.padEnd(36, '0');
-
-/** A fixed clock: `now` never moves unless `advanceOnSleep`; `sleep` resolves at once and records the wait. */
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  private current: number;
-  constructor(
-    start: Date = NOW,
-    private readonly advanceOnSleep = false,
-  ) {
-    this.current = start.getTime();
-  }
-  now(): Date {
-    return new Date(this.current);
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    this.sleeps.push(ms);
-    if (this.advanceOnSleep) this.current += ms;
-    return Promise.resolve();
-  }
-}
 
 const fixturesDir = new URL('./fixtures/', import.meta.url);
 
@@ -152,7 +132,7 @@ export interface Harness {
   signal: AbortSignal;
 }
 
-export function createHarness(options: { lookbackDays?: number; clock?: FakeClock; baseUrl?: string } = {}): Harness {
+export function createHarness(options: { lookbackDays?: number; clock?: FakeClock; baseUrl?: string; crossCheckSample?: number } = {}): Harness {
   const clock = options.clock ?? new FakeClock();
   const logger = silentLogger();
   const signal = new AbortController().signal;
@@ -161,6 +141,7 @@ export function createHarness(options: { lookbackDays?: number; clock?: FakeCloc
     token: new Secret(TOKEN, 'env:GITHUB_TOKEN'),
     baseUrl: options.baseUrl ?? API,
     pullRequests: { lookbackDays: options.lookbackDays ?? 90 },
+    rulesets: { crossCheckSample: options.crossCheckSample ?? 5 },
   };
   const fetch = createHttpFetch({
     policy: { ...defaultHttpPolicy, backoffBaseMs: 1, maxRetries: 2 },

@@ -14,6 +14,8 @@ export const DEPENDABOT_AFTER = 'Y3Vyc29yOnYyOpK5MjAyNi0wOS0xNVQxMDowMDowMFrOAAA
 export const urls = {
   org: `${API}/orgs/acme`,
   twoFactor: `${API}/orgs/acme/members?per_page=100&filter=2fa_disabled`,
+  twoFactorInsecure: `${API}/orgs/acme/members?per_page=100&filter=2fa_insecure`,
+  outsideTwoFactor: `${API}/orgs/acme/outside_collaborators?per_page=100&filter=2fa_disabled`,
   admins: `${API}/orgs/acme/members?per_page=100&role=admin`,
   members1: `${API}/orgs/acme/members?per_page=100&role=member`,
   membersPage: (page: number) => `${API}/organizations/4242/members?role=member&per_page=100&page=${page}`,
@@ -27,15 +29,29 @@ export function mockOrg(): nock.Scope {
   return github().get('/orgs/acme').reply(200, fixture('org.json'), ghHeaders('ORG:0001'));
 }
 
-/** The owners-only 2FA listing: visible (one member without 2FA), or refused with 403/422. */
+/**
+ * The owners-only 2FA listings: `filter=2fa_disabled` (dave-ops) and `filter=2fa_insecure` (bob,
+ * SMS), visible, or both refused with 403/422.
+ */
 export function mockTwoFactor(answer: 'visible' | 403 | 422 = 'visible'): nock.Scope {
-  const scope = github().get('/orgs/acme/members').query({ per_page: '100', filter: '2fa_disabled' });
-  if (answer === 'visible') return scope.reply(200, fixture('members-2fa-disabled.json'), ghHeaders('MEM:2FA'));
-  const message = answer === 403 ? 'Must be an organization owner.' : 'Only owners can use this filter.';
-  return scope.reply(
-    answer,
-    { message, documentation_url: 'https://docs.github.com/rest/orgs/members#list-organization-members', status: String(answer) },
-    ghHeaders(`MEM:${answer}`),
+  const disabled = github().get('/orgs/acme/members').query({ per_page: '100', filter: '2fa_disabled' });
+  if (answer === 'visible') {
+    return disabled
+      .reply(200, fixture('members-2fa-disabled.json'), ghHeaders('MEM:2FA'))
+      .get('/orgs/acme/members')
+      .query({ per_page: '100', filter: '2fa_insecure' })
+      .reply(200, fixture('members-2fa-insecure.json'), ghHeaders('MEM:SMS'));
+  }
+  return refuse(refuse(disabled, answer).get('/orgs/acme/members').query({ per_page: '100', filter: '2fa_insecure' }), answer);
+}
+
+/** GitHub's answer to a token that may not use an owners-only filter. */
+function refuse(interceptor: nock.Interceptor, status: 403 | 422): nock.Scope {
+  const message = status === 403 ? 'Must be an organization owner.' : 'Only owners can use this filter.';
+  return interceptor.reply(
+    status,
+    { message, documentation_url: 'https://docs.github.com/rest/orgs/members#list-organization-members', status: String(status) },
+    ghHeaders(`MEM:${status}`),
   );
 }
 
@@ -62,11 +78,15 @@ export function mockRoleListings(options: { page2Body?: unknown; page3?: boolean
     .reply(200, fixture('members-page3.json'), ghHeaders('MEM:P3', { link: link({ prev: page(2), first: page(1) }) }));
 }
 
+/** The REST listing, its `filter=2fa_disabled` listing (zed-auditor) and two GraphQL pages of access. */
 export function mockOutsideCollaborators(): nock.Scope {
   return github()
     .get('/orgs/acme/outside_collaborators')
     .query({ per_page: '100' })
     .reply(200, fixture('outside-collaborators.json'), ghHeaders('OUT:REST'))
+    .get('/orgs/acme/outside_collaborators')
+    .query({ per_page: '100', filter: '2fa_disabled' })
+    .reply(200, fixture('outside-collaborators-2fa-disabled.json'), ghHeaders('OUT:2FA'))
     .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
     .reply(200, fixture('graphql-outside-access-page1.json'), ghHeaders('OUT:GQL1'))
     .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: CURSOR_OUTSIDE }))
@@ -82,8 +102,12 @@ export function mockRepositories(): nock.Scope {
     .reply(200, fixture('graphql-repositories-page2.json'), ghHeaders('REPO:0002'));
 }
 
-/** Rules for every repository with a default branch; acme/empty has none and gets no request. */
-export function mockRules(): nock.Scope {
+/**
+ * GitHub's own evaluation of the default branch of every repository with one (the cross-check
+ * sample of 5 covers all four); acme/empty has none and gets no request. `web` may be answered
+ * differently to make the cross-check disagree.
+ */
+export function mockRules(options: { web?: unknown } = {}): nock.Scope {
   return github()
     .get('/repos/acme/api/rules/branches/main')
     .query({ per_page: '100' })
@@ -93,37 +117,45 @@ export function mockRules(): nock.Scope {
     .reply(200, [], ghHeaders('RULES:DOCS'))
     .get('/repos/acme/legacy/rules/branches/master')
     .query({ per_page: '100' })
-    .reply(200, [], ghHeaders('RULES:LEGACY'))
+    .reply(200, fixture('rules-legacy-master.json'), ghHeaders('RULES:LEGACY'))
     .get('/repos/acme/web/rules/branches/main')
     .query({ per_page: '100' })
-    .reply(200, fixture('rules-web-main.json'), ghHeaders('RULES:WEB'));
+    .reply(200, (options.web ?? fixture('rules-web-main.json')) as nock.Body, ghHeaders('RULES:WEB'));
 }
 
-const prs = (repo: string, cursor: string | null) => graphqlBody(mergedPullRequestsQuery, { owner: 'acme', name: repo, baseRefName: 'main', cursor });
+/** One batched query's variables: `owner`, then name, base branch and cursor per alias. */
+function batch(...repos: [string, string | null][]): Record<string, unknown> {
+  const variables: Record<string, unknown> = { owner: 'acme' };
+  repos.forEach(([name, cursor], i) => Object.assign(variables, { [`name${i}`]: name, [`base${i}`]: 'main', [`cursor${i}`]: cursor }));
+  return variables;
+}
+
+/** A batched answer: `rateLimit` and one alias per repository page fixture. */
+function batchAnswer(...pages: string[]): nock.Body {
+  const aliases = Object.fromEntries(pages.map((name, i) => [`r${i}`, fixture<{ data: { repository: unknown } }>(name).data.repository]));
+  return { data: { rateLimit: { cost: 1, remaining: 4980 }, ...aliases } } as nock.Body;
+}
+
+const prs = (...repos: [string, string | null][]) => graphqlBody(mergedPullRequestsQuery(repos.length), batch(...repos));
 
 /**
- * Merged pull requests of the repositories pushed to within 90 days (api, docs, web). The api
- * listing says it has a third page; it must never be requested.
+ * Merged pull requests of the repositories pushed to within 90 days (api, docs, web), all three
+ * in one query; api has a second page, asked for in a second query. The api listing then says it
+ * has a third page; it must never be requested (its updates are older than the period).
  */
 export function mockPullRequests(): nock.Scope {
   return github()
-    .post('/graphql', prs('api', null))
-    .reply(200, fixture('graphql-prs-api-page1.json'), ghHeaders('PR:API1'))
-    .post('/graphql', prs('api', CURSOR_PRS_API))
-    .reply(200, fixture('graphql-prs-api-page2.json'), ghHeaders('PR:API2'))
-    .post('/graphql', prs('docs', null))
-    .reply(200, fixture('graphql-prs-docs.json'), ghHeaders('PR:DOCS'))
-    .post('/graphql', prs('web', null))
-    .reply(200, fixture('graphql-prs-web.json'), ghHeaders('PR:WEB'));
+    .post('/graphql', prs(['api', null], ['docs', null], ['web', null]))
+    .reply(200, batchAnswer('graphql-prs-api-page1.json', 'graphql-prs-docs.json', 'graphql-prs-web.json'), ghHeaders('PR:B1'))
+    .post('/graphql', prs(['api', CURSOR_PRS_API]))
+    .reply(200, batchAnswer('graphql-prs-api-page2.json'), ghHeaders('PR:B2'));
 }
 
-/** Only the first page of pull requests of api and web (for a 7-day look-back). */
+/** Only the first pages of api and web (for a 7-day look-back), in one query. */
 export function mockPullRequestsLastWeek(): nock.Scope {
   return github()
-    .post('/graphql', prs('api', null))
-    .reply(200, fixture('graphql-prs-api-page1.json'), ghHeaders('PR:API1'))
-    .post('/graphql', prs('web', null))
-    .reply(200, fixture('graphql-prs-web.json'), ghHeaders('PR:WEB'));
+    .post('/graphql', prs(['api', null], ['web', null]))
+    .reply(200, batchAnswer('graphql-prs-api-page1.json', 'graphql-prs-web.json'), ghHeaders('PR:B1'));
 }
 
 /** Two pages joined by a cursor (`after=`) in the Link header, as the Dependabot API paginates. */

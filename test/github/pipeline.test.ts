@@ -20,6 +20,7 @@ import {
   mergedPullRequestRecords,
   orgSettingsRecords,
   outsideCollaboratorRecords,
+  repositorySettingsRecords,
 } from './expected.js';
 import { outsideCollaboratorAccessQuery } from '../../connectors/github/api-schemas.js';
 
@@ -110,6 +111,9 @@ describe('failures become stable codes through the real pipeline', () => {
       .get('/orgs/acme/outside_collaborators')
       .query({ per_page: '100' })
       .reply(200, fixture('outside-collaborators.json'), ghHeaders('OUT:REST'))
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100', filter: '2fa_disabled' })
+      .reply(200, [], ghHeaders('OUT:2FA'))
       .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
       .reply(200, fixture('graphql-outside-access-forbidden.json'), ghHeaders('OUT:FORBIDDEN'));
     const { result } = await collect(['github-acme:outside_collaborators']);
@@ -149,8 +153,7 @@ describe('failures become stable codes through the real pipeline', () => {
     const [snapshot] = await s.store.latest('github.org_settings.v1');
     expect(snapshot?.records.map((r) => r.payload)).toEqual(orgSettingsRecords.map((r) => r.payload));
     // The provenance is the successful response, two seconds later.
-    const provenance = (await s.store.blob(snapshot!.records[0]!.provenanceDigest)) as { requests: unknown };
-    expect(provenance.requests).toEqual([{ ...orgSettingsRecords[0]!.requests[0], at: '2026-11-25T12:00:02.000Z' }]);
+    expect(await s.store.requestsOf(snapshot!.records[0]!)).toEqual([{ ...orgSettingsRecords[0]!.requests[0], at: '2026-11-25T12:00:02.000Z' }]);
   });
 
   it('500, then 200 → collected after one retry', async () => {
@@ -190,6 +193,7 @@ describe('a full run', () => {
         errorCode: 'permission_denied',
         errorMessage: 'HTTP 403: Resource not accessible by personal access token - https://docs.github.com/rest/dependabot/alerts',
       }),
+      outcome('repository_settings', 'github.repository_settings.v1', 5),
     ]);
 
     // What the store holds is exactly what the collectors produced: payloads and provenance.
@@ -199,6 +203,7 @@ describe('a full run', () => {
       ['github.outside_collaborator.v1', outsideCollaboratorRecords],
       ['github.branch_protection.v1', branchProtectionRecords],
       ['github.merged_pull_request.v1', mergedPullRequestRecords],
+      ['github.repository_settings.v1', repositorySettingsRecords],
     ];
     for (const [kind, records] of expected) {
       const [snapshot] = await s.store.latest(kind);
@@ -206,7 +211,8 @@ describe('a full run', () => {
         (snapshot?.records ?? []).map(async (r) => ({
           subject: r.subject,
           payload: r.payload,
-          provenance: await s.store.blob(r.provenanceDigest),
+          // Provenance is kept once per collection; each record resolves to the requests it came from.
+          provenance: { ...((await s.store.blob(r.provenanceDigest)) as { tool: string; connectorType: string }), requests: await s.store.requestsOf(r) },
         })),
       );
       const byExpectedOrder = records.map((want) => stored.find((r) => r.subject === want.subject));
@@ -214,7 +220,7 @@ describe('a full run', () => {
         records.map((r) => ({
           subject: r.subject,
           payload: r.payload,
-          provenance: { tool: expect.stringMatching(/^annexa\//), connectorType: 'github', requests: r.requests },
+          provenance: expect.objectContaining({ tool: expect.stringMatching(/^annexa\//), connectorType: 'github', requests: r.requests }),
         })),
       );
       expect(stored, kind).toHaveLength(records.length);

@@ -3,7 +3,8 @@ import nock from 'nock';
 import { createHttpFetch, defaultHttpPolicy, parseRetryAfter, type HttpPolicy } from '../../src/http/http-fetch.js';
 import type { Clock } from '../../src/core/clock.js';
 import { CollectError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { createLogger, silentLogger } from '../../src/core/logger.js';
+import { Redactor } from '../../src/core/redact.js';
 
 const API = 'https://api.example.test';
 /** A whole second, so epoch-second rate-limit headers are exact. */
@@ -297,25 +298,52 @@ describe('createHttpFetch: rate limits', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('a persistent 429 beyond maxRetries rejects with rate_limited', async () => {
-    const scope = nock(API).get('/x').times(3).reply(429, 'nope', { 'retry-after': '2' });
+  it('a 429 that outlasts its Retry-After: waits double each time, and gives up after maxRateLimitWaitMs of waiting', async () => {
+    const scope = nock(API).get('/x').times(8).reply(429, 'nope', { 'retry-after': '2' });
     const { fetch, sleeps } = setup({ maxRetries: 2 });
     const error = await collectError(fetch(`${API}/x`));
     expect(error.code).toBe('rate_limited');
     expect(error.message).toContain('HTTP 429');
-    expect(error.message).toContain('3 attempts');
-    expect(sleeps).toEqual([2000, 2000]);
+    expect(error.message).toContain('8 attempts and 254 s of waiting');
+    // 2 + 4 + … + 128 = 254 s waited; the next wait (256 s) would pass the 5-minute limit. Not bounded by maxRetries.
+    expect(sleeps).toEqual([2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000]);
     expect(scope.isDone()).toBe(true);
   });
 
-  it('a 429 without any rate-limit headers waits at least 1 s between attempts', async () => {
-    const scope = nock(API).get('/x').times(3).reply(429);
-    const { fetch, sleeps } = setup({ maxRetries: 2 });
+  it('secondary rate limits (403 + Retry-After: 1) for 60 s: exponential waits, concurrency halved, every request completes', async () => {
+    const fake = fakeClock();
+    const windowEnds = START + 60_000;
+    nock(API)
+      .get(/\/item\/\d+/)
+      .times(200)
+      .reply(() =>
+        fake.nowMs() < windowEnds
+          ? [403, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '1', 'x-ratelimit-remaining': '4000' }]
+          : [200, 'ok'],
+      );
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', redactor: new Redactor(), destination: { write: (line: string) => lines.push(line) } });
+    const fetch = createHttpFetch({ policy: { ...testPolicy, concurrency: 4 }, fetch: globalThis.fetch, clock: fake.clock, logger, random: () => 1 });
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`${API}/item/${i}`)));
+    expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
+    // Each throttled request's waits double (1, 2, 4, 8 s, …) instead of five 1-second waits and a failure.
+    expect([...new Set(fake.sleeps)].slice(0, 4)).toEqual([1000, 2000, 4000, 8000]);
+    expect(fake.nowMs() - START).toBeGreaterThanOrEqual(60_000);
+    const lowered = lines.filter((l) => l.includes('lowering concurrency')).map((l) => (JSON.parse(l) as { concurrency: number }).concurrency);
+    expect(lowered).toEqual([2, 1]);
+    // More answers were offered than used.
+    nock.cleanAll();
+  });
+
+  it('a 429 without any rate-limit headers waits at least 1 s, doubling, until maxRateLimitWaitMs', async () => {
+    nock(API).get('/x').times(20).reply(429);
+    const { fetch, sleeps } = setup({ maxRetries: 2, maxRateLimitWaitMs: 60_000 });
     const error = await collectError(fetch(`${API}/x`));
     expect(error.code).toBe('rate_limited');
-    expect(sleeps).toHaveLength(2);
-    for (const ms of sleeps) expect(ms).toBeGreaterThanOrEqual(1000);
-    expect(scope.isDone()).toBe(true);
+    // max(backoff, 1 s) × 2^n: 1, 2, 4, 8, 16 s (31 s); the next 32 s would pass 60 s.
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    // More answers were offered than used.
+    nock.cleanAll();
   });
 });
 

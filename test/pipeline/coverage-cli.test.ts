@@ -127,12 +127,19 @@ describe('annexa coverage end to end against the GitHub sandbox', () => {
     expect(failingSubjects(a88, 'github.dependabot.critical_high_within_sla')).toContain(`${org}/${stale.repository}#${stale.number}`);
   });
 
-  it('passes the access-review controls (outside collaborators are warnings, not failures)', () => {
-    for (const id of ['A.5.15', 'A.5.18', 'A.5.19']) {
+  it('passes the access-review controls (outside collaborators are warnings, not failures); supplier access fails on the collaborator without 2FA', () => {
+    for (const id of ['A.5.15', 'A.5.18']) {
       expect(row(id).status, id).toBe('passing');
-      expect(row(id).checks.map((c) => c.id)).toEqual(['github.outside_collaborators.listed_for_review']);
+      // Other connectors' checks on these controls have no evidence here (not_collected) and do not count.
+      expect(row(id).checks.map((c) => c.id).filter((c) => c.startsWith('github.'))).toEqual(['github.outside_collaborators.listed_for_review']);
     }
-    const warned = row('A.5.18').checks[0]!.warnings.map((w) => w.subject).sort();
+    expect(row('A.5.19').status).toBe('failing');
+    expect(row('A.5.19').checks.filter((c) => c.id.startsWith('github.')).map((c) => [c.id, c.status])).toEqual([
+      ['github.outside_collaborators.listed_for_review', 'warn'],
+      ['github.outside_collaborators.have_2fa', 'fail'],
+    ]);
+    expect(row('A.5.19').checks.find((c) => c.id === 'github.outside_collaborators.have_2fa')!.failing.map((f) => f.subject)).toEqual(sandbox.github.world.violations.outsideCollaboratorsWithout2fa);
+    const warned = row('A.5.18').checks.find((c) => c.id === 'github.outside_collaborators.listed_for_review')!.warnings.map((w) => w.subject).sort();
     expect(warned).toEqual(sandbox.github.world.outsideCollaborators.map((o) => o.login).sort());
   });
 

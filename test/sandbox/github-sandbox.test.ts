@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import picomatch from 'picomatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createGithubWorld,
@@ -23,12 +24,16 @@ function worldFor(seed = 42, scale = 1): GithubWorld {
  */
 function auditWorld(world: GithubWorld): GithubWorld['violations'] {
   const nowMs = Date.parse(world.now);
-  const rulesetRepos = new Set(world.rulesets.flatMap((rs) => rs.repositories));
-  const reviewRulesetRepos = new Set(
-    world.rulesets.filter((rs) => rs.rules.some((r) => r.type === 'pull_request')).flatMap((rs) => rs.repositories),
-  );
+  // Rulesets GitHub enforces on a default branch: active, and the ref-name condition selects it.
+  const selects = (patterns: string[], branch: string) =>
+    patterns.some((p) => p === '~ALL' || p === '~DEFAULT_BRANCH' || picomatch.isMatch(`refs/heads/${branch}`, p));
+  const enforced = (repo: GithubWorld['repositories'][number]) =>
+    world.rulesets.filter(
+      (rs) => rs.enforcement === 'active' && rs.repositories.includes(repo.name) && selects(rs.refName.include, repo.defaultBranch) && !selects(rs.refName.exclude, repo.defaultBranch),
+    );
   const active = world.repositories.filter((r) => !r.archived);
-  const unprotected = active.filter((r) => r.classicProtection === null && !rulesetRepos.has(r.name)).map((r) => r.name);
+  const unprotected = active.filter((r) => r.classicProtection === null && enforced(r).length === 0).map((r) => r.name);
+  const reviewRulesetRepos = new Set(active.filter((r) => enforced(r).some((rs) => rs.rules.some((rule) => rule.type === 'pull_request'))).map((r) => r.name));
 
   // Every protected branch requires at least one approving review.
   for (const repo of active) {
@@ -64,6 +69,10 @@ function auditWorld(world: GithubWorld): GithubWorld['violations'] {
     expect(nowMs - Date.parse(a.createdAt)).toBeLessThan(200 * DAY);
   }
 
+  const alertsOff = active.filter((r) => !r.vulnerabilityAlertsEnabled).map((r) => r.name);
+  // A repository that does not scan has no alerts at all.
+  for (const name of alertsOff) expect(world.dependabotAlerts.filter((a) => a.repository === name)).toEqual([]);
+
   return {
     orgTwoFactorRequirementEnabled: world.org.twoFactorRequirementEnabled,
     membersWithout2fa: world.members.filter((m) => !m.twoFactorEnabled).map((m) => m.login).sort(),
@@ -76,6 +85,9 @@ function auditWorld(world: GithubWorld): GithubWorld['violations'] {
       ghsaId: a.advisory.ghsaId,
       createdAt: a.createdAt,
     })),
+    repositoriesWithoutVulnerabilityAlerts: alertsOff,
+    membersWithInsecure2fa: world.members.filter((m) => m.twoFactorEnabled && m.twoFactorInsecure).map((m) => m.login),
+    outsideCollaboratorsWithout2fa: world.outsideCollaborators.filter((o) => !o.twoFactorEnabled).map((o) => o.login),
   };
 }
 
@@ -251,6 +263,9 @@ describe('GitHub world', () => {
       githubSeededViolations.mergedPullRequestsApprovedAfterMerge,
     );
     expect(audit.staleCriticalAlerts).toHaveLength(githubSeededViolations.staleCriticalAlerts);
+    expect(audit.repositoriesWithoutVulnerabilityAlerts).toHaveLength(githubSeededViolations.repositoriesWithoutVulnerabilityAlerts);
+    expect(audit.membersWithInsecure2fa).toHaveLength(githubSeededViolations.membersWithInsecure2fa);
+    expect(audit.outsideCollaboratorsWithout2fa).toHaveLength(githubSeededViolations.outsideCollaboratorsWithout2fa);
     // Admins always have 2FA; the no-2FA members are regular members.
     for (const login of audit.membersWithout2fa) {
       expect(world.members.find((m) => m.login === login)?.role).toBe('member');
@@ -373,6 +388,10 @@ describe('GitHub sandbox server', () => {
   it('filters members and outside collaborators', async () => {
     const no2fa = (await (await get(sandbox, '/orgs/acme/members?filter=2fa_disabled')).json()) as { login: string }[];
     expect(no2fa.map((u) => u.login).sort()).toEqual(world.violations.membersWithout2fa);
+    const sms = (await (await get(sandbox, '/orgs/acme/members?filter=2fa_insecure')).json()) as { login: string }[];
+    expect(sms.map((u) => u.login)).toEqual(world.violations.membersWithInsecure2fa);
+    const outsideNo2fa = (await (await get(sandbox, '/orgs/acme/outside_collaborators?filter=2fa_disabled')).json()) as { login: string }[];
+    expect(outsideNo2fa.map((u) => u.login)).toEqual(world.violations.outsideCollaboratorsWithout2fa);
     const outside = (await (await get(sandbox, '/orgs/acme/outside_collaborators?per_page=100')).json()) as Record<string, unknown>[];
     expect(outside.map((u) => u.login)).toEqual(world.outsideCollaborators.map((o) => o.login));
     expect(Object.keys(outside[0]!)).toEqual(
@@ -396,6 +415,40 @@ describe('GitHub sandbox server', () => {
     expect(await (await get(sandbox, `/repos/acme/${unprotected}/rules/branches/main`)).json()).toEqual([]);
     // Branch names with slashes are accepted encoded.
     expect((await get(sandbox, `/repos/acme/${repo.name}/rules/branches/release%2F1.x`)).status).toBe(200);
+  });
+
+  it('applies only active rulesets whose ref-name condition selects the branch', async () => {
+    const trial = world.rulesets.find((r) => r.enforcement === 'evaluate')!;
+    const legacy = world.rulesets.find((r) => r.refName.exclude.includes('refs/heads/main'))!;
+    const release = world.rulesets.find((r) => r.refName.include.includes('refs/heads/release/**/*'))!;
+    const rulesetIds = async (repo: string, branch: string) =>
+      [...new Set(((await (await get(sandbox, `/repos/acme/${repo}/rules/branches/${encodeURIComponent(branch)}`)).json()) as { ruleset_id: number }[]).map((r) => r.ruleset_id))];
+    const master = world.repositories.find((r) => !r.archived && r.defaultBranch === 'master')!;
+    // The default-branch ruleset that excludes refs/heads/main applies to master only; the trial one never.
+    expect(await rulesetIds(master.name, 'master')).toContain(legacy.id);
+    const unprotected = world.violations.unprotectedRepositories[0]!;
+    expect(await rulesetIds(unprotected, 'main')).toEqual([]);
+    expect(trial.repositories).toContain(unprotected);
+    // refs/heads/release/**/* matches release/1.x/hotfix and release/2 but not main.
+    const repo = release.repositories[0]!;
+    expect(await rulesetIds(repo, 'release/1.x/hotfix')).toContain(release.id);
+    expect(await rulesetIds(repo, 'release/2')).toContain(release.id);
+    expect(await rulesetIds(repo, 'main')).not.toContain(release.id);
+  });
+
+  it('charges GraphQL points by GitHub\'s formula and reports them in rateLimit', async () => {
+    const { body } = await graphql(
+      sandbox,
+      '{ rateLimit { cost nodeCount } organization(login: "acme") { repositories(first: 100) { nodes { pullRequests(first: 40) { nodes { reviews(first: 100) { totalCount } } } } } } }',
+      {},
+    );
+    // Requests to fill the connections: 1 + 100 + 100 × 40 = 4,101 → 41 points.
+    expect(body.errors).toBeUndefined();
+    expect(body.data.rateLimit).toEqual({ cost: 41, nodeCount: 100 + 100 * 40 + 100 * 40 * 100 });
+    const tooBig = await graphql(sandbox, '{ organization(login: "acme") { repositories(first: 100) { nodes { pullRequests(first: 100) { nodes { reviews(first: 100) { totalCount } } } } } } }', {});
+    expect(tooBig.body).toEqual({
+      errors: [{ type: 'MAX_NODE_LIMIT_EXCEEDED', message: 'This query requests up to 1,010,100 possible nodes which exceeds the maximum limit of 500,000.' }],
+    });
   });
 
   it('cursor-paginates Dependabot alerts newest first', async () => {
@@ -531,6 +584,26 @@ describe('GitHub sandbox server', () => {
     expect(unknownField.body.data).toBeUndefined();
     expect(unknownField.body.errors?.[0].message).toBe("Field 'bogus' doesn't exist on type 'Organization'");
 
+    const unknownArgument = await graphql(sandbox, '{ organization(login: "acme") { repositories(first: 1, affiliation: OWNER) { totalCount } } }', {});
+    expect(unknownArgument.body).toEqual({
+      errors: [
+        {
+          extensions: { code: 'argumentNotAccepted', name: 'repositories', typeName: 'Field', argumentName: 'affiliation' },
+          locations: [{ line: 1, column: 56 }],
+          message: "Field 'repositories' doesn't accept argument 'affiliation'",
+        },
+      ],
+    });
+
+    const wrongType = await graphql(sandbox, '{ organization(login: "acme") { repositories(first: "ten") { totalCount } } }', {});
+    expect(wrongType.body.data).toBeUndefined();
+    expect(wrongType.body.errors).toEqual([
+      expect.objectContaining({
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'Field', argumentName: 'first' },
+        message: 'Argument \'first\' on Field \'repositories\' has an invalid value ("ten"). Expected type \'Int\'.',
+      }),
+    ]);
+
     const unknownRoot = await graphql(sandbox, 'query AnnexaSomethingElse { enterprise(slug: "x") { name } }', {});
     expect(unknownRoot.body.errors?.[0].message).toContain("doesn't exist on type 'Query'");
 
@@ -568,6 +641,41 @@ describe('GitHub sandbox server', () => {
     const result = await ghes.graphql<{ rateLimit: { limit: number; remaining: number } }>('{ rateLimit { limit remaining } }');
     expect(result.rateLimit.limit).toBe(5000);
     expect(result.rateLimit.remaining).toBeLessThan(5000);
+  });
+});
+
+describe('GitHub sandbox schema', () => {
+  it('is a subset of GitHub\'s published schema: every field with the same type and arguments', async () => {
+    const { buildSchema, isObjectType, isInterfaceType, isInputObjectType, isEnumType } = await import('graphql');
+    const { schema: published } = await import('@octokit/graphql-schema');
+    const { githubSchemaSdl } = await import('../../src/sandbox/github/graphql-schema.js');
+    const ours = buildSchema(githubSchemaSdl);
+    const theirs = buildSchema(published.idl, { assumeValidSDL: true });
+    const problems: string[] = [];
+    for (const type of Object.values(ours.getTypeMap())) {
+      if (type.name.startsWith('__')) continue;
+      const real = theirs.getType(type.name);
+      if (!real) {
+        problems.push(`${type.name}: no such type`);
+        continue;
+      }
+      if (isEnumType(type) && isEnumType(real)) {
+        for (const v of type.getValues()) if (!real.getValue(v.name)) problems.push(`${type.name}.${v.name}: no such value`);
+      }
+      if ((isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) && (isObjectType(real) || isInterfaceType(real) || isInputObjectType(real))) {
+        const realFields = real.getFields();
+        for (const field of Object.values(type.getFields())) {
+          const match = realFields[field.name];
+          if (!match) problems.push(`${type.name}.${field.name}: no such field`);
+          else if (String(match.type) !== String(field.type)) problems.push(`${type.name}.${field.name}: ${String(field.type)} here, ${String(match.type)} on GitHub`);
+          for (const arg of 'args' in field ? field.args : []) {
+            const realArg = 'args' in match! ? match.args.find((a) => a.name === arg.name) : undefined;
+            if (!realArg || String(realArg.type) !== String(arg.type)) problems.push(`${type.name}.${field.name}(${arg.name}): not ${String(arg.type)} on GitHub`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 

@@ -28,13 +28,16 @@ afterAll(() => {
   tmp?.cleanup();
 });
 
-/** Observations of the run with this id, counted through a read-only connection (the writer may be mid-transaction). */
+/**
+ * Records the run with this id has committed, counted through a read-only connection (the writer
+ * may be mid-transaction): a collection still running keeps its records in `pending`.
+ */
 function countObservations(dbPath: string, runId: string): number {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 1000');
     return db
-      .prepare('SELECT COUNT(*) FROM observations o JOIN runs r ON r.seq = o.run_seq WHERE r.id = ?')
+      .prepare('SELECT COALESCE(SUM(p.record_count), 0) FROM pending p JOIN runs r ON r.seq = p.run_seq WHERE r.id = ?')
       .pluck()
       .get(runId) as number;
   } finally {
@@ -46,7 +49,7 @@ function lastCollectedAt(dbPath: string, runId: string): string {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare('SELECT MAX(collected_at) FROM observations o JOIN runs r ON r.seq = o.run_seq WHERE r.id = ?')
+      .prepare("SELECT MAX(json_extract(e.value, '$[2]')) FROM pending p JOIN runs r ON r.seq = p.run_seq, json_each(p.data, '$.r') e WHERE r.id = ?")
       .pluck()
       .get(runId) as string;
   } finally {

@@ -50,7 +50,7 @@ export async function bundleCommand(options: BundleCommandOptions, io: CliIO): P
   const samples = (options.sample ?? []).map(parseSampleRequest);
   const sizeTable = options.sizeTable ? loadSampleSizeTable(resolve(io.cwd, options.sizeTable)) : undefined;
   const config = loadConfigForReading(options, io);
-  const store = openStoreForReading(options, io, config);
+  const store = await openStoreForReading(options, io, config);
   mkdirSync(dirname(out), { recursive: true });
   const common = {
     store,

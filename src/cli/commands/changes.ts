@@ -18,7 +18,7 @@ export async function resolveSince(store: EvidenceStore, value: string): Promise
 
 /** `annexa changes --since <date|run>`: what changed in check results and evidence. */
 export async function changesCommand(options: GlobalOptions & { since: string; until?: string; json?: boolean }, io: CliIO): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const since = await resolveSince(store, options.since);
     const report = await computeChanges(store, since, parseAsOf(options.until) ?? new Date());

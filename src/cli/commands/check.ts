@@ -5,14 +5,14 @@ import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import { checkStatuses } from '../../checks/check.js';
 import type { CheckEvaluation } from '../../checks/run-checks.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { openEvidenceStore } from '../../../storage/open-store.js';
 import { loadConfig, parseAsOf, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 
 /** `annexa check`: evaluate every check against the store and record the results. */
 export async function checkCommand(options: GlobalOptions & { asOf?: string; json?: boolean }, io: CliIO, command: string): Promise<number> {
   const config = loadConfig(options, io, new Redactor(), true);
-  const store = openSqliteStore(config.storePath);
+  const store = await openEvidenceStore(config.store);
   try {
     const asOf = parseAsOf(options.asOf) ?? systemClock.now();
     const { run, evaluations } = await recordCheckRun({

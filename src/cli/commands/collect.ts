@@ -3,7 +3,7 @@ import { planCollection } from '../../pipeline/plan.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import type { AnnexaConfig } from '../../config/config.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { openEvidenceStore } from '../../../storage/open-store.js';
 import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
@@ -35,7 +35,7 @@ export async function collectWithConfig(args: {
   fetch: typeof fetch;
 }): Promise<CollectResult> {
   const plan = planCollection(args.config, args.only);
-  const store = openSqliteStore(args.config.storePath);
+  const store = await openEvidenceStore(args.config.store);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     args.logger.warn({ signal }, 'stopping: collectors end as aborted and the run is sealed as partial');
@@ -63,8 +63,8 @@ export async function collectWithConfig(args: {
 }
 
 function progressLine(o: CollectorOutcome): string {
-  const mark = o.status === 'collected' ? '✓' : '✗';
-  const detail = o.status === 'collected' ? `${o.recordCount} records` : `${o.errorCode}: ${o.errorMessage}`;
+  const mark = o.status === 'failed' ? '✗' : o.scopeFailures?.length ? '!' : '✓';
+  const detail = o.status === 'collected' ? `${o.recordCount} records${o.scopeFailures?.length ? `; ${o.errorMessage}` : ''}` : `${o.errorCode}: ${o.errorMessage}`;
   return `${mark} ${o.instanceId}/${o.collectorId}  ${detail}  (${(o.durationMs / 1000).toFixed(1)} s)\n`;
 }
 
@@ -75,10 +75,10 @@ export function formatCollectResult(result: CollectResult, storePath: string): s
     o.collectorId,
     o.kind,
     o.status === 'collected' ? String(o.recordCount) : '-',
-    o.status === 'collected' ? 'collected' : `FAILED ${o.errorCode}`,
+    o.status === 'failed' ? `FAILED ${o.errorCode}` : o.scopeFailures?.length ? `PARTIAL ${o.errorCode}` : 'collected',
   ]);
   const failures = result.outcomes
-    .filter((o) => o.status === 'failed')
+    .filter((o) => o.status === 'failed' || o.scopeFailures?.length)
     .map((o) => `  ${o.instanceId}/${o.collectorId}: ${o.errorCode}: ${o.errorMessage}\n`)
     .join('');
   return (

@@ -75,7 +75,7 @@ export async function coverageCommand(options: CoverageOptions, io: CliIO): Prom
   if (options.from !== undefined || options.to !== undefined) return coveragePeriodCommand(options, io);
   const failOn = parseFailOn(options.failOn);
   const config = loadConfigForReading(options, io);
-  const store = openStoreForReading(options, io, config);
+  const store = await openStoreForReading(options, io, config);
   try {
     const now = new Date();
     const report = await assembleCoverage({
@@ -104,7 +104,7 @@ async function coveragePeriodCommand(options: CoverageOptions, io: CliIO): Promi
   if (options.format === 'md') throw new UsageError('--from/--to: --format md is not available; use table, json or html');
   if (options.failOn) throw new UsageError('--fail-on gates the picture at one date; use it without --from/--to');
   const config = loadConfigForReading(options, io);
-  const store = openStoreForReading(options, io, config);
+  const store = await openStoreForReading(options, io, config);
   try {
     const framework = loadFramework();
     const timeline = await readPeriodTimeline({

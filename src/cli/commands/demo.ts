@@ -83,11 +83,11 @@ export async function demoCommand(options: DemoOptions, io: CliIO): Promise<numb
     const s = coverage.summary;
     const where = relative(io.cwd, dir) || '.';
     if (options.json) {
-      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.github.requestCount(), coverage: s, coverageHtml }));
+      io.stdout(json({ ...result, storePath: config.storePath, configFile, verify: verified, apiRequests: sandbox.github.requestCount() + sandbox.aws.requestCount(), coverage: s, coverageHtml }));
     } else {
       io.stdout(
         formatCollectResult(result, config.storePath) +
-          `API requests made: ${sandbox.github.requestCount()}\n` +
+          `API requests made: ${sandbox.github.requestCount()} GitHub, ${sandbox.aws.requestCount()} AWS\n` +
           `Verify: ${verified.ok ? 'OK' : 'FAILED'} (${verified.blobsChecked} blobs, ${verified.runsChecked} runs in the chain; head ${verified.headHash?.slice(0, 16)}…)\n` +
           `The store holds ${runs.length} runs (collections, manual evidence, check results), all in one hash chain.\n` +
           '\n' +

@@ -4,7 +4,7 @@ import { addManualEvidence } from '../../pipeline/manual-evidence.js';
 import { loadFramework, normalizeControlId } from '../../frameworks/framework.js';
 import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { openEvidenceStore } from '../../../storage/open-store.js';
 import { loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 
@@ -22,7 +22,7 @@ export interface EvidenceAddOptions extends GlobalOptions {
 export async function evidenceAddCommand(options: EvidenceAddOptions, io: CliIO, command: string): Promise<number> {
   const config = loadConfig(options, io, new Redactor(), true);
   const { catalog } = loadFramework();
-  const store = openSqliteStore(config.storePath);
+  const store = await openEvidenceStore(config.store);
   try {
     const { run, payload } = await addManualEvidence({
       store,

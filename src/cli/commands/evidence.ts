@@ -9,7 +9,7 @@ import { UsageError } from '../../core/errors.js';
 
 /** `annexa evidence ls`: every kind with its latest collection per connector instance. */
 export async function evidenceLsCommand(options: GlobalOptions & { asOf?: string }, io: CliIO): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const kinds = await store.kinds({ asOf: parseAsOf(options.asOf) });
     if (options.json) io.stdout(json(kinds));
@@ -42,7 +42,7 @@ export async function evidenceShowCommand(
   options: GlobalOptions & { asOf?: string; subject?: string; connector?: string; history?: boolean },
   io: CliIO,
 ): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const digest = /^(?:sha256:)?([0-9a-f]{64})$/.exec(target)?.[1];
     if (digest) {
@@ -86,7 +86,7 @@ export async function evidenceShowCommand(
 export async function evidenceFileCommand(digest: string, options: GlobalOptions & { out: string }, io: CliIO): Promise<number> {
   const hex = /^(?:sha256:)?([0-9a-f]{64})$/.exec(digest)?.[1];
   if (!hex) throw new UsageError(`${digest}: expected a sha256 digest (64 hex characters)`);
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   const out = resolve(io.cwd, options.out);
   try {
     const hash = createHash('sha256');

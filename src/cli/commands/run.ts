@@ -12,7 +12,7 @@ import { connectorRegistry } from '../../registry.js';
 import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import { UsageError } from '../../core/errors.js';
-import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { openEvidenceStore } from '../../../storage/open-store.js';
 import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
@@ -40,7 +40,7 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
   const reportsDir = options.reportsDir ? join(io.cwd, options.reportsDir) : config.reportsDir;
 
   const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: globalThis.fetch });
-  const store = openSqliteStore(config.storePath);
+  const store = await openEvidenceStore(config.store);
   try {
     const previousCheckRun = await store.lastCheckRun();
     const asOf = systemClock.now();

@@ -1,16 +1,18 @@
 import { openStoreForReading, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { UsageError } from '../../core/errors.js';
+import { formatJobs } from './scale.js';
 
 /** `annexa runs`: the run history, newest first; `annexa runs <id>` for one run's outcomes. */
 export async function runsCommand(id: string | undefined, options: GlobalOptions & { limit?: string }, io: CliIO): Promise<number> {
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     if (id) {
       const run = await store.run(id);
       if (!run) throw new UsageError(`no run ${id} (see \`annexa runs\`)`);
+      const jobs = (await store.sharedRuns?.jobs(run.id)) ?? [];
       if (options.json) {
-        io.stdout(json(run));
+        io.stdout(json(jobs.length ? { ...run, jobs } : run));
       } else {
         io.stdout(
           `Run ${run.id} (#${run.seq}) ${run.status}\n  command: ${run.command}\n  tool: annexa ${run.toolVersion}\n` +
@@ -18,7 +20,9 @@ export async function runsCommand(id: string | undefined, options: GlobalOptions
             table(
               ['connector', 'collector', 'kind', 'outcome', 'records', 'error'],
               run.outcomes.map((o) => [o.instanceId, o.collectorId, o.kind, o.status, o.recordCount, o.errorCode ? `${o.errorCode}: ${o.errorMessage}` : '']),
-            ),
+            ) +
+            // A run written by workers: who ran what, and the retries.
+            (jobs.length ? `\nWorkers:\n${formatJobs(jobs)}` : ''),
         );
       }
       return 0;

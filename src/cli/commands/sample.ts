@@ -35,7 +35,7 @@ export async function sampleCommand(options: SampleCommandOptions, io: CliIO): P
   if (!options.seed) throw new UsageError("--seed is required: the auditor's seed, so the sample can be re-drawn");
   const requested = parseSampleSize(options.size);
   const sizeTable = options.sizeTable ? loadSampleSizeTable(resolve(io.cwd, options.sizeTable)) : defaultSampleSizeTable;
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const items = await readPopulation(storePeriodReader(store), definition, period);
     const size = requested === 'auto' ? autoSampleSize(items.length, sizeTable) : Math.min(requested, items.length);

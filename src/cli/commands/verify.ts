@@ -16,7 +16,7 @@ export async function verifyCommand(options: GlobalOptions & { publicKey?: strin
     if (options.publicKey === undefined) throw new UsageError(`verifying ${bundle} needs --public-key <file>: the signer's Ed25519 public key`);
     return verifyBundleCommand(resolve(io.cwd, bundle), resolve(io.cwd, options.publicKey), options, io);
   }
-  const store = openStoreForReading(options, io);
+  const store = await openStoreForReading(options, io);
   try {
     const report = await store.verify();
     if (options.json) {
@@ -27,7 +27,7 @@ export async function verifyCommand(options: GlobalOptions & { publicKey?: strin
       io.stdout(
         report.ok
           ? `OK: ${report.blobsChecked} blobs and ${report.runsChecked} runs verified; head ${report.headHash ?? '(no runs)'}\n`
-          : `FAILED: ${report.problems.length} problem(s) in ${store.path}\n`,
+          : `FAILED: ${report.problems.length} problem(s) in ${store.location}\n`,
       );
     }
     return report.ok ? exitCodes.ok : exitCodes.verifyFailed;

@@ -69,6 +69,8 @@ export interface GithubAccount {
   /** {@link Person.id} in the synthetic company. */
   personId: string;
   twoFactorEnabled: boolean;
+  /** 2FA by SMS, which GitHub lists under `filter=2fa_insecure` (only meaningful when enabled). */
+  twoFactorInsecure: boolean;
 }
 
 /** Organization role as used by `GET /orgs/{org}/members?role=`. */
@@ -127,6 +129,8 @@ export interface GithubRepository {
   archivedAt: string | null;
   /** Classic protection rule matching the default branch, if any. */
   classicProtection: GithubClassicBranchProtection | null;
+  /** Dependabot (vulnerability) alerts are on; GraphQL `hasVulnerabilityAlertsEnabled`. */
+  vulnerabilityAlertsEnabled: boolean;
 }
 
 /** One rule inside a ruleset, as returned by `GET /repos/{o}/{r}/rules/branches/{b}` (minus the source fields). */
@@ -153,17 +157,18 @@ export type GithubRulesetRule =
   | { type: 'non_fast_forward' }
   | { type: 'required_linear_history' };
 
-/** A branch ruleset. All sandbox rulesets target the default branch only. */
+/** A branch ruleset. */
 export interface GithubRuleset {
   id: number;
   name: string;
   sourceType: 'Repository' | 'Organization';
   /** `acme` for organization rulesets, `acme/repo` for repository rulesets. */
   source: string;
-  enforcement: 'active';
-  /** `~DEFAULT_BRANCH`, as in GitHub's ref_name condition. */
-  refNameIncludes: string[];
-  /** Repository names the ruleset applies to. */
+  /** Only `active` rulesets are enforced; `evaluate` ones only report. */
+  enforcement: 'active' | 'evaluate' | 'disabled';
+  /** GitHub's `ref_name` condition: `~DEFAULT_BRANCH`, `~ALL` or fnmatch patterns over `refs/heads/...`. */
+  refName: { include: string[]; exclude: string[] };
+  /** Repository names the ruleset applies to (GitHub has already evaluated the repository conditions). */
   repositories: string[];
   rules: GithubRulesetRule[];
 }
@@ -257,6 +262,12 @@ export interface GithubViolationDetails {
   mergedPullRequestsApprovedAfterMerge: GithubPullRequestRef[];
   /** Open critical alerts older than {@link githubSeededViolations.staleCriticalAlertMinAgeDays}. */
   staleCriticalAlerts: { repository: string; number: number; ghsaId: string; createdAt: string }[];
+  /** Non-archived repositories with Dependabot alerts turned off (so no alert can show them). */
+  repositoriesWithoutVulnerabilityAlerts: string[];
+  /** Members whose 2FA is SMS (`filter=2fa_insecure`). */
+  membersWithInsecure2fa: string[];
+  /** Outside collaborators with 2FA disabled. */
+  outsideCollaboratorsWithout2fa: string[];
 }
 
 /** Everything the GitHub sandbox serves. */
@@ -293,7 +304,11 @@ export interface GithubWorld {
  * - some PRs have a `COMMENTED` review after merge, `CHANGES_REQUESTED` before
  *   the approval, or a `DISMISSED` earlier approval — all still approved in time;
  * - fixed and dismissed alerts include old critical/high ones — only open
- *   alerts count.
+ *   alerts count;
+ * - an organization ruleset in `evaluate` mode requires reviews everywhere
+ *   (not enforced, so it protects nothing), a repository ruleset targets only
+ *   release branches (`refs/heads/release/` and below), and an active organization ruleset on
+ *   `~DEFAULT_BRANCH` excludes `refs/heads/main` (it applies to `master` only).
  */
 export const githubSeededViolations = {
   /** The organization does not require 2FA (the reason members without 2FA can exist). */
@@ -309,6 +324,12 @@ export const githubSeededViolations = {
   /** Open critical Dependabot alerts older than `staleCriticalAlertMinAgeDays`. */
   staleCriticalAlerts: 1,
   staleCriticalAlertMinAgeDays: 120,
+  /** A non-archived repository with Dependabot alerts off (and so no alerts at all). */
+  repositoriesWithoutVulnerabilityAlerts: 1,
+  /** A regular member whose second factor is SMS. */
+  membersWithInsecure2fa: 1,
+  /** An outside collaborator without 2FA. */
+  outsideCollaboratorsWithout2fa: 1,
   /** Every other open critical/high alert is younger than this. */
   freshCriticalHighMaxAgeDays: 20,
 } as const;
@@ -343,6 +364,15 @@ export function createGithubWorld(company: SyntheticCompany): GithubWorld {
   const outsideCollaborators = grantOutsideAccess(rng.fork('collaborators'), accounts.outside, active);
   const prs = buildPullRequests(rng.fork('pulls'), nowMs, active, protection, accounts);
   const alerts = buildDependabotAlerts(rng.fork('alerts'), nowMs, active, scale, accounts.members);
+  // Later additions draw from their own forks so earlier parts of the world stay as they were.
+  const extra = rng.fork('violations-2');
+  const withAlertsOff = seedVulnerabilityAlertsOff(extra, active, alerts.alerts);
+  const insecureMember = extra.pick(accounts.members.filter((m) => m.role === 'member' && m.twoFactorEnabled));
+  insecureMember.twoFactorInsecure = true;
+  const collaboratorWithout2fa = extra.pick(outsideCollaborators);
+  collaboratorWithout2fa.twoFactorEnabled = false;
+  protection.rulesets.push(...decoyRulesets(extra, company, repositories));
+  protection.rulesets.sort((a, b) => a.id - b.id);
 
   // Repositories were last pushed when their latest PR merged (or shortly before now).
   const pushRng = rng.fork('pushed');
@@ -387,8 +417,51 @@ export function createGithubWorld(company: SyntheticCompany): GithubWorld {
           createdAt: staleCritical.createdAt,
         },
       ],
+      repositoriesWithoutVulnerabilityAlerts: [withAlertsOff.name],
+      membersWithInsecure2fa: [insecureMember.login],
+      outsideCollaboratorsWithout2fa: [collaboratorWithout2fa.login],
     },
   };
+}
+
+/** Turns Dependabot alerts off on one active repository that has no alerts (it cannot have any). */
+function seedVulnerabilityAlertsOff(rng: SeededRandom, active: GithubRepository[], alerts: GithubDependabotAlert[]): GithubRepository {
+  const alerted = new Set(alerts.map((a) => a.repository));
+  const candidates = active.filter((r) => !alerted.has(r.name));
+  const repo = rng.pick(candidates.length > 0 ? candidates : active);
+  repo.vulnerabilityAlertsEnabled = false;
+  return repo;
+}
+
+/** Rulesets a correct checker must not count for `main` (see {@link githubSeededViolations}). */
+function decoyRulesets(rng: SeededRandom, company: SyntheticCompany, repos: GithubRepository[]): GithubRuleset[] {
+  const active = repos.filter((r) => !r.archived).map((r) => r.name);
+  const id = (): number => rng.int(900_001, 999_999);
+  const reviews = (count: number): GithubRulesetRule => ({
+    type: 'pull_request',
+    parameters: {
+      required_approving_review_count: count,
+      dismiss_stale_reviews_on_push: true,
+      require_code_owner_review: false,
+      require_last_push_approval: false,
+      required_review_thread_resolution: false,
+    },
+  });
+  const org = { sourceType: 'Organization' as const, source: company.githubOrg };
+  const releaseRepo = rng.pick(repos.filter((r) => !r.archived && r.defaultBranch === 'main'));
+  return [
+    { ...org, id: id(), name: 'Trial: reviews everywhere', enforcement: 'evaluate', refName: { include: ['~ALL'], exclude: [] }, repositories: active, rules: [reviews(2)] },
+    {
+      ...org,
+      id: id(),
+      name: 'Legacy default branches',
+      enforcement: 'active',
+      refName: { include: ['~DEFAULT_BRANCH'], exclude: ['refs/heads/main'] },
+      repositories: active,
+      rules: [{ type: 'deletion' }],
+    },
+    repoRuleset(company, releaseRepo, id(), 'Release branches', [reviews(1)], { include: ['refs/heads/release/**/*'], exclude: [] }),
+  ];
 }
 
 function buildOrganization(rng: SeededRandom, company: SyntheticCompany, nowMs: number): GithubOrganization {
@@ -446,6 +519,7 @@ function buildAccounts(rng: SeededRandom, company: SyntheticCompany): Accounts {
       name: person.displayName,
       personId: person.id,
       twoFactorEnabled: true,
+      twoFactorInsecure: false,
     };
     byLogin.set(account.login, { account, person });
     if (person.status === 'leaver') former.push(account);
@@ -509,7 +583,8 @@ function buildRepositories(rng: SeededRandom, company: SyntheticCompany, nowMs: 
   let nextId = rng.int(150_000_000, 250_000_000);
 
   const repos = drafts.map((d): GithubRepository => {
-    nextId += rng.int(1_000, 3_000_000);
+    // Steps shrink with scale so ids stay within GraphQL's 32-bit Int (as GitHub's do).
+    nextId += Math.ceil(rng.int(1_000, 3_000_000) / Math.max(1, company.scale));
     const visibility: GithubVisibility = PUBLIC_REPOSITORIES.has(d.name)
       ? 'public'
       : rng.chance(0.15)
@@ -536,6 +611,7 @@ function buildRepositories(rng: SeededRandom, company: SyntheticCompany, nowMs: 
       pushedAt: isoSeconds(pushedMs),
       archivedAt,
       classicProtection: null,
+      vulnerabilityAlertsEnabled: true,
     };
   });
 
@@ -616,7 +692,7 @@ function assignProtection(
       sourceType: 'Organization',
       source: company.githubOrg,
       enforcement: 'active',
-      refNameIncludes: ['~DEFAULT_BRANCH'],
+      refName: { include: ['~DEFAULT_BRANCH'], exclude: [] },
       repositories: orgCovered.map((r) => r.name).sort(),
       rules: [
         { type: 'deletion' },
@@ -695,6 +771,7 @@ function repoRuleset(
   id: number,
   name: string,
   rules: GithubRulesetRule[],
+  refName: GithubRuleset['refName'] = { include: ['~DEFAULT_BRANCH'], exclude: [] },
 ): GithubRuleset {
   return {
     id,
@@ -702,7 +779,7 @@ function repoRuleset(
     sourceType: 'Repository',
     source: `${company.githubOrg}/${repo.name}`,
     enforcement: 'active',
-    refNameIncludes: ['~DEFAULT_BRANCH'],
+    refName,
     repositories: [repo.name],
     rules,
   };
@@ -888,7 +965,7 @@ function buildPullRequests(
   let reviewId = rng.int(2_000_000_000, 2_400_000_000);
   const byCreation = drafts.slice().sort((a, b) => a.createdMs - b.createdMs || a.repository.localeCompare(b.repository));
   const pullRequests = byCreation.map((d): GithubPullRequest => {
-    prId += rng.int(1_000, 400_000);
+    prId += Math.ceil(rng.int(1_000, 400_000) / Math.max(1, active.length / 57));
     return {
       id: prId,
       nodeId: legacyNodeId('PullRequest', prId),

@@ -3,6 +3,7 @@
  * GraphQL front-ends. GitHub matches owner, repository and user names
  * case-insensitively, so every key here is lower-cased.
  */
+import picomatch from 'picomatch';
 import type {
   GithubAccount,
   GithubMember,
@@ -85,28 +86,43 @@ export class WorldIndex {
     return this.accounts.get(login.toLowerCase());
   }
 
+  /** Every ruleset whose repository conditions select `repo` (any enforcement, any branch), by id. */
+  rulesetsOf(repo: GithubRepository): GithubRuleset[] {
+    return this.rulesetsByRepo.get(repo.name.toLowerCase()) ?? [];
+  }
+
   /**
-   * Active ruleset rules for a branch. Sandbox rulesets only target
-   * `~DEFAULT_BRANCH`, so other branches have none. Organization rules come
-   * first, as on GitHub.
+   * The rules GitHub enforces on a branch: those of the active rulesets whose `ref_name`
+   * condition selects it. Organization rules come first, as on GitHub.
    */
   branchRules(repo: GithubRepository, branch: string): ActiveBranchRule[] {
-    if (branch !== repo.defaultBranch) return [];
-    const rulesets = (this.rulesetsByRepo.get(repo.name.toLowerCase()) ?? [])
-      .filter((rs) => rs.enforcement === 'active' && rs.refNameIncludes.includes('~DEFAULT_BRANCH'))
+    const rulesets = this.rulesetsOf(repo)
+      .filter((rs) => rs.enforcement === 'active' && refNameSelects(rs.refName, `refs/heads/${branch}`, repo.defaultBranch))
       .sort((a, b) => (a.sourceType === b.sourceType ? a.id - b.id : a.sourceType === 'Organization' ? -1 : 1));
     return rulesets.flatMap((rs) =>
       rs.rules.map((rule) => {
         // Key order mirrors GitHub's documented example: type, source fields, then parameters.
         const { type, ...rest } = rule;
-        return {
-          type,
-          ruleset_source_type: rs.sourceType,
-          ruleset_source: rs.source,
-          ruleset_id: rs.id,
-          ...rest,
-        } as ActiveBranchRule;
+        return { type, ruleset_source_type: rs.sourceType, ruleset_source: rs.source, ruleset_id: rs.id, ...rest } as ActiveBranchRule;
       }),
     );
   }
+}
+
+/** An opaque cursor (base64 of a position), shaped like GitHub's `cursor:v2:` cursors; REST and GraphQL share it. */
+export function encodeCursor(position: number): string {
+  return Buffer.from(`cursor:v2:${position}`).toString('base64');
+}
+
+/** The position in a cursor from {@link encodeCursor}, or null for anything else. */
+export function decodeCursor(cursor: string): number | null {
+  const match = /^cursor:v2:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return match ? Number(match[1]) : null;
+}
+
+/** GitHub's ref-name condition: `~ALL`, `~DEFAULT_BRANCH` or fnmatch patterns (File::FNM_PATHNAME). */
+function refNameSelects(condition: GithubRuleset['refName'], ref: string, defaultBranch: string): boolean {
+  const matches = (pattern: string) =>
+    pattern === '~ALL' || (pattern === '~DEFAULT_BRANCH' ? ref === `refs/heads/${defaultBranch}` : picomatch.isMatch(ref, pattern, { nobrace: true, noextglob: true }));
+  return condition.include.some(matches) && !condition.exclude.some(matches);
 }

@@ -10,7 +10,7 @@ import type {
   GithubDependabotAlert,
   GithubRepository,
 } from './data.js';
-import type { UrlBases, WorldIndex } from './lookup.js';
+import { decodeCursor, encodeCursor, type UrlBases, type WorldIndex } from './lookup.js';
 
 /** Response of a REST handler before transport headers are added. */
 export interface RestResult {
@@ -91,9 +91,8 @@ function perPage(url: URL): number {
   return Math.min(raw, 100);
 }
 
-function linkTo(url: URL, set: Record<string, string>, drop: string[] = []): string {
+function linkTo(url: URL, set: Record<string, string>): string {
   const next = new URL(url.toString());
-  for (const d of drop) next.searchParams.delete(d);
   for (const [k, v] of Object.entries(set)) {
     next.searchParams.delete(k);
     next.searchParams.set(k, v);
@@ -131,16 +130,6 @@ function paginate<T>(items: T[], url: URL): { page: T[]; headers: Record<string,
   };
 }
 
-/** Opaque REST cursor (base64), like GitHub's cursor-paginated endpoints use. */
-function encodeCursor(position: number): string {
-  return Buffer.from(`cursor:v2:${position}`).toString('base64');
-}
-
-function decodeCursor(cursor: string): number | null {
-  const text = Buffer.from(cursor, 'base64').toString('utf8');
-  const match = /^cursor:v2:(\d+)$/.exec(text);
-  return match ? Number(match[1]) : null;
-}
 
 // ---------------------------------------------------------------------------
 // Renderers
@@ -286,10 +275,9 @@ function listMembers(index: WorldIndex, req: RestRequest, [org]: string[]): Rest
   const role = req.url.searchParams.get('role') ?? 'all';
   const filter = req.url.searchParams.get('filter') ?? 'all';
   if (!['all', 'admin', 'member'].includes(role)) return validationFailed('role', role, docs);
-  if (!['all', '2fa_disabled'].includes(filter)) return validationFailed('filter', filter, docs);
-  const members = index.world.members.filter(
-    (m) => (role === 'all' || m.role === role) && (filter === 'all' || !m.twoFactorEnabled),
-  );
+  if (!['all', '2fa_disabled', '2fa_insecure'].includes(filter)) return validationFailed('filter', filter, docs);
+  const twoFactor = { all: () => true, '2fa_disabled': (m: GithubAccount) => !m.twoFactorEnabled, '2fa_insecure': (m: GithubAccount) => m.twoFactorEnabled && m.twoFactorInsecure }[filter]!;
+  const members = index.world.members.filter((m) => (role === 'all' || m.role === role) && twoFactor(m));
   const { page, headers } = paginate(members, req.url);
   return { status: 200, body: page.map((m) => renderSimpleUser(m, req.urls)), headers };
 }
@@ -316,75 +304,27 @@ const ALERT_STATES: readonly string[] = ['auto_dismissed', 'dismissed', 'fixed',
 const SEVERITIES: readonly string[] = ['low', 'medium', 'high', 'critical'];
 
 /**
- * `GET /orgs/{org}/dependabot/alerts` — cursor pagination (`after`/`before`),
- * filters `state`, `severity`, `ecosystem`, `package`, `scope` (comma lists),
- * `sort=created|updated`, `direction=desc|asc`.
+ * `GET /orgs/{org}/dependabot/alerts`, newest first, filtered by `state` and `severity` (comma
+ * lists), cursor-paginated: `after` in the `Link: rel="next"` URL, as GitHub does.
  */
 function listOrgDependabotAlerts(index: WorldIndex, req: RestRequest, [org]: string[]): RestResult {
   const docs = 'https://docs.github.com/rest/dependabot/alerts#list-dependabot-alerts-for-an-organization';
   if (org === undefined || !index.isOrg(org)) return notFound(docs);
   const q = req.url.searchParams;
-  const list = (name: string): string[] | null => {
-    const raw = q.get(name);
-    return raw === null || raw === '' ? null : raw.split(',').map((s) => s.trim().toLowerCase());
-  };
+  const list = (name: string): string[] | null => (q.get(name) ? q.get(name)!.split(',').map((v) => v.trim().toLowerCase()) : null);
   const states = list('state');
   const severities = list('severity');
   for (const s of states ?? []) if (!ALERT_STATES.includes(s)) return validationFailed('state', s, docs);
   for (const s of severities ?? []) if (!SEVERITIES.includes(s)) return validationFailed('severity', s, docs);
-  const ecosystems = list('ecosystem');
-  const packages = q.get('package')?.split(',').map((s) => s.trim()) ?? null;
-  const scope = q.get('scope');
-  const sort = q.get('sort') ?? 'created';
-  const direction = q.get('direction') ?? 'desc';
-  if (!['created', 'updated'].includes(sort)) return validationFailed('sort', sort, docs);
-  if (!['asc', 'desc'].includes(direction)) return validationFailed('direction', direction, docs);
-
-  const key = (a: GithubDependabotAlert): number => Date.parse(sort === 'updated' ? a.updatedAt : a.createdAt);
-  const alerts = index.world.dependabotAlerts
-    .filter(
-      (a) =>
-        (states === null || states.includes(a.state)) &&
-        (severities === null || severities.includes(a.advisory.severity)) &&
-        (ecosystems === null || ecosystems.includes(a.advisory.ecosystem)) &&
-        (packages === null || packages.includes(a.advisory.packageName)) &&
-        (scope === null || scope === '' || a.scope === scope),
-    )
-    .sort(
-      (a, b) =>
-        (direction === 'asc' ? key(a) - key(b) : key(b) - key(a)) ||
-        a.repository.localeCompare(b.repository) ||
-        a.number - b.number,
-    );
-
-  // Cursor = position in the filtered, sorted list; `after` starts past it, `before` ends before it.
-  const size = perPage(req.url);
+  // The world keeps alerts newest first.
+  const alerts = index.world.dependabotAlerts.filter((a) => (states === null || states.includes(a.state)) && (severities === null || severities.includes(a.advisory.severity)));
   const after = q.get('after');
-  const before = q.get('before');
-  let start = 0;
-  let end = alerts.length;
-  if (after !== null && after !== '') {
-    const pos = decodeCursor(after);
-    if (pos === null) return validationFailed('after', after, docs);
-    start = Math.min(pos + 1, alerts.length);
-    end = Math.min(alerts.length, start + size);
-  } else if (before !== null && before !== '') {
-    const pos = decodeCursor(before);
-    if (pos === null) return validationFailed('before', before, docs);
-    end = Math.min(pos, alerts.length);
-    start = Math.max(0, end - size);
-  } else {
-    end = Math.min(alerts.length, size);
-  }
-  const page = alerts.slice(start, end);
-  const links: string[] = [];
-  if (start > 0 && page.length > 0) links.push(`<${linkTo(req.url, { before: encodeCursor(start) }, ['after', 'page'])}>; rel="prev"`);
-  if (end < alerts.length && page.length > 0) links.push(`<${linkTo(req.url, { after: encodeCursor(end - 1) }, ['before', 'page'])}>; rel="next"`);
-  return {
-    status: 200,
-    body: page.map((a) => renderDependabotAlert(index, a, req.urls)),
-    headers: links.length > 0 ? { link: links.join(', ') } : {},
-  };
+  const start = after ? decodeCursor(after) : -1;
+  if (start === null) return validationFailed('after', after!, docs);
+  const page = alerts.slice(start + 1, start + 1 + perPage(req.url));
+  const end = start + page.length;
+  const next = end + 1 < alerts.length ? { link: `<${linkTo(req.url, { after: encodeCursor(end) })}>; rel="next"` } : undefined;
+  return { status: 200, body: page.map((a) => renderDependabotAlert(index, a, req.urls)), ...(next ? { headers: next } : {}) };
 }
 
 /** The `dependabot-alert-with-repository` schema. */

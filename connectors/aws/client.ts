@@ -1,0 +1,328 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, HttpRequest, RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryToken } from '@smithy/types';
+import { z } from 'zod';
+import type { Clock } from '../../src/core/clock.js';
+import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
+import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
+import { toolName } from '../../src/core/version.js';
+import { sanitizeUrl } from '../../src/http/sanitize-url.js';
+import type { AwsSettings } from './settings.js';
+
+const answeredRequest = Symbol('annexa.awsRequest');
+
+/** The request an AWS error answered, when {@link AwsApi.send} sent it. */
+export function requestOf(error: unknown): RequestRef | undefined {
+  return error instanceof Error ? (error as Error & { [answeredRequest]?: RequestRef })[answeredRequest] : undefined;
+}
+
+/** IAM and STS answer for the whole partition from one global endpoint, signed for us-east-1. */
+const globalRegion = 'us-east-1';
+
+/** An account Annexa collects from: the ambient one, or one reached by assuming a role. */
+export interface AccountTarget {
+  id: string;
+  /** ARN of the role assumed in it; null for the ambient credentials' own account. */
+  roleArn: string | null;
+}
+
+/** One AWS call's answer and the request it came from (the record's provenance). */
+export interface Called<T> {
+  output: T;
+  request: RequestRef;
+}
+
+/** Anything `send` can call: an SDK client and one of its commands. */
+interface SdkClient {
+  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+interface SdkCommand {
+  middlewareStack: { add(middleware: unknown, options: { step: 'build'; name: string }): void };
+}
+
+/** The SDK clients of one account, created on first use and reused for the run. */
+export class AccountSession {
+  private readonly cloudtrailClients = new Map<string, CloudTrailClient>();
+  private readonly backupClients = new Map<string, BackupClient>();
+  readonly iam: IAMClient;
+
+  constructor(
+    readonly account: string,
+    private readonly make: <C>(Client: new (config: object) => C, region: string, endpoint: string | undefined) => C,
+    private readonly endpoints: AwsSettings['endpoints'],
+  ) {
+    this.iam = make(IAMClient, globalRegion, endpoints.iam);
+  }
+
+  cloudtrail(region: string): CloudTrailClient {
+    let client = this.cloudtrailClients.get(region);
+    if (!client) this.cloudtrailClients.set(region, (client = this.make(CloudTrailClient, region, this.endpoints.cloudtrail)));
+    return client;
+  }
+
+  backup(region: string): BackupClient {
+    let client = this.backupClients.get(region);
+    if (!client) this.backupClients.set(region, (client = this.make(BackupClient, region, this.endpoints.backup)));
+    return client;
+  }
+}
+
+/**
+ * The AWS side of the connector: the standard credential chain (environment, profile, container
+ * or instance role, web identity), one role assumed per configured account, and SDK clients whose
+ * HTTP goes through the shared HTTP layer (queue, timeouts, network and 5xx retries). AWS
+ * throttling (`Throttling`, `ThrottlingException` in a 400 answer) is retried by the SDK's
+ * adaptive retry mode up to `maxAttempts`, then surfaces as `rate_limited`.
+ */
+export class AwsApi {
+  private readonly ambient: AwsCredentialIdentityProvider;
+  private readonly sts: STSClient;
+  private accountsPromise: Promise<AccountTarget[]> | undefined;
+  private readonly sessions = new Map<string, Promise<AccountSession>>();
+  /** Epoch ms before which the next LookupEvents call of an account and region may not start. */
+  private readonly lookupNotBefore = new Map<string, number>();
+
+  constructor(
+    readonly settings: AwsSettings,
+    private readonly io: ConnectorIO,
+    /** Injectable for tests; production uses the SDK's default provider chain. */
+    ambient?: AwsCredentialIdentityProvider,
+  ) {
+    this.ambient = ambient ?? fromNodeProviderChain();
+    this.sts = this.makeClient(STSClient, settings.regions[0]!, settings.endpoints.sts, this.ambient);
+  }
+
+  get clock(): Clock {
+    return this.io.clock;
+  }
+
+  /** The accounts to collect: the configured ones, or the ambient credentials' account (GetCallerIdentity). */
+  accounts(): Promise<AccountTarget[]> {
+    this.accountsPromise ??= (async () => {
+      if (this.settings.accounts) {
+        return this.settings.accounts.map((a) => ({ id: a.id, roleArn: `arn:aws:iam::${a.id}:role/${a.roleName}` }));
+      }
+      const { output } = await this.send(this.sts, new GetCallerIdentityCommand({}), 'GetCallerIdentity');
+      const identity = parse(z.object({ Account: z.string().regex(/^\d{12}$/) }), output, 'STS GetCallerIdentity');
+      return [{ id: identity.Account, roleArn: null }];
+    })();
+    return this.accountsPromise;
+  }
+
+  /**
+   * The clients for one account. With a role, AssumeRole runs first (once per run, renewed before
+   * the session expires), so an AccessDenied surfaces here and fails only this account.
+   */
+  session(target: AccountTarget): Promise<AccountSession> {
+    let session = this.sessions.get(target.id);
+    if (!session) {
+      session = (async () => {
+        const credentials = target.roleArn ? await this.assumedRoleProvider(target.roleArn) : this.ambient;
+        return new AccountSession(target.id, (Client, region, endpoint) => this.makeClient(Client, region, endpoint, credentials), this.settings.endpoints);
+      })();
+      // A failed AssumeRole is remembered for the run: every collector reports the same failure without asking again.
+      this.sessions.set(target.id, session);
+    }
+    return session;
+  }
+
+  /**
+   * Sends one command and returns its output with a {@link RequestRef}. The URL is captured as the
+   * SDK built it; for the JSON and query protocols (everything POSTed to `/`) the operation is
+   * appended as a fragment so the provenance names the call.
+   */
+  async send<T>(client: SdkClient, command: SdkCommand, operation: string): Promise<Called<T>> {
+    let method = 'POST';
+    let url = '';
+    command.middlewareStack.add(
+      (next: (args: { request: HttpRequest }) => Promise<unknown>) => (args: { request: HttpRequest }) => {
+        method = args.request.method;
+        url = requestUrl(args.request);
+        return next(args);
+      },
+      { step: 'build', name: 'annexaRequestRef' },
+    );
+    const ref = (metadata: { httpStatusCode?: number; requestId?: string } | undefined): RequestRef => {
+      const safe = sanitizeUrl(url);
+      return {
+        method,
+        url: new URL(safe).pathname === '/' ? `${safe}#${operation}` : safe,
+        status: metadata?.httpStatusCode ?? 0,
+        ...(metadata?.requestId ? { requestId: metadata.requestId } : {}),
+        at: this.io.clock.now().toISOString(),
+      };
+    };
+    type Metadata = { $metadata?: { httpStatusCode?: number; requestId?: string } };
+    let output: T & Metadata;
+    try {
+      output = (await client.send(command as never, { abortSignal: this.io.signal })) as T & Metadata;
+    } catch (error) {
+      // An AWS error answer is provenance too (a NoSuchEntity that proves a policy is absent).
+      if (url && error instanceof Error) Object.assign(error, { [answeredRequest]: ref((error as Metadata).$metadata) });
+      throw error;
+    }
+    return { output, request: ref(output.$metadata) };
+  }
+
+  /** Waits so that LookupEvents stays within its 2 requests per second per account and region. */
+  async lookupEventsSlot(account: string, region: string): Promise<void> {
+    const key = `${account}/${region}`;
+    const wait = (this.lookupNotBefore.get(key) ?? 0) - this.io.clock.now().getTime();
+    if (wait > 0) await this.io.clock.sleep(wait, this.io.signal);
+    this.lookupNotBefore.set(key, this.io.clock.now().getTime() + 500);
+  }
+
+  private async assumedRoleProvider(roleArn: string): Promise<AwsCredentialIdentityProvider> {
+    const assume = async (): Promise<AwsCredentialIdentity> => {
+      const { output } = await this.send(
+        this.sts,
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: toolName,
+          DurationSeconds: 3600,
+          ...(this.settings.externalId ? { ExternalId: this.settings.externalId.reveal() } : {}),
+        }),
+        'AssumeRole',
+      );
+      const { Credentials } = parse(assumeRoleOutput, output, 'STS AssumeRole');
+      return {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        sessionToken: Credentials.SessionToken,
+        expiration: Credentials.Expiration,
+      };
+    };
+    let current = await assume();
+    let renewing: Promise<AwsCredentialIdentity> | undefined;
+    return async () => {
+      // Renew five minutes before expiry: a long collection must not fail halfway with ExpiredToken.
+      if (current.expiration && current.expiration.getTime() - this.io.clock.now().getTime() < 300_000) {
+        renewing ??= assume().finally(() => (renewing = undefined));
+        current = await renewing;
+      }
+      return current;
+    };
+  }
+
+  private makeClient<C>(Client: new (config: object) => C, region: string, endpoint: string | undefined, credentials: AwsCredentialIdentityProvider): C {
+    return new Client({
+      region,
+      credentials,
+      ...(endpoint ? { endpoint } : {}),
+      requestHandler: sharedHttpHandler(this.io.fetch),
+      maxAttempts: this.settings.maxAttempts,
+      retryStrategy: new ThrottlingRetryStrategy(this.settings.maxAttempts),
+      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => this.io.logger.warn(String(m)), error: () => undefined },
+    });
+  }
+}
+
+const assumeRoleOutput = z.object({
+  Credentials: z.object({ AccessKeyId: z.string(), SecretAccessKey: z.string(), SessionToken: z.string(), Expiration: z.date().optional() }),
+});
+
+/**
+ * The SDK's adaptive retry (client-side rate limiting that slows down when AWS throttles),
+ * restricted to throttling: 5xx answers, network errors and timeouts are already retried by the
+ * shared HTTP layer underneath, and retrying them here too would multiply the attempts.
+ */
+class ThrottlingRetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'adaptive';
+  private readonly adaptive: AdaptiveRetryStrategy;
+  constructor(maxAttempts: number) {
+    this.adaptive = new AdaptiveRetryStrategy(maxAttempts);
+  }
+  acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.adaptive.acquireInitialRetryToken(scope);
+  }
+  refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    // Rejecting makes the SDK rethrow the original error.
+    if (errorInfo.errorType !== 'THROTTLING') return Promise.reject(new Error('not a throttling error'));
+    return this.adaptive.refreshRetryTokenForRetry(token as StandardRetryToken, errorInfo);
+  }
+  recordSuccess(token: RetryToken): void {
+    this.adaptive.recordSuccess(token as StandardRetryToken);
+  }
+}
+
+/** An SDK request handler that sends through the shared HTTP layer's `fetch`. */
+function sharedHttpHandler(fetch: typeof globalThis.fetch) {
+  return {
+    async handle(request: HttpRequest, options?: { abortSignal?: AbortSignal | { aborted: boolean } }) {
+      const headers: Record<string, string> = {};
+      // fetch sets Host and Content-Length itself (to the same values the signature covers).
+      for (const [name, value] of Object.entries(request.headers)) if (!/^(host|content-length)$/i.test(name)) headers[name] = value;
+      const signal = options?.abortSignal instanceof AbortSignal ? options.abortSignal : undefined;
+      const response = await fetch(requestUrl(request), {
+        method: request.method,
+        headers,
+        ...(request.body !== undefined && request.body !== null ? { body: request.body as NonNullable<RequestInit["body"]> } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const body = new Uint8Array(await response.arrayBuffer());
+      const responseHeaders: Record<string, string> = {};
+      response.headers.forEach((value, name) => (responseHeaders[name] = value));
+      return { response: { statusCode: response.status, reason: response.statusText, headers: responseHeaders, body } };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  };
+}
+
+function requestUrl(request: HttpRequest): string {
+  const query = Object.entries(request.query ?? {})
+    .flatMap(([key, value]) => (value === null || value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((v) => `${escape(key)}=${escape(v)}`)))
+    .join('&');
+  const port = request.port ? `:${request.port}` : '';
+  return `${request.protocol}//${request.hostname}${port}${request.path}${query ? `?${query}` : ''}`;
+}
+
+/** RFC 3986 escaping, as SigV4 canonicalises it. */
+function escape(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Validates an SDK output at the boundary; the error names the call and the first offending fields. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, call: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const where = result.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+  throw new CollectError('invalid_payload', `${call} returned an unexpected payload: ${where}`, { endpoint: call });
+}
+
+const throttlingNames = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
+const authNames = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'CredentialsProviderError',
+]);
+const deniedNames = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'RegionDisabledException', 'OptInRequired']);
+
+/**
+ * AWS errors by their `name` (the error code AWS sent), never by message text. Errors that already
+ * carry a stable code (the shared HTTP layer's) are left to the generic classification.
+ */
+export function classifyAwsError(error: unknown): ClassifiedError | undefined {
+  if (findCause(error, (e): e is CollectError => e instanceof CollectError)) return undefined;
+  const sdk = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  const name = typeof sdk?.name === 'string' ? sdk.name : '';
+  const message = `${name}: ${typeof sdk?.message === 'string' ? sdk.message : String(error)}`;
+  if (throttlingNames.has(name)) return { code: 'rate_limited', message: `AWS kept throttling after the retry bound: ${message}` };
+  if (authNames.has(name)) return { code: 'auth_failed', message };
+  if (deniedNames.has(name)) return { code: 'permission_denied', message };
+  const status = sdk?.$metadata?.httpStatusCode;
+  const code = status === undefined ? undefined : codeForHttpStatus(status);
+  return code ? { code, message: `HTTP ${status}: ${message}` } : undefined;
+}

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable, type SandboxEnvironment } from '../demo/sandbox-environment.js';
+
+/**
+ * The scale-out scenario shared by the worker tests and `bench/scale-out.ts`: the GitHub sandbox
+ * behind a proxy that adds latency (a real API is tens of milliseconds away), `instances`
+ * connector instances pointing at it (each its own unit, as many organisations would be), a
+ * config whose store is PostgreSQL, and `annexa worker` / `annexa schedule` as child processes.
+ */
+export interface ScaleOutSandbox {
+  configFile: string;
+  /** The environment the child processes get (the sandbox token and the database URL). */
+  env: NodeJS.ProcessEnv;
+  instanceIds: string[];
+  sandbox: SandboxEnvironment;
+  /** Requests the sandbox answered so far. */
+  requestCount(): number;
+  /** Starts `annexa worker --name <name>` with extra arguments; its output goes to `worker-<name>.log` in `dir`. */
+  worker(name: string, args?: string[]): ChildProcess;
+  /** Runs an `annexa` command to its end; resolves with its exit code and output. */
+  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+const root = resolve(fileURLToPath(import.meta.url), '../../..');
+
+export async function startScaleOutSandbox(options: { dir: string; databaseUrl: string; instances: number; latencyMs: number; now?: Date }): Promise<ScaleOutSandbox> {
+  const sandbox = await startSandboxEnvironment({ scale: 1, now: options.now ?? new Date(Date.UTC(2026, 0, 5)) });
+  const proxy = await startLatencyProxy(sandbox.github.url, options.latencyMs);
+  const [entry] = sandbox.connectorEntries() as { id: string }[];
+  const instanceIds = Array.from({ length: options.instances }, (_, i) => `github-${String(i + 1).padStart(2, '0')}`);
+  const configFile = join(options.dir, 'annexa.yaml');
+  writeFileSync(
+    configFile,
+    stringify({ store: { url: '${ANNEXA_DATABASE_URL}' }, log: { level: 'warn' }, connectors: instanceIds.map((id) => ({ ...entry, id, baseUrl: proxy.url })) }),
+  );
+  const env = { ...process.env, [sandboxTokenVariable]: sandboxToken, ANNEXA_DATABASE_URL: options.databaseUrl, ANNEXA_LOG_LEVEL: 'warn' };
+  const children = new Set<ChildProcess>();
+  const start = (args: string[], log?: string) => {
+    // A long-running worker writes to a log file: an unread pipe would fill and block it.
+    const output = log ? openSync(join(options.dir, log), 'a') : 'pipe';
+    const child = spawn(process.execPath, [join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
+    if (typeof output === 'number') closeSync(output);
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+  return {
+    configFile,
+    env,
+    instanceIds,
+    sandbox,
+    requestCount: () => sandbox.github.requestCount(),
+    worker: (name, args = []) => start(['worker', '--name', name, ...args], `worker-${name}.log`),
+    cli: (args) =>
+      new Promise((done, fail) => {
+        const child = start(args);
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d: Buffer) => (stdout += d));
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        child.once('error', fail);
+        child.once('exit', (code) => done({ code, stdout, stderr }));
+      }),
+    async close() {
+      for (const child of children) child.kill('SIGKILL');
+      await proxy.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** An HTTP proxy on 127.0.0.1 that forwards every request to `target` after `latencyMs`. */
+export async function startLatencyProxy(target: string, latencyMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server: Server = createServer((req, res) => {
+    setTimeout(() => {
+      const forward = httpRequest(
+        // The Host header stays the proxy's, so the links the API builds (next pages) lead back through it.
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      req.pipe(forward);
+    }, latencyMs);
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

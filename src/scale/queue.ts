@@ -1,0 +1,100 @@
+import { Logger as GraphileLogger, runMigrations } from 'graphile-worker';
+import type { Logger as AppLogger } from '../core/logger.js';
+import pg from 'pg';
+import { z } from 'zod';
+import type { CollectionPlan } from '../pipeline/plan.js';
+import type { EvidenceStore, SharedRuns } from '../../storage/evidence-store.js';
+import { toolVersion } from '../core/version.js';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * Distributed collection on a PostgreSQL job queue (graphile-worker, in its own schema next to the
+ * evidence store). A run is split into units; each unit is one job. The unit is a connector
+ * instance: one credential, one rate budget, one HTTP queue, so no two workers ever spend the same
+ * credential's budget. The job's queue name is the credential (`annexa:<instance>`), and
+ * graphile-worker runs the jobs of one queue name one at a time across all workers, so even two
+ * runs' jobs for one credential never overlap. A connector that can split finer (an AWS
+ * organisation per account) would give units `instance/account` whose queue names are each
+ * account's credential; nothing else changes.
+ */
+
+/** The graphile-worker task that collects one unit. */
+export const collectUnitTask = 'annexa_collect_unit';
+/** The schema graphile-worker keeps its jobs in (mutable, unlike the evidence tables). */
+export const queueSchema = 'annexa_queue';
+/** Attempts per unit before it gives up (a retry after a dead worker counts as one). */
+export const maxAttempts = 5;
+
+/** A job's payload: which run, which unit, which of its collectors. */
+export const unitJobPayload = z.strictObject({ runId: z.string(), unit: z.string(), collectors: z.array(z.string()) });
+export type UnitJobPayload = z.infer<typeof unitJobPayload>;
+
+/** One unit of a planned run. */
+export interface PlannedUnit {
+  unit: string;
+  /** The credential the unit spends: jobs with the same queue name never run at once. */
+  queueName: string;
+  collectors: string[];
+}
+
+/** The units of a plan: one per connector instance. */
+export function planUnits(plan: CollectionPlan): PlannedUnit[] {
+  return plan.instances.map(({ instance, collectors }) => ({ unit: instance.id, queueName: `annexa:${instance.id}`, collectors: collectors.map((c) => c.id) }));
+}
+
+/** The instance a unit collects (`github-acme`, or `aws-org` of `aws-org/123456789012`). */
+export function unitInstance(unit: string): string {
+  return unit.split('/')[0]!;
+}
+
+/**
+ * Creates or upgrades the queue's schema (graphile-worker's own migrations), one process at a
+ * time (an advisory lock): three workers starting together must not race to create it.
+ */
+export async function prepareQueue(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('annexa.queue.migrate'))");
+    await runMigrations({ connectionString: url, schema: queueSchema, logger: queueLogger() });
+    await client.query(`CREATE TABLE IF NOT EXISTS ${queueSchema}.worker_heartbeats (worker_id text PRIMARY KEY, name text NOT NULL, beat_at timestamptz NOT NULL)`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The store's shared runs, or a usage error naming what is needed. */
+export function sharedRunsOf(store: EvidenceStore): SharedRuns {
+  if (!store.sharedRuns) throw new UsageError(`distributed collection needs the PostgreSQL store (store.url in the config); ${store.location} is a single-writer store`);
+  return store.sharedRuns;
+}
+
+/**
+ * Enqueues one run: creates the shared run and its jobs in one transaction. While a run over the
+ * same units is still open, returns it instead and enqueues nothing (two schedulers firing at once
+ * make one run).
+ */
+export async function scheduleRun(args: { store: EvidenceStore; url: string; plan: CollectionPlan; command: string; now: Date }): Promise<{ runId: string; created: boolean; units: PlannedUnit[] }> {
+  const units = planUnits(args.plan);
+  await prepareQueue(args.url);
+  const { runId, created } = await sharedRunsOf(args.store).create(
+    { command: args.command, toolVersion, startedAt: args.now },
+    units.map((u) => u.unit),
+    async (tx, id) => {
+      for (const unit of units) {
+        const payload: UnitJobPayload = { runId: id, unit: unit.unit, collectors: unit.collectors };
+        await tx.query(
+          `SELECT ${queueSchema}.add_job($1, $2::json, queue_name => $3, max_attempts => $4, job_key => $5, job_key_mode => 'preserve_run_at')`,
+          [collectUnitTask, JSON.stringify(payload), unit.queueName, maxAttempts, `${id}:${unit.unit}`],
+        );
+      }
+    },
+  );
+  return { runId, created, units };
+}
+
+/** graphile-worker's own log lines, sent to our logger (debug) instead of the console. */
+export function queueLogger(logger?: AppLogger): GraphileLogger {
+  return new GraphileLogger(() => (level, message) => logger?.debug({ queue: level }, message));
+}

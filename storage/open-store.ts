@@ -1,0 +1,23 @@
+import type { Secret } from '../src/core/secret.js';
+import type { EvidenceStore } from './evidence-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import { openPostgresStore, redactUrl } from './postgres-store.js';
+
+/** Where an evidence store is: a SQLite file, or a PostgreSQL database (URL kept as a secret). */
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: Secret | string };
+
+/** Whether a `--store` value names a PostgreSQL database rather than a file. */
+export function isDatabaseUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** The path, or the URL with its password redacted: safe for messages and summaries. */
+export function describeStore(location: StoreLocation): string {
+  return location.kind === 'sqlite' ? location.path : redactUrl(typeof location.url === 'string' ? location.url : location.url.reveal());
+}
+
+/** Opens the evidence store at a location, through the one contract both backends implement. */
+export async function openEvidenceStore(location: StoreLocation, options: { readonly?: boolean } = {}): Promise<EvidenceStore> {
+  if (location.kind === 'sqlite') return openSqliteStore(location.path, options);
+  return openPostgresStore(typeof location.url === 'string' ? location.url : location.url.reveal(), options);
+}

@@ -1,0 +1,122 @@
+import { sha256Hex } from '../src/core/canonical.js';
+
+/**
+ * Trees: sorted lists of small JSON rows (a collection's `[subject, payload digest, request
+ * indexes, attachment?]`, a check evaluation's `[subject, status, message]`), addressed by the
+ * sha256 of their canonical JSON. Equal content, equal digest: an unchanged collection is the same
+ * tree as the day before and is stored once.
+ *
+ * A tree that differs a little from an earlier one is stored as a delta against it (positions to
+ * drop, rows to add), so a day on which 1% of records changed stores about 1% of a tree. Chains
+ * are capped at {@link maxDeltaDepth}, so reading any tree applies at most that many deltas. The
+ * digest always covers the full row list, however it is stored.
+ */
+
+/** One row, kept as its JSON text (which is also its sort key). */
+export type RowText = string;
+
+/** A tree as stored: a full row list, or a delta against `base`. */
+export interface StoredTree {
+  digest: string;
+  base: string | null;
+  depth: number;
+  rowCount: number;
+  /** JSON: `[row, ...]` when full; `{"add":[row, ...],"drop":[position, ...]}` when a delta. */
+  data: string;
+}
+
+/** Deltas chain at most this deep before a full copy is stored again. */
+export const maxDeltaDepth = 32;
+
+/** Sorts rows into canonical order and returns their JSON texts. */
+export function toRowTexts(rows: readonly unknown[]): RowText[] {
+  return rows.map((row) => JSON.stringify(row)).sort(compareText);
+}
+
+/** The digest of a tree: sha256 of `[row,row,...]`, the canonical JSON of the sorted rows. */
+export function treeDigest(rows: readonly RowText[]): string {
+  return sha256Hex(`[${rows.join(',')}]`);
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Encodes sorted `rows` for storage: a delta against `base` when that is less than half the size
+ * of a full copy and the chain stays short, otherwise the full list.
+ */
+export function encodeTree(rows: readonly RowText[], base?: { digest: string; depth: number; rows: readonly RowText[] }): StoredTree {
+  const digest = treeDigest(rows);
+  if (base && base.depth < maxDeltaDepth) {
+    const { add, drop } = diffSorted(base.rows, rows);
+    if ((add.length + drop.length) * 2 < rows.length) {
+      return { digest, base: base.digest, depth: base.depth + 1, rowCount: rows.length, data: `{"add":[${add.join(',')}],"drop":[${drop.join(',')}]}` };
+    }
+  }
+  return { digest, base: null, depth: 0, rowCount: rows.length, data: `[${rows.join(',')}]` };
+}
+
+/** Rebuilds a tree's rows from its stored data and (for a delta) its base's rows. */
+export function decodeTree(data: string, baseRows?: readonly RowText[]): RowText[] {
+  const parsed = JSON.parse(data) as unknown[] | { add: unknown[]; drop: number[] };
+  if (Array.isArray(parsed)) return parsed.map((row) => JSON.stringify(row));
+  if (!baseRows) throw new Error('a delta tree needs its base');
+  const dropped = new Set(parsed.drop);
+  const kept = baseRows.filter((_, i) => !dropped.has(i));
+  return mergeSorted(kept, parsed.add.map((row) => JSON.stringify(row)));
+}
+
+/** Rows only in `after` (add) and positions in `before` of rows not in `after` (drop). Both sorted. */
+export function diffSorted(before: readonly RowText[], after: readonly RowText[]): { add: RowText[]; drop: number[] } {
+  const add: RowText[] = [];
+  const drop: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const c = i >= before.length ? 1 : j >= after.length ? -1 : compareText(before[i]!, after[j]!);
+    if (c === 0) {
+      i++;
+      j++;
+    } else if (c < 0) drop.push(i++);
+    else add.push(after[j++]!);
+  }
+  return { add, drop };
+}
+
+function mergeSorted(a: readonly RowText[], b: readonly RowText[]): RowText[] {
+  const out: RowText[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareText(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/** Parses row texts at once (one JSON.parse is much faster than one per row). */
+export function parseRows<Row>(rows: readonly RowText[]): Row[] {
+  return JSON.parse(`[${rows.join(',')}]`) as Row[];
+}
+
+/** A small least-recently-used cache of rebuilt trees, so reads and verify do not rebuild chains. */
+export class TreeCache {
+  private readonly entries = new Map<string, RowText[]>();
+  constructor(private readonly capacity = 24) {}
+  get(digest: string): RowText[] | undefined {
+    const rows = this.entries.get(digest);
+    if (rows) {
+      this.entries.delete(digest);
+      this.entries.set(digest, rows);
+    }
+    return rows;
+  }
+  set(digest: string, rows: RowText[]): void {
+    this.entries.delete(digest);
+    this.entries.set(digest, rows);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The conformance suite's part for runs written by several processes (`EvidenceStore.sharedRuns`,
+ * used by `annexa worker`). A single-writer backend (SQLite) must leave it undefined; a backend
+ * that offers it must pass these. Called from `evidenceStoreConformance`.
+ */
+import { describe, expect, it } from 'vitest';
+import type { EvidenceStore, SharedRuns } from '../../storage/evidence-store.js';
+import { collectorFor, instanceId, observation, outcome } from './helpers.js';
+
+const member = 'test.member.v1';
+const repo = 'test.repo.v1';
+const day = (n: number) => new Date(Date.UTC(2024, 0, n));
+const plus = (d: Date, ms: number) => new Date(d.getTime() + ms);
+const meta = { command: 'schedule', toolVersion: '0.0.0-test', startedAt: day(2) };
+
+export function sharedRunsConformance(fresh: () => Promise<EvidenceStore>): void {
+  describe('runs written by several processes (sharedRuns)', () => {
+    it('is absent on a single-writer backend, or makes one run per open unit set, sealed once when the last unit ends', async () => {
+      const store = await fresh();
+      if (!store.sharedRuns) return expect(store.location).not.toMatch(/^postgres/);
+      const shared: SharedRuns = store.sharedRuns;
+      const units = [instanceId, 'other-acme'];
+      const { runId, created } = await shared.create(meta, units);
+      expect(created).toBe(true);
+      // A second scheduler while it is open joins it.
+      expect(await shared.create(meta, [...units].reverse())).toEqual({ runId, created: false });
+
+      const a = await shared.beginUnit(runId, instanceId, 'w1', 1);
+      expect([...a.done]).toEqual([]);
+      await a.writer.addObservations([observation(member, 'alice', { mfa: true }, plus(day(2), 100))]);
+      await a.writer.addOutcome(outcome(member, 'collected', 1, day(2), plus(day(2), 200)));
+      await expect(a.writer.finish('complete', day(2))).rejects.toThrow(/sealed when its last unit ends/);
+      expect(await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', plus(day(2), 300))).toBeUndefined();
+
+      // A local run meanwhile neither seals the open shared run nor blocks it.
+      const local = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(3) });
+      await local.finish('complete', day(3));
+      expect((await store.run(runId))!.status).toBe('running');
+
+      // Unit 2: the first attempt dies after writing part of a collection; the second starts over.
+      const otherObservation = (subject: string) => ({ ...observation(repo, subject, { name: subject }, plus(day(2), 400)), instanceId: 'other-acme' });
+      const b1 = await shared.beginUnit(runId, 'other-acme', 'w2', 1);
+      await b1.writer.addObservations([otherObservation('api')]);
+      const b2 = await shared.beginUnit(runId, 'other-acme', 'w3', 2);
+      expect([...b2.done]).toEqual([]);
+      await b2.writer.addObservations([otherObservation('api'), otherObservation('web')]);
+      await b2.writer.addOutcome({ ...outcome(repo, 'collected', 2, day(2), plus(day(2), 500)), instanceId: 'other-acme' });
+      // The dead attempt cannot add a second outcome for the same collector.
+      await expect(b1.writer.addOutcome({ ...outcome(repo, 'failed', 0, day(2), plus(day(2), 600)), instanceId: 'other-acme' })).rejects.toThrow();
+      const sealed = await shared.endUnit(runId, 'other-acme', 'w3', 2, 'ended', plus(day(2), 700));
+      expect(sealed).toMatchObject({ id: runId, status: 'complete', observationCount: 3, finishedAt: plus(day(2), 700).toISOString() });
+      // Sealed once: a late end changes nothing.
+      expect((await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', plus(day(2), 800)))!.hash).toBe(sealed!.hash);
+      const run = await store.run(runId);
+      expect(run!.outcomes.map((o) => `${o.instanceId}/${o.collectorId}`)).toEqual([`${instanceId}/${collectorFor(member)}`, `other-acme/${collectorFor(repo)}`]);
+      expect((await store.latest(repo))[0]!.records.map((r) => r.subject)).toEqual(['api', 'web']);
+      // A sealed run takes no more attempts.
+      await expect(shared.beginUnit(runId, instanceId, 'w4', 2)).rejects.toThrow(/already sealed/);
+      expect((await shared.jobs(runId)).map((j) => [j.unit, j.attempt, j.worker, j.result ?? null])).toEqual([
+        [instanceId, 1, 'w1', 'ended'],
+        ['other-acme', 1, 'w2', null],
+        ['other-acme', 2, 'w3', 'ended'],
+        [instanceId, 1, 'w1', 'ended'],
+      ]);
+      expect(await shared.unfinishedUnits()).toEqual([]);
+      expect(await store.verify()).toMatchObject({ ok: true, runsChecked: 2, unsealedRuns: [] });
+    });
+
+    it('a retried unit skips the collectors that already have an outcome', async () => {
+      const store = await fresh();
+      if (!store.sharedRuns) return;
+      const { runId } = await store.sharedRuns.create(meta, [instanceId]);
+      const first = await store.sharedRuns.beginUnit(runId, instanceId, 'w1', 1);
+      await first.writer.addObservations([observation(member, 'alice', { mfa: true }, plus(day(2), 100))]);
+      await first.writer.addOutcome(outcome(member, 'collected', 1, day(2), plus(day(2), 200)));
+      await first.writer.addObservations([observation(repo, 'api', { name: 'api' }, plus(day(2), 300))]);
+      // w1 dies here; its unit is taken again.
+      expect(await store.sharedRuns.unfinishedUnits()).toEqual([{ runId, unit: instanceId }]);
+      const retry = await store.sharedRuns.beginUnit(runId, instanceId, 'w2', 2);
+      expect([...retry.done]).toEqual([`${instanceId}/${collectorFor(member)}`]);
+      await retry.writer.addObservations([observation(repo, 'api', { name: 'api' }, plus(day(2), 400))]);
+      await retry.writer.addOutcome(outcome(repo, 'collected', 1, day(2), plus(day(2), 500)));
+      const sealed = await store.sharedRuns.endUnit(runId, instanceId, 'w2', 2, 'ended', plus(day(2), 600));
+      expect(sealed).toMatchObject({ status: 'complete', observationCount: 2 });
+      expect((await store.history(repo, 'api')).map((r) => r.collectedAt)).toEqual([plus(day(2), 400).toISOString()]);
+      expect((await store.verify()).ok).toBe(true);
+    });
+  });
+}

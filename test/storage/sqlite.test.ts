@@ -1,0 +1,121 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, StoreVersionError } from '../../storage/sqlite-store.js';
+import { appendOnlyTables } from '../../storage/sqlite-schema.js';
+import { evidenceStoreConformance } from './conformance.js';
+import { sqliteTamper } from './sqlite-tamper.js';
+import { makeTempDir, writeRun } from './helpers.js';
+
+const tmp = makeTempDir('annexa-sqlite-');
+afterAll(() => tmp.cleanup());
+let stores = 0;
+const freshPath = () => path.join(tmp.dir, `store-${++stores}.db`);
+
+evidenceStoreConformance('SQLite', { open: async () => openSqliteStore(freshPath()), tamper: sqliteTamper });
+
+const member = 'test.member.v1';
+const day = (n: number) => new Date(Date.UTC(2024, 0, n));
+
+/** Row counts of the tables that grow with evidence. */
+function counts(file: string): Record<string, number> {
+  const db = new Database(file, { readonly: true });
+  try {
+    return Object.fromEntries(
+      ['blobs', 'packed_blobs', 'trees', 'collections', 'subject_changes', 'outcomes', 'runs', 'run_seals', 'pending'].map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite store v2 storage', () => {
+  const people = (n: number, changed = -1) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`user-${i}`, { login: `user-${i}`, mfa: i !== changed }]));
+
+  it('stores an unchanged day as references: one collection row, no new tree, payload or change row', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
+    const first = counts(file);
+    // 40 payloads and the request templates; the provenance (packed); one full tree; 40 change rows (all appeared).
+    expect(first).toEqual({ blobs: 41, packed_blobs: 1, trees: 1, collections: 1, subject_changes: 40, outcomes: 1, runs: 1, run_seals: 1, pending: 0 });
+    await writeRun(store, day(2), [{ kind: member, records: people(40) }]);
+    // Only the day's provenance (request times differ) is new.
+    expect(counts(file)).toEqual({ ...first, packed_blobs: 2, collections: 2, outcomes: 2, runs: 2, run_seals: 2 });
+    await store.close();
+  });
+
+  it('stores a small change as a delta tree and one change row per changed subject', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
+    await writeRun(store, day(2), [{ kind: member, records: people(40, 7) }]);
+    const db = new Database(file, { readonly: true });
+    try {
+      const trees = db.prepare('SELECT base IS NOT NULL AS delta, depth, row_count, length(data) AS bytes FROM trees ORDER BY id').all() as { delta: number; depth: number; row_count: number; bytes: number }[];
+      expect(trees.map((t) => [t.delta, t.depth, t.row_count])).toEqual([
+        [0, 0, 40],
+        [1, 1, 40],
+      ]);
+      expect(trees[1]!.bytes).toBeLessThan(trees[0]!.bytes / 10);
+      expect(db.prepare('SELECT c.run_seq, x.subject FROM subject_changes x JOIN collections c ON c.id = x.collection_id WHERE c.run_seq = 2').all()).toEqual([
+        { run_seq: 2, subject: 'user-7' },
+      ]);
+    } finally {
+      db.close();
+    }
+    expect((await store.history(member, 'user-7')).map((h) => h.payload)).toEqual([
+      { login: 'user-7', mfa: true },
+      { login: 'user-7', mfa: false },
+    ]);
+    expect((await store.verify()).ok).toBe(true);
+    await store.close();
+  });
+
+  it('keeps records in pending only until their collection ends', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(1) });
+    await writer.addObservations([{ instanceId: 'i', collectorId: 'c', kind: member, subject: 'a', payload: {}, collectedAt: day(1), provenance: { tool: 't', connectorType: 'x', requests: [] } }]);
+    expect(counts(file).pending).toBe(1);
+    expect((await store.runs())[0]!.observationCount).toBe(1);
+    await writer.addOutcome({ instanceId: 'i', connectorType: 'x', collectorId: 'c', kind: member, status: 'collected', recordCount: 1, startedAt: day(1), finishedAt: day(1) });
+    expect(counts(file)).toMatchObject({ pending: 0, collections: 1 });
+    await writer.finish('complete', day(1));
+    await store.close();
+  });
+
+  it('puts append-only triggers on every evidence table and rejects edits from any connection', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    await writeRun(store, day(1), [{ kind: member, records: people(2) }]);
+    const db = new Database(file);
+    try {
+      const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all();
+      expect(triggers).toEqual([...appendOnlyTables].sort().flatMap((t) => [`${t}_no_delete`, `${t}_no_update`]));
+      expect(() => db.prepare("UPDATE blobs SET json = '{}'").run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE trees SET data = '[]'").run()).toThrow(/append-only/);
+      expect(() => db.prepare('DELETE FROM collections').run()).toThrow(/append-only/);
+      expect(() => db.prepare('DELETE FROM subject_changes').run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE run_seals SET status = 'failed'").run()).toThrow(/append-only/);
+    } finally {
+      db.close();
+    }
+    expect((await store.verify()).ok).toBe(true);
+    await store.close();
+  });
+
+  it('refuses a store written by a newer schema, for writing and for reading', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    await writeRun(store, day(1), [{ kind: member, records: people(1) }]);
+    await store.close();
+    const db = new Database(file);
+    db.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
+    db.close();
+    for (const readonly of [false, true]) {
+      expect(() => openSqliteStore(file, { readonly })).toThrow(StoreVersionError);
+      expect(() => openSqliteStore(file, { readonly })).toThrow(/written by a newer Annexa \(store schema 3; this version knows up to 2\)/);
+    }
+  });
+});

@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, StoreVersionError } from '../../storage/sqlite-store.js';
+import { dropTriggers, makeTempDir, writeRun } from './helpers.js';
+import { runCli } from '../cli/helpers.js';
+
+/**
+ * `fixtures/v1-store.db` was written by the schema-1 store (see `fixtures/make-v1-store.ts`):
+ * seven runs whose ids and head hash are fixed in the file.
+ */
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'v1-store.db');
+const head = '52bdfad0fe85479e3c97d7acd8723c7928a53cee29de66895cb9f56450b149aa';
+const run = {
+  1: '20240101T000000Z-d1b7a1',
+  2: '20240102T000000Z-2a6bea',
+  3: '20240103T000000Z-ec0114',
+  check: '20240103T000000Z-8d4fd6',
+  manual: '20240104T000000Z-09779d',
+  interrupted: '20240105T000000Z-00c16d',
+  7: '20240106T000000Z-951810',
+} as const;
+const member = 'test.member.v1';
+const repo = 'test.repo.v1';
+
+const tmp = makeTempDir('annexa-upgrade-');
+afterAll(() => tmp.cleanup());
+let copies = 0;
+function copyOfFixture(): string {
+  const file = path.join(tmp.dir, `v1-${++copies}.db`);
+  fs.copyFileSync(fixture, file);
+  return file;
+}
+const schemaVersion = (file: string) => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+  } finally {
+    db.close();
+  }
+};
+
+describe('a store written by schema 1', () => {
+  it('verifies read-only as it is, and asks for an upgrade before other reads', async () => {
+    const file = copyOfFixture();
+    const store = openSqliteStore(file, { readonly: true });
+    try {
+      expect(await store.verify()).toEqual({ ok: true, blobsChecked: 17, runsChecked: 7, headHash: head, unsealedRuns: [], problems: [] });
+      await expect(store.runs()).rejects.toThrow(StoreVersionError);
+      await expect(store.latest(member)).rejects.toThrow(/written by store schema 1.*annexa store upgrade/);
+    } finally {
+      await store.close();
+    }
+    expect(schemaVersion(file)).toBe('1');
+  });
+
+  it('is upgraded in place by the first writer, verifies with the same head before and after, and reads the same history', async () => {
+    const file = copyOfFixture();
+    openSqliteStore(file).close();
+    expect(schemaVersion(file)).toBe('2');
+    const store = openSqliteStore(file, { readonly: true });
+    try {
+      const report = await store.verify();
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({ ok: true, runsChecked: 7, headHash: head, unsealedRuns: [] });
+      expect((await store.runs()).map((r) => [r.id, r.status, r.observationCount])).toEqual([
+        [run[7], 'complete', 2],
+        [run.interrupted, 'incomplete', 1],
+        [run.manual, 'complete', 1],
+        [run.check, 'complete', 0],
+        [run[3], 'complete', 2],
+        [run[2], 'partial', 2],
+        [run[1], 'complete', 4],
+      ]);
+      expect((await store.history(member, 'alice')).map((h) => [h.runId, h.payload, h.collectedAt])).toEqual([
+        [run[1], { login: 'alice', mfa: false }, '2024-01-01T00:00:01.000Z'],
+        [run[2], { login: 'alice', mfa: true }, '2024-01-02T00:00:01.000Z'],
+        [run[3], { login: 'alice', mfa: true }, '2024-01-03T00:00:01.000Z'],
+        [run[7], { login: 'alice', mfa: true }, '2024-01-06T00:00:01.000Z'],
+      ]);
+      expect((await store.history(member, 'dave')).map((h) => [h.runId, h.payload])).toEqual([[run.interrupted, { login: 'dave', mfa: false }]]);
+      const [members] = await store.latest(member);
+      expect(members!.records.map((r) => [r.runId, r.subject, r.payload])).toEqual([
+        [run[7], 'alice', { login: 'alice', mfa: true }],
+        [run[7], 'carol', { login: 'carol', mfa: false }],
+      ]);
+      const [repos] = await store.latest(repo);
+      expect([repos!.latestOutcome.runId, repos!.latestOutcome.status, repos!.lastCollected?.runId]).toEqual([run[2], 'failed', run[1]]);
+      expect(repos!.records.map((r) => [r.subject, r.payload])).toEqual([
+        ['api', { name: 'api', protected: true }],
+        ['web', { name: 'web', protected: false }],
+      ]);
+      expect((await store.checkResults()).map((r) => [r.runId, r.checkId, r.subject, r.status])).toEqual([
+        [run.check, 'test.mfa', 'alice', 'pass'],
+        [run.check, 'test.mfa', 'carol', 'pass'],
+      ]);
+      expect(await store.lastCheckRun()).toEqual({ runId: run.check, startedAt: '2024-01-03T00:00:00.000Z' });
+      const [manual] = await store.records('manual.document.v1');
+      expect([manual!.runId, manual!.subject, manual!.attachment]).toEqual([run.manual, 'minutes.txt', (manual!.payload as { sha256: string }).sha256]);
+      expect(await store.requestsOf((await store.history(member, 'alice'))[0]!)).toEqual([
+        { method: 'GET', url: 'https://api.example/x', status: 200, at: '2024-01-01T00:00:01.000Z' },
+      ]);
+      const seen = (id: string, at: string) => ({ runId: id, at });
+      expect(
+        (await store.population(member, { since: new Date('2024-01-01T00:00:00Z'), until: new Date('2024-01-07T00:00:00Z') })).map((r) => [r.subject, r.payload, r.firstSeen, r.lastSeen]),
+      ).toEqual([
+        ['alice', { login: 'alice', mfa: false }, seen(run[1], '2024-01-01T00:00:02.000Z'), seen(run[1], '2024-01-01T00:00:02.000Z')],
+        ['alice', { login: 'alice', mfa: true }, seen(run[2], '2024-01-02T00:00:02.000Z'), seen(run[7], '2024-01-06T00:00:02.000Z')],
+        ['bob', { login: 'bob', mfa: true }, seen(run[1], '2024-01-01T00:00:02.000Z'), seen(run[1], '2024-01-01T00:00:02.000Z')],
+        ['carol', { login: 'carol', mfa: true }, seen(run[2], '2024-01-02T00:00:02.000Z'), seen(run[3], '2024-01-03T00:00:02.000Z')],
+        ['carol', { login: 'carol', mfa: false }, seen(run[7], '2024-01-06T00:00:02.000Z'), seen(run[7], '2024-01-06T00:00:02.000Z')],
+      ]);
+      expect((await store.changesBetween(run[1], run[7])).map((c) => [c.kind, c.subject, c.change])).toEqual([
+        ['manual.document.v1', 'minutes.txt', 'appeared'],
+        [member, 'alice', 'changed'],
+        [member, 'bob', 'disappeared'],
+        [member, 'carol', 'appeared'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('chains the first schema-2 run onto the schema-1 head, and an upgraded store is not upgraded twice', async () => {
+    const file = copyOfFixture();
+    const store = openSqliteStore(file);
+    const next = await writeRun(store, new Date('2024-01-07T00:00:00Z'), [{ kind: member, records: { alice: { login: 'alice', mfa: true } } }]);
+    expect(next.prevHash).toBe(head);
+    await store.close();
+    const again = openSqliteStore(file);
+    expect(await again.verify()).toMatchObject({ ok: true, runsChecked: 8, headHash: next.hash, problems: [] });
+    expect((await again.history(member, 'alice')).map((h) => h.runId)).toEqual([run[1], run[2], run[3], run[7], next.id]);
+    await again.close();
+  });
+
+  it('detects an edit of the rows the upgrade derived, naming the schema-1 run', async () => {
+    const file = copyOfFixture();
+    openSqliteStore(file).close();
+    const db = new Database(file);
+    try {
+      dropTriggers(db, ['subject_changes']);
+      const deleted = db
+        .prepare("DELETE FROM subject_changes WHERE subject = 'bob' AND collection_id IN (SELECT id FROM collections WHERE run_seq = 2)")
+        .run();
+      expect(deleted.changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const store = openSqliteStore(file, { readonly: true });
+    try {
+      const report = await store.verify();
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => [p.problem, p.runId, p.kind])).toEqual([['legacy_index_mismatch', run[2], member]]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('`annexa store upgrade` verifies before and after, with the same head; verify and other readers name the way forward', async () => {
+    const file = copyOfFixture();
+    const before = await runCli(['verify', '--store', file], tmp.dir);
+    expect(before).toMatchObject({ code: 0, stderr: '' });
+    expect(before.stdout).toContain(`OK: 17 blobs and 7 runs verified; head ${head}`);
+    const reading = await runCli(['runs', '--store', file], tmp.dir);
+    expect(reading.code).toBe(2);
+    expect(reading.stderr).toContain('annexa store upgrade');
+    const upgraded = await runCli(['store', 'upgrade', '--store', file], tmp.dir);
+    expect(upgraded).toMatchObject({ code: 0, stderr: '' });
+    expect(upgraded.stdout).toBe(
+      `${file}: store schema 1 → 2\nverify before: OK, 7 runs, head ${head}\nverify after:  OK, 7 runs, head ${head}\n`,
+    );
+    expect((await runCli(['store', 'upgrade', '--store', file], tmp.dir)).stdout).toContain('is already at store schema 2');
+    expect((await runCli(['runs', '--store', file], tmp.dir)).code).toBe(0);
+  });
+});
