@@ -27,6 +27,8 @@ export interface PopulationDefinition {
   title: string;
   /** For event populations: the payload field holding the event time that must fall in the period. */
   eventDateField?: string;
+  /** When a kind holds several populations (CloudTrail events): which records belong to this one. */
+  where?: { field: string; equals: string };
   columns: readonly PopulationColumn[];
 }
 
@@ -103,6 +105,65 @@ export const populationTable: readonly PopulationDefinition[] = [
       },
     ],
   },
+  {
+    name: 'backup-jobs',
+    kind: 'aws.backup_job.v1',
+    title: 'AWS Backup jobs created in the period (AWS)',
+    eventDateField: 'createdAt',
+    columns: [
+      { header: 'account', field: 'account', description: 'AWS account id' },
+      { header: 'region', field: 'region', description: 'region' },
+      { header: 'job_id', field: 'jobId', description: 'backup job id' },
+      { header: 'state', field: 'state', description: 'COMPLETED, FAILED, ABORTED, EXPIRED, PARTIAL… when last seen' },
+      { header: 'resource_arn', field: 'resourceArn', description: 'resource backed up' },
+      { header: 'resource_type', field: 'resourceType', description: 'resource type' },
+      { header: 'vault', field: 'vault', description: 'target vault' },
+      { header: 'plan_id', field: 'planId', description: 'backup plan; empty for on-demand jobs' },
+      { header: 'created_at', field: 'createdAt', description: 'job created (UTC)' },
+      { header: 'completed_at', field: 'completedAt', description: 'job ended (UTC)' },
+      { header: 'status_message', field: 'statusMessage', description: 'why it failed or was aborted' },
+    ],
+  },
+  {
+    name: 'restore-jobs',
+    kind: 'aws.backup_restore_job.v1',
+    title: 'AWS Backup restore jobs (restore tests) started in the period (AWS)',
+    eventDateField: 'createdAt',
+    columns: [
+      { header: 'account', field: 'account', description: 'AWS account id' },
+      { header: 'region', field: 'region', description: 'region' },
+      { header: 'job_id', field: 'jobId', description: 'restore job id' },
+      { header: 'status', field: 'status', description: 'COMPLETED, FAILED, ABORTED… when last seen' },
+      { header: 'recovery_point_arn', field: 'recoveryPointArn', description: 'recovery point restored from' },
+      { header: 'resource_type', field: 'resourceType', description: 'resource type restored' },
+      { header: 'created_resource_arn', field: 'createdResourceArn', description: 'resource the restore created' },
+      { header: 'created_at', field: 'createdAt', description: 'restore started (UTC)' },
+      { header: 'completed_at', field: 'completedAt', description: 'restore ended (UTC)' },
+      { header: 'status_message', field: 'statusMessage', description: 'why it failed' },
+    ],
+  },
+  {
+    name: 'iam-changes',
+    kind: 'aws.cloudtrail_event.v1',
+    title: 'IAM changes recorded by CloudTrail in the period (AWS)',
+    eventDateField: 'eventTime',
+    where: { field: 'population', equals: 'iam_change' },
+    columns: [
+      { header: 'account', field: 'account', description: 'AWS account id' },
+      { header: 'region', field: 'region', description: 'region whose event history it comes from' },
+      { header: 'event_id', field: 'eventId', description: 'CloudTrail event id' },
+      { header: 'event_name', field: 'eventName', description: 'IAM API call (CreateAccessKey, AttachUserPolicy…)' },
+      { header: 'event_time', field: 'eventTime', description: 'when it happened (UTC)' },
+      { header: 'username', field: 'username', description: 'who did it, as CloudTrail names them' },
+      { header: 'source_ip', field: 'sourceIpAddress', description: 'where the call came from' },
+      {
+        header: 'resources',
+        value: (p) => (Array.isArray(p.resources) ? (p.resources as { type: string | null; name: string | null }[]) : []).map((r) => `${r.type ?? '?'}:${r.name ?? '?'}`).join('; '),
+        description: 'type:name of each resource the event names',
+      },
+      { header: 'error_code', field: 'errorCode', description: "the call's error code when it failed" },
+    ],
+  },
 ];
 
 /** The population definition by name, or undefined. */
@@ -127,6 +188,7 @@ export function populationId(item: { instanceId: string; subject: string }): str
 
 /** Whether a subject's version belongs in the population of the period (event date inside it, for event populations). */
 export function inPopulation(definition: PopulationDefinition, payload: unknown, start: Date, end: Date): boolean {
+  if (definition.where && (payload as Payload)[definition.where.field] !== definition.where.equals) return false;
   if (!definition.eventDateField) return true;
   const raw = (payload as Payload)[definition.eventDateField];
   if (typeof raw !== 'string') return false;
