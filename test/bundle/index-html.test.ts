@@ -3,15 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumForTests } from '../chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import { buildFixtureBundle, exclusionJustification } from './fixture.js';
 import { readZip } from './zip-helpers.js';
 
-/** Debian's chromium (`.ci/run` installs it); outside CI the browser half is skipped when it is absent. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const browserAvailable = existsSync(chromiumPath);
-const requireBrowser = Boolean(process.env.CI);
+const { chromiumPath, skip: skipBrowser } = chromiumForTests('bundle index.html');
 
 describe('the bundle index.html', () => {
   let dir: string;
@@ -54,8 +52,8 @@ describe('the bundle index.html', () => {
     }
   });
 
-  it.skipIf(!browserAvailable && !requireBrowser)('opens in headless Chromium with no console error and no network request', async () => {
-    if (!browserAvailable) throw new Error(`Chromium not found at ${chromiumPath}: install it or set CHROMIUM_PATH (required when CI is set)`);
+  it.skipIf(skipBrowser)('opens in headless Chromium with no console error and no network request', async () => {
+    if (!chromiumPath) throw new Error('Chromium not found: install it or set CHROMIUM_PATH (required when CI is set)');
     const browser: Browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'], timeout: 90_000 });
     try {
       const page: Page = await browser.newPage();
