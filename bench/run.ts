@@ -19,6 +19,7 @@ import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 import { lifecycleScenario } from './lifecycle.js';
 import { identityScenario } from './identity.js';
+import { bundleScenario } from './bundle.js';
 import { githubRequestBench } from './github.js';
 import { awsRequestBench } from './aws.js';
 import { storeBench } from './store.js';
@@ -106,6 +107,7 @@ try {
     results.push(...(await githubRequestBench(dir)));
     results.push(...(await awsRequestBench(dir)));
     results.push(...(await scaleOutBench(dir)));
+    results.push(...(await bundleScenario(dir)));
   }
   results.push(...(await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) })));
 } finally {

@@ -23,6 +23,9 @@ import { runCommand } from './commands/run.js';
 import { evidenceAddCommand } from './commands/evidence-add.js';
 import { soaExportCommand, soaInitCommand } from './commands/soa.js';
 import { peopleCommand } from './commands/people.js';
+import { bundleCommand, type BundleCommandOptions } from './commands/bundle.js';
+import { keysGenerateCommand } from './commands/keys.js';
+import { sampleCommand, type SampleCommandOptions } from './commands/sample.js';
 
 /**
  * The command line: argv to a command function and an exit code, nothing else. Every command
@@ -80,7 +83,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--fail-on <statuses>', 'exit 4 when any applicable control has one of these statuses (failing,stale,missing,manual)')
     .option('--soa <file>', 'Statement of Applicability (default: soa.path from config)')
-    .action((opts: { asOf?: string; format: string; out?: string; failOn?: string; soa?: string }) => run(() => coverageCommand({ ...global(), ...opts }, io))());
+    .option('--from <date>', 'with --to: the period timeline day by day (table, json or html) instead of one date')
+    .option('--to <date>', 'last day of the period (included)')
+    .action((opts: { asOf?: string; format: string; out?: string; failOn?: string; soa?: string; from?: string; to?: string }) => run(() => coverageCommand({ ...global(), ...opts }, io))());
 
   program
     .command('changes')
@@ -179,9 +184,48 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
 
   program
     .command('verify')
-    .description('re-hash every stored payload and walk the run hash chain; exit 5 when anything was altered')
+    .description('re-hash every stored payload and walk the run hash chain, or verify an evidence bundle; exit 5 when anything was altered')
+    .argument('[bundle]', 'an evidence bundle (.zip) to verify instead of the store')
+    .option('--public-key <file>', "with a bundle: the signer's Ed25519 public key (PEM)")
     .option('--json', 'JSON output')
-    .action((opts: { json?: boolean }) => run(() => verifyCommand({ ...global(), ...opts }, io))());
+    .action((bundle: string | undefined, opts: { json?: boolean; publicKey?: string }) => run(() => verifyCommand({ ...global(), ...opts }, io, bundle))());
+
+  program
+    .command('bundle')
+    .description("the auditor's evidence bundle for a period: per-control results day by day, evidence, populations, samples, OSCAL; signed zip")
+    .requiredOption('--from <date>', 'first day of the period (UTC)')
+    .requiredOption('--to <date>', 'last day of the period (UTC, included)')
+    .option('--controls <ids>', 'only these requirements, comma-separated (5.17,8.32,9.2)')
+    .option('--all', 'every requirement of the catalog (the default)')
+    .requiredOption('--out <file>', 'the bundle to write (must not exist)')
+    .option('--key <file>', 'Ed25519 private key (PEM) that signs the manifest; required for zip')
+    .addOption(new Option('--format <format>', 'zip (the bundle) or oscal (only the OSCAL assessment results)').choices(['zip', 'oscal']).default('zip'))
+    .option('--sample <population:size...>', 'draw samples into the bundle, e.g. merged-prs:25 or merged-prs:auto')
+    .option('--seed <seed>', "the auditor's seed for --sample")
+    .option('--size-table <file>', 'sample-size table (YAML) for --sample <population>:auto')
+    .option('--soa <file>', 'Statement of Applicability (default: soa.path from config)')
+    .option('--json', 'JSON summary')
+    .action((opts: Omit<BundleCommandOptions, keyof ReturnType<typeof global>>) => run(() => bundleCommand({ ...global(), ...opts }, io))());
+
+  program
+    .command('sample')
+    .description('a deterministic sample of a population an auditor can re-draw (HMAC-SHA256 rank of ids by seed)')
+    .requiredOption('--population <name>', 'merged-prs, dependabot-alerts, members, outside-collaborators')
+    .requiredOption('--from <date>', 'first day of the period (UTC)')
+    .requiredOption('--to <date>', 'last day of the period (UTC, included)')
+    .requiredOption('--size <n|auto>', 'sample size, or auto (from the sample-size table)')
+    .requiredOption('--seed <seed>', "the auditor's seed")
+    .option('--size-table <file>', 'sample-size table (YAML) for --size auto')
+    .option('--json', 'JSON output')
+    .action((opts: Omit<SampleCommandOptions, keyof ReturnType<typeof global>>) => run(() => sampleCommand({ ...global(), ...opts }, io))());
+
+  const keys = program.command('keys').description('signing keys for evidence bundles');
+  keys
+    .command('generate')
+    .description('write an Ed25519 key pair: <out>.key (private, 0600) and <out>.pub (for the auditor)')
+    .requiredOption('--out <prefix>', 'file name prefix', 'annexa-signing')
+    .option('--json', 'JSON output')
+    .action((opts: { out: string; json?: boolean }) => run(() => keysGenerateCommand({ ...global(), ...opts }, io))());
 
   const store = program.command('store').description('evidence store maintenance');
   store

@@ -1,25 +1,54 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Canonical JSON: object keys sorted, no insignificant white space, `undefined` members dropped.
- * Two payloads that mean the same thing get the same bytes, so the same digest, which is what
- * makes the store content-addressed.
+ * Canonical JSON per RFC 8785, the JSON Canonicalization Scheme (JCS): object members sorted by
+ * the UTF-16 code units of their names (also integer-like names, which a JavaScript object would
+ * otherwise put first), no insignificant white space, numbers and strings written as ECMAScript's
+ * JSON.stringify writes them. Members whose value is `undefined` are dropped (as JSON.stringify
+ * does); values with `toJSON` (dates) are serialized through it. Two payloads that mean the same
+ * thing get the same bytes, so the same digest, which is what makes the store content-addressed,
+ * and any RFC 8785 implementation recomputes the digests Annexa records.
+ *
+ * Throws on what JSON cannot hold exactly: NaN and infinities, bigints, a top-level `undefined`.
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  if (value === undefined) throw new TypeError('canonical JSON: undefined is not a JSON value');
+  return serialize(value);
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key];
-      if (member !== undefined) out[key] = sortKeys(member);
+function serialize(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${value} is not a JSON number (RFC 8785 rejects NaN and infinities)`);
+      // ECMAScript Number-to-string, as RFC 8785 prescribes (-0 becomes 0).
+      return JSON.stringify(value);
+    case 'bigint':
+      throw new TypeError('canonical JSON: bigint is not a JSON number');
+    case 'object': {
+      const withToJson = value as { toJSON?: () => unknown };
+      if (typeof withToJson.toJSON === 'function') return serialize(withToJson.toJSON());
+      if (Array.isArray(value)) return `[${value.map((item) => (isAbsent(item) ? 'null' : serialize(item))).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      // Default sort compares UTF-16 code units: exactly RFC 8785's member order.
+      const members = Object.keys(record)
+        .sort()
+        .filter((key) => !isAbsent(record[key]))
+        .map((key) => `${JSON.stringify(key)}:${serialize(record[key])}`);
+      return `{${members.join(',')}}`;
     }
-    return out;
+    default:
+      // Functions and symbols, as JSON.stringify treats them inside arrays.
+      return 'null';
   }
-  return value;
+}
+
+/** What JSON.stringify leaves out of objects (and writes as null in arrays). */
+function isAbsent(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
 /** Lower-case hex sha256 of a string or bytes. */

@@ -1,7 +1,7 @@
 import { checkRegistry } from '../checks/registry.js';
 import { evaluateChecks, type CheckEvaluation } from '../checks/run-checks.js';
 import { connectorRegistry } from '../registry.js';
-import { loadFramework } from '../frameworks/framework.js';
+import { loadFramework, type Catalog } from '../frameworks/framework.js';
 import { loadSoa } from '../soa/soa.js';
 import { buildCoverageReport, type Applicability } from '../reports/coverage.js';
 import type { CoverageReport } from '../reports/coverage-model.js';
@@ -22,13 +22,7 @@ export async function assembleCoverage(options: {
   evaluations?: readonly CheckEvaluation[];
 }): Promise<CoverageReport> {
   const framework = loadFramework();
-  let applicability: Map<string, Applicability> | null = null;
-  if (options.soaPath) {
-    const soa = loadSoa(options.soaPath, framework.catalog);
-    applicability = new Map(
-      Object.values(soa.controls).map((e) => [e.id, { applicable: e.applicable, justification: e.justification || null, implementation: e.implementation || null }]),
-    );
-  }
+  const applicability = loadApplicability(options.soaPath, framework.catalog);
   const evaluations =
     options.evaluations ??
     (await evaluateChecks({
@@ -48,6 +42,15 @@ export async function assembleCoverage(options: {
     asOf: options.asOf,
     generatedAt: options.now,
   });
+}
+
+/** Each control's SoA decision by id, or null without a SoA (every control then counts as applicable). */
+export function loadApplicability(soaPath: string | null, catalog: Catalog): Map<string, Applicability> | null {
+  if (!soaPath) return null;
+  const soa = loadSoa(soaPath, catalog);
+  return new Map(
+    Object.values(soa.controls).map((e) => [e.id, { applicable: e.applicable, justification: e.justification || null, implementation: e.implementation || null }]),
+  );
 }
 
 /** The `--fail-on` values: which applicable statuses make `coverage` exit non-zero. */

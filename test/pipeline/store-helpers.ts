@@ -5,6 +5,7 @@ import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-
 import type { CheckResultInput, RunInfo } from '../../storage/evidence-store.js';
 import { connectorRegistry } from '../../src/registry.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { RequestRef } from '../../src/core/connector.js';
 
 /** A fresh SQLite evidence store in a temp directory. */
 export function tempStore(prefix = 'annexa-pipeline-'): { store: SqliteEvidenceStore; dir: string; path: string; cleanup: () => Promise<void> } {
@@ -39,6 +40,8 @@ export interface CollectionSpec {
   records?: Record<string, unknown>;
   /** A failed collection with this stable code and message. */
   failed?: { code: string; message: string };
+  /** The API requests each record came from (default: none), as a function of the collection time. */
+  requests?: (at: Date) => RequestRef[];
 }
 
 export const minute = 60_000;
@@ -65,7 +68,7 @@ export async function collectAt(store: SqliteEvidenceStore, at: Date, specs: rea
           subject,
           payload,
           collectedAt: observedAt,
-          provenance: { tool: 'annexa-test', connectorType: 'github', requests: [] },
+          provenance: { tool: 'annexa-test', connectorType: 'github', requests: spec.requests?.(observedAt) ?? [] },
         })),
       );
     }

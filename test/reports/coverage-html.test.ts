@@ -1,36 +1,17 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequirementRow, RequirementStatus } from '../../src/reports/coverage-model.js';
 import { escapeHtml, renderCoverageHtml } from '../../src/reports/render-html.js';
 import { buildCoverageReport, buildRows, failingSubjectsOf, scriptSubject } from './fixture.js';
+import { chromiumForTests } from '../chromium.js';
 
 const statuses: RequirementStatus[] = ['passing', 'failing', 'stale', 'manual', 'missing', 'excluded'];
 const csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
-const chromiumPath = findChromium();
-/** In CI the browser tests are required; elsewhere a machine without Chromium skips them and says so. */
-const browserRequired = process.env.CI === 'true' || process.env.CI === '1';
-const skipBrowser = chromiumPath === undefined && !browserRequired;
-if (skipBrowser) {
-  console.warn(
-    `coverage HTML browser tests skipped: no Chromium found (${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : 'no chromium on PATH'}). ` +
-      "To run them, set CHROMIUM_PATH to a Chromium binary or install Debian's chromium package (apt-get install chromium); with CI=true they are required.",
-  );
-}
-
-/** `CHROMIUM_PATH` when set (and only it), else `chromium` or `chromium-browser` on PATH. */
-function findChromium(): string | undefined {
-  const explicit = process.env.CHROMIUM_PATH;
-  if (explicit) return existsSync(explicit) ? explicit : undefined;
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const name of ['chromium', 'chromium-browser']) {
-    for (const dir of dirs) if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
+const { chromiumPath, skip: skipBrowser } = chromiumForTests('coverage HTML');
 const screenshotPath = '/tmp/coverage.png';
 
 const report = buildCoverageReport();

@@ -1,6 +1,13 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { assembleCoverage, failOnStatuses } from '../../pipeline/coverage-run.js';
+import { assembleCoverage, failOnStatuses, loadApplicability } from '../../pipeline/coverage-run.js';
+import { loadFramework } from '../../frameworks/framework.js';
+import { checkRegistry } from '../../checks/registry.js';
+import { parsePeriod } from '../../bundle/period.js';
+import { storePeriodReader } from '../../bundle/period-reader.js';
+import { readPeriodTimeline } from '../../reports/timeline.js';
+import { renderTimelineHtml } from '../../reports/timeline-html.js';
+import { renderTimelineTable } from '../../reports/timeline-table.js';
 import { renderCoverageTable } from '../../reports/render-table.js';
 import { renderCoverageMarkdown } from '../../reports/render-markdown.js';
 import { renderCoverageHtml } from '../../reports/render-html.js';
@@ -16,6 +23,8 @@ export interface CoverageOptions extends GlobalOptions {
   out?: string;
   failOn?: string;
   soa?: string;
+  from?: string;
+  to?: string;
 }
 
 const formats = ['table', 'json', 'md', 'html'] as const;
@@ -63,6 +72,7 @@ export function parseFailOn(value: string | undefined): (typeof failOnStatuses)[
 /** `annexa coverage`: which applicable controls have current, passing evidence, and the gaps. */
 export async function coverageCommand(options: CoverageOptions, io: CliIO): Promise<number> {
   if (!(formats as readonly string[]).includes(options.format)) throw new UsageError(`--format ${options.format}: expected one of ${formats.join(', ')}`);
+  if (options.from !== undefined || options.to !== undefined) return coveragePeriodCommand(options, io);
   const failOn = parseFailOn(options.failOn);
   const config = loadConfigForReading(options, io);
   const store = await openStoreForReading(options, io, config);
@@ -75,15 +85,7 @@ export async function coverageCommand(options: CoverageOptions, io: CliIO): Prom
       asOf: parseAsOf(options.asOf) ?? now,
       now,
     });
-    const text = renderCoverage(report, options.format as (typeof formats)[number]);
-    if (options.out) {
-      const out = resolve(io.cwd, options.out);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
-      io.stderr(`coverage report written to ${out}\n`);
-    } else {
-      io.stdout(text);
-    }
+    writeOutput(renderCoverage(report, options.format as (typeof formats)[number]), options.out, 'coverage report', io);
     const gating = failOn.filter((status) => report.summary.byStatus[status] > 0);
     if (gating.length) {
       io.stderr(`coverage gate: ${gating.map((s) => `${report.summary.byStatus[s]} ${s}`).join(', ')} (--fail-on ${options.failOn})\n`);
@@ -93,4 +95,38 @@ export async function coverageCommand(options: CoverageOptions, io: CliIO): Prom
   } finally {
     await store.close();
   }
+}
+
+/** `annexa coverage --from --to`: the period timeline (days by status, changes, collection gaps) as a table, JSON or HTML. */
+async function coveragePeriodCommand(options: CoverageOptions, io: CliIO): Promise<number> {
+  const period = parsePeriod(options.from, options.to);
+  if (options.asOf) throw new UsageError('--as-of is for one date; --from/--to give the whole period');
+  if (options.format === 'md') throw new UsageError('--from/--to: --format md is not available; use table, json or html');
+  if (options.failOn) throw new UsageError('--fail-on gates the picture at one date; use it without --from/--to');
+  const config = loadConfigForReading(options, io);
+  const store = await openStoreForReading(options, io, config);
+  try {
+    const framework = loadFramework();
+    const timeline = await readPeriodTimeline({
+      reader: storePeriodReader(store),
+      period,
+      framework,
+      checks: checkRegistry,
+      applicability: loadApplicability(options.soa ? resolve(io.cwd, options.soa) : (config?.soaPath ?? null), framework.catalog),
+    });
+    const text = options.format === 'json' ? json(timeline) : options.format === 'html' ? renderTimelineHtml(timeline, new Date()) : renderTimelineTable(timeline);
+    writeOutput(text, options.out, 'period timeline', io);
+    return exitCodes.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Writes a report to `--out` (folders created) or to stdout. */
+function writeOutput(text: string, outOption: string | undefined, what: string, io: CliIO): void {
+  if (!outOption) return io.stdout(text);
+  const out = resolve(io.cwd, outOption);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  io.stderr(`${what} written to ${out}\n`);
 }
