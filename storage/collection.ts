@@ -1,5 +1,5 @@
 import type { RequestRef } from '../src/core/connector.js';
-import type { CollectionProvenance } from './evidence-store.js';
+import type { CollectionProvenance, PopulationRecord } from './evidence-store.js';
 import { toRowTexts, type RowText } from './trees.js';
 
 /**
@@ -91,4 +91,23 @@ export function resolveRequests(provenance: CollectionProvenance, templates: { r
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Folds the stretches of a population into one entry per distinct record: a subject that changes
+ * and changes back (2FA off, then on again) is one version of each payload, seen from the first
+ * collection that held it to the last, as the `EvidenceStore.population` contract says.
+ */
+export function foldPopulation(stretches: readonly PopulationRecord[]): PopulationRecord[] {
+  const byVersion = new Map<string, PopulationRecord>();
+  for (const stretch of stretches) {
+    const key = JSON.stringify([stretch.instanceId, stretch.collectorId, stretch.subject, stretch.digest]);
+    const known = byVersion.get(key);
+    if (!known) byVersion.set(key, { ...stretch });
+    else {
+      if (stretch.firstSeen.at < known.firstSeen.at) known.firstSeen = stretch.firstSeen;
+      if (stretch.lastSeen.at > known.lastSeen.at) known.lastSeen = stretch.lastSeen;
+    }
+  }
+  return [...byVersion.values()];
 }

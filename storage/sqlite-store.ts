@@ -6,7 +6,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
-import { buildCollection, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
+import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
 import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
@@ -840,7 +840,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         }
       }
     }
-    return out.sort((a, b) => cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject) || cmp(a.firstSeen.at, b.firstSeen.at) || cmp(a.digest, b.digest));
+    return foldPopulation(out).sort((a, b) => cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject) || cmp(a.firstSeen.at, b.firstSeen.at) || cmp(a.digest, b.digest));
   }
 
   async changesBetween(fromRunId: string, toRunId: string, options: { kind?: string } = {}): Promise<RecordChange[]> {

@@ -80,7 +80,7 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
     collections: (period) => store.collections({ since: periodStart(period), until: periodEnd(period) }),
 
     async *recordVersions(kind, period) {
-      const population = onePerVersion(await store.population(kind, { since: periodStart(period), until: periodEnd(period) }));
+      const population = await store.population(kind, { since: periodStart(period), until: periodEnd(period) });
       // The collections in the period, by run, kind and instance: the window in which to find each version's first observation.
       const outcomes = new Map<string, StoredOutcome>();
       for (const o of await store.collections({ since: periodStart(period), until: periodEnd(period) })) {
@@ -124,22 +124,6 @@ export function storePeriodReader(store: EvidenceStore): PeriodReader {
     blob: (digest) => store.blob(digest),
     readFile: (digest) => store.readFile(digest),
   };
-}
-
-/**
- * One entry per (instance, subject, digest): the store lists a version again when a subject returns
- * to it after a change (juliaf81 re-enabling 2FA); the bundle holds each version once, from its
- * first to its last collection in the period. Keeps the store's order (instance, subject, first seen).
- */
-function onePerVersion(population: PopulationRecord[]): PopulationRecord[] {
-  const versions = new Map<string, PopulationRecord>();
-  for (const record of population) {
-    const key = `${record.instanceId}\u0000${record.collectorId}\u0000${record.subject}\u0000${record.digest}`;
-    const seen = versions.get(key);
-    if (!seen) versions.set(key, record);
-    else if (record.lastSeen.at > seen.lastSeen.at) versions.set(key, { ...seen, lastSeen: record.lastSeen });
-  }
-  return [...versions.values()];
 }
 
 /** The stored observation of a version in the collection that first held it (for its collection time, provenance and requests). */

@@ -186,6 +186,22 @@ export function evidenceStoreConformance(name: string, backend: ConformanceBacke
         expect(await store.population(pr, { since: day(7), until: day(8) })).toEqual([]);
         expect(await store.population(pr, { since: day(1), until: day(9), instanceId: 'someone-else' })).toEqual([]);
       });
+
+      it('lists a version once when a subject changes and changes back, from its first to its last sighting', async () => {
+        const store = await fresh();
+        const off = { login: 'alice', mfa: false };
+        const on = { login: 'alice', mfa: true };
+        const runs: RunInfo[] = [];
+        for (const [n, state] of [[1, on], [2, off], [3, on], [4, on]] as const) {
+          runs.push(await writeRun(store, day(n), [{ kind: member, records: { alice: state } }]));
+        }
+        const seen = (n: number) => ({ runId: runs[n - 1]!.id, at: plus(day(n), 2000).toISOString() });
+        const population = await store.population(member, { since: day(1), until: day(5) });
+        expect(population.map((r) => [r.subject, r.payload, r.firstSeen, r.lastSeen])).toEqual([
+          ['alice', on, seen(1), seen(4)],
+          ['alice', off, seen(2), seen(2)],
+        ]);
+      });
     });
 
     describe('changes between two runs', () => {
