@@ -28,7 +28,7 @@ describe('annexa coverage --from --to', () => {
     const out = result.stdout;
     expect(out).toContain('Annex A timeline 2026-03-01 to 2026-03-10 (10 days)');
     expect(out).toMatch(/github\.members\.have_2fa\s+6 days pass, 2 days fail, 1 day stale, 1 day not collected\s+10\s+4\s+3 days in 1 gap\(s\)/);
-    expect(out).toMatch(/A\.8\.5\s+7 days passing, 2 days failing, 1 day stale\s+github\.org\.requires_2fa, github\.members\.have_2fa, github\.members\.no_insecure_2fa, github\.outside_collaborators\.have_2fa, aws\.iam\.console_users_have_mfa, aws\.iam\.root_mfa_and_no_access_keys, aws\.cloudtrail\.console_sign_ins_use_mfa\n/);
+    expect(out).toMatch(/A\.8\.5\s+7 days passing, 2 days failing, 1 day stale\s+github\.org\.requires_2fa, github\.members\.have_2fa, github\.members\.no_insecure_2fa, github\.outside_collaborators\.have_2fa, aws\.iam\.console_users_have_mfa, aws\.iam\.root_mfa_and_no_access_keys, aws\.cloudtrail\.console_sign_ins_use_mfa, entra\.users\.mfa_registered, [^\n]*people\.second_factor\.everywhere\n/);
     expect(out).toMatch(/No evidence in the period \(\d+\): .*A\.5\.2/);
     expect(out).not.toMatch(/No evidence in the period \(\d+\): .*A\.7\.4/);
     expect(out).toMatch(/2026-03-05T02:05:00\.000Z\s+github\.members\.have_2fa\s+pass -> fail\s+1\s+[0-9a-f]{12}/);
