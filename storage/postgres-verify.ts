@@ -5,6 +5,7 @@ import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText 
 import type { RecordRow } from './collection.js';
 import type { VerifyProblem, VerifyReport } from './evidence-store.js';
 import { genesisHash, runHash, type RunManifest, type RunRow, type SealRow } from './sqlite-store.js';
+import { sealDifferences } from './seal-diff.js';
 import type { PostgresEvidenceStore } from './postgres-store.js';
 
 /**
@@ -305,39 +306,11 @@ async function verifyChain(store: PostgresEvidenceStore): Promise<{ runsChecked:
 }
 
 async function compareContent(store: PostgresEvidenceStore, run: RunRow, manifest: RunManifest): Promise<VerifyProblem[]> {
-  const problems: VerifyProblem[] = [];
   if (manifest.v !== 2) {
     return [{ problem: 'run_hash_mismatch', runId: run.id, runSeq: run.seq, message: `run ${run.id} was sealed by store schema 1, which the PostgreSQL store does not hold` }];
   }
-  const actual = await store.hashRunContent(run.seq);
-  const kinds = new Set([...Object.keys(actual.kinds), ...Object.keys(manifest.kinds ?? {})]);
-  for (const kind of [...kinds].sort()) {
-    const sealed = manifest.kinds?.[kind];
-    const found = actual.kinds[kind];
-    if (sealed?.hash === found?.hash) continue;
-    const detail =
-      (found?.count ?? 0) < (sealed?.count ?? 0)
-        ? `${sealed!.count - (found?.count ?? 0)} record(s) deleted`
-        : (found?.count ?? 0) > (sealed?.count ?? 0)
-          ? `${(found?.count ?? 0) - (sealed?.count ?? 0)} record(s) added`
-          : 'a collection was re-pointed at another tree or provenance, or the change index was edited';
-    problems.push({ problem: 'observations_changed', runId: run.id, runSeq: run.seq, kind, message: `records of ${kind} in run ${run.id} differ from the seal: ${detail}` });
-  }
-  if (actual.checks.hash !== manifest.checks?.hash) {
-    problems.push({
-      problem: 'check_results_changed',
-      runId: run.id,
-      runSeq: run.seq,
-      message: `check results of run ${run.id} differ from the seal (${actual.checks.count} stored, ${manifest.checks?.count ?? 0} sealed)`,
-    });
-  }
-  if (actual.outcomes.hash !== manifest.outcomes?.hash) {
-    problems.push({
-      problem: 'outcomes_changed',
-      runId: run.id,
-      runSeq: run.seq,
-      message: `collector outcomes of run ${run.id} differ from the seal (${actual.outcomes.count} stored, ${manifest.outcomes?.count ?? 0} sealed)`,
-    });
-  }
-  return problems;
+  return sealDifferences(run, await store.hashRunContent(run.seq), manifest, {
+    noun: 'records',
+    unexplained: 'a collection was re-pointed at another tree or provenance, or the change index was edited',
+  });
 }

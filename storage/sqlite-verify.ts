@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../src/core/canonical.js';
 import { hashV1RunContent, type ManifestV1 } from './sqlite-schema.js';
+import { sealDifferences } from './seal-diff.js';
 import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText } from './trees.js';
 import type { RecordRow } from './collection.js';
 import type { VerifyProblem, VerifyReport } from './evidence-store.js';
@@ -375,41 +376,13 @@ function verifyChain(store: SqliteEvidenceStore, v2: boolean): { runsChecked: nu
 }
 
 function compareContent(store: SqliteEvidenceStore, run: RunRow, manifest: RunManifest | ManifestV1, v2: boolean): VerifyProblem[] {
-  const problems: VerifyProblem[] = [];
   const isV2 = (manifest as RunManifest).v === 2;
-  const actual = isV2 ? store.hashRunContent(run.seq) : hashV1RunContent(store.db, run.seq);
-  const kinds = new Set([...Object.keys(actual.kinds), ...Object.keys(manifest.kinds ?? {})]);
-  const noun = isV2 ? 'records' : 'observations';
-  for (const kind of [...kinds].sort()) {
-    const sealed = manifest.kinds?.[kind];
-    const found = actual.kinds[kind];
-    if (sealed?.hash === found?.hash) continue;
-    const detail =
-      (found?.count ?? 0) < (sealed?.count ?? 0)
-        ? `${sealed!.count - (found?.count ?? 0)} ${noun.slice(0, -1)}(s) deleted`
-        : (found?.count ?? 0) > (sealed?.count ?? 0)
-          ? `${(found?.count ?? 0) - (sealed?.count ?? 0)} ${noun.slice(0, -1)}(s) added`
-          : isV2
-            ? 'a collection was re-pointed at another tree or provenance, or the change index was edited'
-            : 'observations edited or reordered';
-    problems.push({ problem: 'observations_changed', runId: run.id, runSeq: run.seq, kind, message: `${noun} of ${kind} in run ${run.id} differ from the seal: ${detail}` });
-  }
-  if (actual.checks.hash !== manifest.checks?.hash) {
-    problems.push({
-      problem: 'check_results_changed',
-      runId: run.id,
-      runSeq: run.seq,
-      message: `check results of run ${run.id} differ from the seal (${actual.checks.count} stored, ${manifest.checks?.count ?? 0} sealed)`,
-    });
-  }
-  if (actual.outcomes.hash !== manifest.outcomes?.hash) {
-    problems.push({
-      problem: 'outcomes_changed',
-      runId: run.id,
-      runSeq: run.seq,
-      message: `collector outcomes of run ${run.id} differ from the seal (${actual.outcomes.count} stored, ${manifest.outcomes?.count ?? 0} sealed)`,
-    });
-  }
+  const problems = isV2
+    ? sealDifferences(run, store.hashRunContent(run.seq), manifest, {
+        noun: 'records',
+        unexplained: 'a collection was re-pointed at another tree or provenance, or the change index was edited',
+      })
+    : sealDifferences(run, hashV1RunContent(store.db, run.seq), manifest, { noun: 'observations', unexplained: 'observations edited or reordered' });
   if (!isV2 && v2) problems.push(...compareUpgraded(store, run));
   return problems;
 }
