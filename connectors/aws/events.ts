@@ -5,6 +5,7 @@ import { type AccountSession, type AwsApi } from './client.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { eachRegion, type AwsContext } from './scopes.js';
 import { incrementalWindow } from '../../src/core/incremental-window.js';
+import { CollectError } from '../../src/core/errors.js';
 import type { AwsSettings } from './settings.js';
 
 export const cloudtrailEventPayload = z.object({
@@ -83,8 +84,7 @@ async function* lookup(ctx: AwsContext, session: AccountSession, region: string,
       for (const e of page.Events) {
         if (!keep(e.ReadOnly) || fetchedIds.has(e.EventId)) continue;
         fetchedIds.add(e.EventId);
-        const detail = eventDetail.safeParse(e.CloudTrailEvent ? safeJson(e.CloudTrailEvent) : {});
-        const d = detail.success ? detail.data : {};
+        const d = e.CloudTrailEvent ? parse(eventDetail, eventJson(e.CloudTrailEvent, e.EventId), 'CloudTrail LookupEvents CloudTrailEvent') : {};
         const mfa = d.additionalEventData?.MFAUsed;
         fetched.push({
           subject: `${session.account}/${region}/${e.EventId}`,
@@ -112,11 +112,12 @@ async function* lookup(ctx: AwsContext, session: AccountSession, region: string,
   }
 }
 
-function safeJson(text: string): unknown {
+/** An event's `CloudTrailEvent` JSON; one that does not parse is a malformed answer, never an event without details. */
+function eventJson(text: string, eventId: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return {};
+    throw new CollectError('invalid_payload', `CloudTrail LookupEvents returned event ${eventId} whose CloudTrailEvent is not JSON`, { endpoint: 'CloudTrail LookupEvents' });
   }
 }
 

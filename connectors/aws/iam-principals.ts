@@ -4,6 +4,7 @@ import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import { type AwsApi } from './client.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { eachAccount, iso } from './scopes.js';
+import { CollectError } from '../../src/core/errors.js';
 import type { AwsSettings } from './settings.js';
 
 const grantedPolicy = z.object({
@@ -66,7 +67,10 @@ export function allowsAllActionsOnAllResources(encoded: string | undefined): boo
   try {
     document = JSON.parse(decodeURIComponent(encoded));
   } catch {
-    return false;
+    // A document we cannot read is a malformed answer: reporting it as "not admin" would hide an administrator.
+    throw new CollectError('invalid_payload', 'GetAccountAuthorizationDetails returned a policy document that is not URL-encoded JSON', {
+      endpoint: 'iam:GetAccountAuthorizationDetails',
+    });
   }
   const raw = (document as { Statement?: unknown } | null)?.Statement;
   const statements = Array.isArray(raw) ? raw : [raw];

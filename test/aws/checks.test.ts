@@ -114,7 +114,8 @@ describe('facts the AWS collectors and checks derive', () => {
     expect(allowsAllActionsOnAllResources(doc([{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }, { Effect: 'Allow', Action: ['*:*'], Resource: ['*'] }]))).toBe(true);
     expect(allowsAllActionsOnAllResources(doc({ Effect: 'Deny', Action: '*', Resource: '*' }))).toBe(false);
     expect(allowsAllActionsOnAllResources(doc({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::bucket/*' }))).toBe(false);
-    expect(allowsAllActionsOnAllResources('%7Bnot json')).toBe(false);
+    // An unreadable document is a malformed answer, never "not admin".
+    expect(() => allowsAllActionsOnAllResources('%7Bnot json')).toThrow(expect.objectContaining({ code: 'invalid_payload', message: expect.stringContaining('GetAccountAuthorizationDetails') }));
   });
 
   it('matches resource ARNs against backup selection patterns', () => {
