@@ -39,7 +39,7 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function setUp(instances: number): Promise<{ url: string }> {
+async function setUp(instances: number, latencyMs = 50): Promise<{ url: string }> {
   const name = `annexa_test_scale_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: server!.url });
   await admin.connect();
@@ -48,7 +48,7 @@ async function setUp(instances: number): Promise<{ url: string }> {
   await admin.end();
   const url = withDatabase(server!.url, name);
   const sub = mkdtempSync(join(dir, 'case-'));
-  sandbox = await startScaleOutSandbox({ dir: sub, databaseUrl: url, instances, latencyMs: 50 });
+  sandbox = await startScaleOutSandbox({ dir: sub, databaseUrl: url, instances, latencyMs });
   return { url };
 }
 
@@ -133,7 +133,9 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
   });
 
   it('SIGTERM mid-unit: the worker hands the unit back after --grace and exits 0; another worker finishes it, evidence once', { timeout: 120_000 }, async () => {
-    const { url } = await setUp(2);
+    // 400 ms per request: a unit lasts several seconds, so it cannot finish inside the 0.2 s grace
+    // however late the poll below notices it started (with 50 ms it sometimes did, on a loaded CI).
+    const { url } = await setUp(2, 400);
     const w1 = sandbox!.worker('w1', ['--grace', '0.2']);
     const { runId } = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string };
     store = await openPostgresStore(url);
