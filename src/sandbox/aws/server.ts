@@ -6,7 +6,7 @@
  * session keys for each account of the world (and AccessDenied for any other account).
  * Signatures are not verified: the fake checks identity, not cryptography.
  */
-import { startSandboxServer, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse } from '../http-server.js';
+import { startSandboxServer, type FaultCounts, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse } from '../http-server.js';
 import { hashString } from '../random.js';
 import { awsTime, type AwsAccount, type AwsWorld, type TrailEvent } from './data.js';
 import { IamState, handleIam, xmlError, xmlResult, type IamOptions } from './query.js';
@@ -36,6 +36,7 @@ export interface AwsSandbox {
   /** Requests per `service:Operation` (`iam:GetAccountAuthorizationDetails`), for request-economy tests and the bench. */
   requestsByOperation(): Record<string, number>;
   setFaults(faults: SandboxFaults): void;
+  faultCounts(): FaultCounts;
   close(): Promise<void>;
 }
 
@@ -142,6 +143,7 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
     requestCount: server.requestCount,
     requestsByOperation: () => Object.fromEntries([...operations].sort(([a], [b]) => a.localeCompare(b))),
     setFaults: server.setFaults,
+    faultCounts: server.faultCounts,
     close: server.close,
   };
 }
