@@ -1,4 +1,4 @@
-import { AuthenticationHandler, Client, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, GraphClientError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { ClientCertificateCredential, ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
 import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
@@ -61,7 +61,17 @@ export function isLicenceError(error: unknown): error is GraphRequestError {
 class SharedHttpHandler implements Middleware {
   constructor(private readonly fetchFn: typeof fetch) {}
   async execute(context: Context): Promise<void> {
-    context.response = await this.fetchFn(context.request, context.options);
+    try {
+      context.response = await this.fetchFn(context.request, context.options);
+    } catch (error) {
+      // The SDK rebuilds any other error as a GraphError without its cause, so a timeout or reset
+      // from the shared layer would lose its stable code and surface as `unexpected`; a
+      // GraphClientError is passed through as is, and classification finds the code in its cause.
+      const passed = new GraphClientError(error instanceof Error ? error.message : String(error));
+      passed.customError = error;
+      Object.defineProperty(passed, 'cause', { value: error });
+      throw passed;
+    }
   }
 }
 
@@ -159,7 +169,7 @@ export class GraphApi {
     }
     const response = (await this.client.api(pathOrUrl).responseType(ResponseType.RAW).get()) as Response;
     const request = this.requestRef('GET', response);
-    const body: unknown = await response.json().catch(() => undefined);
+    const body = await jsonBody(response, request, response.ok);
     if (!response.ok) throw graphError(response.status, body, request.url);
     return { data: parse(schema, body, request), request };
   }
@@ -188,7 +198,7 @@ export class GraphApi {
         .responseType(ResponseType.RAW)
         .post({ requests: chunk.map((url, i) => ({ id: String(i), method: 'GET', url })) })) as Response;
       const batchRequest = this.requestRef('POST', response);
-      const body: unknown = await response.json().catch(() => undefined);
+      const body = await jsonBody(response, batchRequest, response.ok);
       if (!response.ok) throw graphError(response.status, body, batchRequest.url);
       const parsed = parse(batchResponse, body, batchRequest);
       const byId = new Map(parsed.responses.map((r) => [r.id, r]));
@@ -217,6 +227,20 @@ export class GraphApi {
       ...(requestId ? { requestId } : {}),
       at: this.clock.now().toISOString(),
     };
+  }
+}
+
+/**
+ * A response body as JSON. A success that is not JSON is `invalid_payload` naming the request; an
+ * error body that is not JSON is only an error without Graph's details (undefined).
+ */
+async function jsonBody(response: Response, request: RequestRef, required: boolean): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    if (!required) return undefined;
+    throw new CollectError('invalid_payload', `${request.method} ${request.url} returned a body that is not JSON (${text.slice(0, 60)})`, { endpoint: request.url });
   }
 }
 
