@@ -64,6 +64,11 @@ export interface SandboxFaults {
   malformedRate?: number;
   /** More requests than this in flight at once get the API's throttled answer (its own 429/503 form). */
   maxInFlight?: number;
+  /**
+   * Every (matched) request is refused as the API refuses bad credentials (401) or a missing
+   * permission (403), in its own format ({@link SandboxApi.refused}).
+   */
+  refuse?: 401 | 403;
   /** Only requests this matches get faults (one endpoint, say); default every request. */
   match?: (request: SandboxRequest) => boolean;
 }
@@ -79,7 +84,7 @@ const rolledFaults = [
 type RolledFault = (typeof rolledFaults)[number][0];
 
 /** Injected faults per kind so far; tests assert the faults really happened. */
-export type FaultCounts = Record<RolledFault | 'overload' | 'window', number>;
+export type FaultCounts = Record<RolledFault | 'overload' | 'window' | 'refused', number>;
 
 /** One fake API: a router over its world plus its own error encodings. */
 export interface SandboxApi {
@@ -90,6 +95,8 @@ export interface SandboxApi {
   serverError(request: SandboxRequest, message: string): SandboxResponse;
   /** The API's own throttling answer (429 or its equivalent) with the given wait. */
   throttled?(request: SandboxRequest, retryAfterSeconds: number): SandboxResponse;
+  /** The API's own answer to bad credentials (401) or a missing permission (403), for the `refuse` knob. */
+  refused?(request: SandboxRequest, status: 401 | 403): SandboxResponse;
 }
 
 /** A running sandbox API. */
@@ -122,7 +129,7 @@ export async function startSandboxServer(
   /** When the throttling window opened (by the window's clock), once it has. */
   let windowOpenedAt: number | undefined;
   let inFlight = 0;
-  const counts: FaultCounts = { error: 0, throttle: 0, reset: 0, truncate: 0, malformed: 0, overload: 0, window: 0 };
+  const counts: FaultCounts = { error: 0, throttle: 0, reset: 0, truncate: 0, malformed: 0, overload: 0, window: 0, refused: 0 };
   /** Which rolled fault, if any, a roll in [0, 1) falls on. */
   const rolled = (roll: number): RolledFault | undefined => {
     let upTo = 0;
@@ -159,8 +166,12 @@ export async function startSandboxServer(
         if (fault === 'throttle' && !api.throttled) fault = undefined;
         const overloaded = faulted && !!api.throttled && faults.maxInFlight !== undefined && inFlight > faults.maxInFlight;
         const windowed = faulted && !!api.throttled && inThrottleWindow(seq);
+        const refused = faulted && faults.refuse !== undefined && api.refused ? faults.refuse : undefined;
         let response: SandboxResponse;
-        if (fault === 'error') {
+        if (refused) {
+          counts.refused += 1;
+          response = api.refused!(request, refused);
+        } else if (fault === 'error') {
           response = api.serverError(request, 'injected fault');
         } else if (api.throttled && (fault === 'throttle' || overloaded || windowed)) {
           response = api.throttled(request, faults.retryAfterSeconds ?? 1);
@@ -183,7 +194,9 @@ export async function startSandboxServer(
         res.writeHead(response.status, { 'content-length': String(payload.length), ...response.headers });
         if (fault === 'reset' || fault === 'truncate') {
           // Written, then the socket goes: the client has the headers and half the body it was promised.
-          res.write(half, () => (fault === 'reset' ? req.socket.resetAndDestroy() : req.socket.end()));
+          // TLS has no RST of its own: its socket is destroyed without close_notify, which the client sees as a reset.
+          const reset = () => ('encrypted' in req.socket ? req.socket.destroy() : req.socket.resetAndDestroy());
+          res.write(half, () => (fault === 'reset' ? reset() : req.socket.end()));
           return;
         }
         res.end(payload);

@@ -99,6 +99,13 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
     serverError(request, message) {
       return serviceError(scopeOf(request)?.service ?? 'sts', 500, 'InternalFailure', `Sandbox error: ${message}`, requestIdOf(request.seq));
     },
+    refused(request, status) {
+      const service = scopeOf(request)?.service ?? 'sts';
+      const query = service === 'iam' || service === 'sts';
+      // AWS has no 401: unknown or expired credentials are a 403 (query APIs) or 400 (JSON APIs) by error code.
+      if (status === 401) return serviceError(service, query ? 403 : 400, query ? 'InvalidClientTokenId' : 'UnrecognizedClientException', 'The security token included in the request is invalid.', requestIdOf(request.seq));
+      return serviceError(service, query ? 403 : 400, query ? 'AccessDenied' : 'AccessDeniedException', 'User: arn:aws:sts::111122223333:assumed-role/AnnexaAudit/annexa is not authorized to perform this action', requestIdOf(request.seq));
+    },
     throttled(request) {
       const service = scopeOf(request)?.service ?? 'sts';
       const code = service === 'iam' || service === 'sts' ? 'Throttling' : 'ThrottlingException';
