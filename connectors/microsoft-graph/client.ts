@@ -5,7 +5,7 @@ import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.js';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
-import { CollectError, codeForHttpStatus, type ClassifiedError } from '../../src/core/errors.js';
+import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
@@ -67,12 +67,17 @@ class SharedHttpHandler implements Middleware {
       // The SDK rebuilds any other error as a GraphError without its cause, so a timeout or reset
       // from the shared layer would lose its stable code and surface as `unexpected`; a
       // GraphClientError is passed through as is, and classification finds the code in its cause.
-      const passed = new GraphClientError(error instanceof Error ? error.message : String(error));
-      passed.customError = error;
-      Object.defineProperty(passed, 'cause', { value: error });
-      throw passed;
+      throw throughGraphSdk(error);
     }
   }
+}
+
+/** An error the Graph SDK passes on unchanged (a GraphClientError), carrying `error` as its cause. */
+function throughGraphSdk(error: unknown): GraphClientError {
+  const passed = new GraphClientError(error instanceof Error ? error.message : String(error));
+  passed.customError = error;
+  Object.defineProperty(passed, 'cause', { value: error });
+  return passed;
 }
 
 /**
@@ -120,6 +125,43 @@ export function sharedTokenCredential(credential: TokenCredential): TokenCredent
   };
 }
 
+/**
+ * The sign-in host's fetch, remembering its last transport failure (timeout, reset, rate limit
+ * beyond the wait, 5xx after retries): MSAL reports any of them as `endpoints_resolution_error`
+ * or a bare network error, without the cause, the code or the endpoint.
+ */
+function recordSignInFailure(fetchFn: typeof fetch, signIn: { failure?: CollectError }): typeof fetch {
+  return async (input, init) => {
+    try {
+      const response = await fetchFn(input, init);
+      if (response.status >= 500) {
+        const url = sanitizeUrl(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+        signIn.failure = new CollectError('server_error', `${init?.method ?? 'GET'} ${url}: HTTP ${response.status}`, { endpoint: url });
+      }
+      return response;
+    } catch (error) {
+      signIn.failure = findCause(error, (e): e is CollectError => e instanceof CollectError);
+      throw error;
+    }
+  };
+}
+
+/** A token request that failed on the wire fails with that failure's code, named as a token request. */
+function keepSignInFailure(credential: TokenCredential, signIn: { failure?: CollectError }): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      signIn.failure = undefined;
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        const failure = signIn.failure as CollectError | undefined;
+        if (!failure) throw error;
+        throw throughGraphSdk(new CollectError(failure.code, `token request failed: ${failure.message}`, { cause: error, ...(failure.endpoint ? { endpoint: failure.endpoint } : {}) }));
+      }
+    },
+  };
+}
+
 /** App-only credential (client secret or certificate) for the tenant, in the configured cloud. */
 export function createGraphCredential(settings: MicrosoftGraphSettings, fetchFn: typeof fetch): TokenCredential {
   const options = {
@@ -152,7 +194,8 @@ export class GraphApi {
 
   static create(settings: MicrosoftGraphSettings, io: ConnectorIO): GraphApi {
     const cloud = graphClouds[settings.cloud];
-    const credential = sharedTokenCredential(createGraphCredential(settings, io.fetch));
+    const signIn: { failure?: CollectError } = {};
+    const credential = sharedTokenCredential(keepSignInFailure(createGraphCredential(settings, recordSignInFailure(io.fetch, signIn)), signIn));
     const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [`${cloud.graphHost}/.default`] }));
     auth.setNext(new SharedHttpHandler(io.fetch));
     const baseUrl = (settings.graphBaseUrl ?? cloud.graphHost).replace(/\/?$/, '/');
