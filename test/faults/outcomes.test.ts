@@ -108,3 +108,16 @@ describe.each([
     expectFailureNamed(result, stored, code, target.names);
   }, 20_000);
 });
+
+describe.each([
+  { fault: 'reset', knobs: { resetRate: 1 }, code: 'network' },
+  { fault: '5xx', knobs: { errorRate: 1 }, code: 'server_error' },
+  { fault: '429 beyond the maximum wait', knobs: { throttleRate: 1, retryAfterSeconds: 7200 }, code: 'rate_limited' },
+] as const)('Entra ID sign-in host: $fault', ({ knobs, code }) => {
+  it(`→ ${code} naming the sign-in endpoint (MSAL alone would say endpoints_resolution_error)`, async () => {
+    const target: Target = { api: 'entra', instance: 'entra', names: 'token request failed: GET https://', match: (r) => /openid-configuration$|\/token$/.test(r.url.pathname), from: 1 };
+    const { result, stored } = await faultedRun(target, knobs, `entra-signin-${code}`);
+    expectFailureNamed(result, stored, code, target.names);
+    expect(result.outcomes.every((o) => o.errorCode === code && o.errorMessage?.includes('/.well-known/openid-configuration'))).toBe(true);
+  }, 20_000);
+});
