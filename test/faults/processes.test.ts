@@ -99,7 +99,7 @@ describe('annexa collect killed with SIGKILL mid-collection', () => {
 describe('two collects on one store at once', () => {
   it('the second exits 2 naming the holder; the first completes and nothing is corrupted', async () => {
     const { file, db } = writeConfig('locked');
-    for (const api of apis) world.env.faults[api].set({ latencyMs: 200 });
+    for (const api of apis) world.env.faults[api].set({ latencyMs: 100 });
     const { process: proc, exited } = spawnCollect(file);
     await waitFor('the writer lock', () => existsSync(`${db}.lock`) && readFileSync(`${db}.lock`, 'utf8').length > 0, proc);
 
