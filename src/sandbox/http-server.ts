@@ -162,11 +162,11 @@ export async function startSandboxServer(
       try {
         const faulted = faults.match?.(request) ?? true;
         if (faulted && faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-        let fault = faulted ? rolled((faults.random ?? Math.random)(seq)) : undefined;
-        if (fault === 'throttle' && !api.throttled) fault = undefined;
-        const overloaded = faulted && !!api.throttled && faults.maxInFlight !== undefined && inFlight > faults.maxInFlight;
-        const windowed = faulted && !!api.throttled && inThrottleWindow(seq);
         const refused = faulted && faults.refuse !== undefined && api.refused ? faults.refuse : undefined;
+        let fault = faulted && !refused ? rolled((faults.random ?? Math.random)(seq)) : undefined;
+        if (fault === 'throttle' && !api.throttled) fault = undefined;
+        const overloaded = faulted && !refused && !!api.throttled && faults.maxInFlight !== undefined && inFlight > faults.maxInFlight;
+        const windowed = faulted && !refused && !!api.throttled && inThrottleWindow(seq);
         let response: SandboxResponse;
         if (refused) {
           counts.refused += 1;
