@@ -15,6 +15,7 @@ import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { AwsSettings } from './settings.js';
 
 const answeredRequest = Symbol('annexa.awsRequest');
+const failedOperation = Symbol('annexa.awsOperation');
 
 /** The request an AWS error answered, when {@link AwsApi.send} sent it. */
 export function requestOf(error: unknown): RequestRef | undefined {
@@ -162,8 +163,17 @@ export class AwsApi {
     try {
       output = (await client.send(command as never, { abortSignal: this.io.signal })) as T & Metadata;
     } catch (error) {
+      const request = url ? ref((error as Metadata).$metadata) : undefined;
+      // The shared HTTP layer's failure (timeout, reset) names only the URL, `/` for most AWS calls.
+      const transport = findCause(error, (e): e is CollectError => e instanceof CollectError);
+      if (transport) throw new CollectError(transport.code, `${operation}: ${transport.message}`, { cause: error, endpoint: request?.url ?? operation });
+      // The SDK could not parse the answer (cut or malformed XML/JSON): an invalid payload, not an AWS error.
+      if (error instanceof Error && '$response' in error && !('$fault' in error)) {
+        throw new CollectError('invalid_payload', `${operation} returned a body that does not parse: ${error.message.split('\n')[0]}`, { cause: error, endpoint: request?.url ?? operation });
+      }
       // An AWS error answer is provenance too (a NoSuchEntity that proves a policy is absent).
-      if (url && error instanceof Error) Object.assign(error, { [answeredRequest]: ref((error as Metadata).$metadata) });
+      if (request && error instanceof Error) Object.assign(error, { [answeredRequest]: request });
+      if (error instanceof Error) Object.assign(error, { [failedOperation]: operation });
       throw error;
     }
     return { output, request: ref(output.$metadata) };
@@ -308,7 +318,9 @@ export function classifyAwsError(error: unknown): ClassifiedError | undefined {
   if (findCause(error, (e): e is CollectError => e instanceof CollectError)) return undefined;
   const sdk = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } } | null;
   const name = typeof sdk?.name === 'string' ? sdk.name : '';
-  const message = `${name}: ${typeof sdk?.message === 'string' ? sdk.message : String(error)}`;
+  // Named by the call (`GetAccountAuthorizationDetails: AccessDenied: ...`), as every connector names the endpoint.
+  const operation = error instanceof Error ? (error as Error & { [failedOperation]?: string })[failedOperation] : undefined;
+  const message = `${operation ? `${operation}: ` : ''}${name}: ${typeof sdk?.message === 'string' ? sdk.message : String(error)}`;
   if (throttlingNames.has(name)) return { code: 'rate_limited', message: `AWS kept throttling after the retry bound: ${message}` };
   if (authNames.has(name)) return { code: 'auth_failed', message };
   if (deniedNames.has(name)) return { code: 'permission_denied', message };

@@ -1,4 +1,6 @@
 import { defineConnector } from '../../src/core/connector.js';
+import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
+import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { GitHubApi } from './client.js';
 import { githubSettingsSchema, type GitHubSettings } from './settings.js';
 import { orgSettingsCollector } from './org-settings.js';
@@ -20,6 +22,7 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
   description: 'Organization security settings, members and 2FA, outside collaborators, branch protection, reviewed merges and Dependabot alerts.',
   config: githubSettingsSchema,
   http: { concurrency: 4 },
+  classifyError: classifyGithubError,
   permissions: [
     { grant: 'Organization permissions › Administration: Read-only', reason: 'org_settings: 2FA requirement and base permission' },
     { grant: 'Organization permissions › Members: Read-only', reason: 'members, outside_collaborators (2FA status and method need an organization owner token)' },
@@ -39,3 +42,18 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
     repositorySettingsCollector,
   ],
 });
+
+/**
+ * An HTTP error answer as Octokit raises it (`RequestError`), named by its request like every
+ * connector's failures: `HTTP 403: GET https://api.github.com/orgs/acme/members: Resource not
+ * accessible by integration`. Failures that already carry a code (the shared HTTP layer's) are
+ * left to the generic classification.
+ */
+export function classifyGithubError(error: unknown): ClassifiedError | undefined {
+  if (findCause(error, (e): e is CollectError => e instanceof CollectError)) return undefined;
+  const e = error as { status?: unknown; message?: unknown; request?: { method?: unknown; url?: unknown } } | null;
+  if (typeof e?.status !== 'number' || typeof e.request?.url !== 'string') return undefined;
+  const code = codeForHttpStatus(e.status);
+  if (!code) return undefined;
+  return { code, message: `HTTP ${e.status}: ${String(e.request.method ?? 'GET')} ${sanitizeUrl(e.request.url)}: ${String(e.message)}` };
+}

@@ -1,11 +1,11 @@
-import { AuthenticationHandler, Client, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, GraphClientError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { ClientCertificateCredential, ClientSecretCredential, type AccessToken, type TokenCredential } from '@azure/identity';
 import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.js';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
-import { CollectError, codeForHttpStatus, type ClassifiedError } from '../../src/core/errors.js';
+import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
@@ -61,8 +61,23 @@ export function isLicenceError(error: unknown): error is GraphRequestError {
 class SharedHttpHandler implements Middleware {
   constructor(private readonly fetchFn: typeof fetch) {}
   async execute(context: Context): Promise<void> {
-    context.response = await this.fetchFn(context.request, context.options);
+    try {
+      context.response = await this.fetchFn(context.request, context.options);
+    } catch (error) {
+      // The SDK rebuilds any other error as a GraphError without its cause, so a timeout or reset
+      // from the shared layer would lose its stable code and surface as `unexpected`; a
+      // GraphClientError is passed through as is, and classification finds the code in its cause.
+      throw throughGraphSdk(error);
+    }
   }
+}
+
+/** An error the Graph SDK passes on unchanged (a GraphClientError), carrying `error` as its cause. */
+function throughGraphSdk(error: unknown): GraphClientError {
+  const passed = new GraphClientError(error instanceof Error ? error.message : String(error));
+  passed.customError = error;
+  Object.defineProperty(passed, 'cause', { value: error });
+  return passed;
 }
 
 /**
@@ -110,6 +125,43 @@ export function sharedTokenCredential(credential: TokenCredential): TokenCredent
   };
 }
 
+/**
+ * The sign-in host's fetch, remembering its last transport failure (timeout, reset, rate limit
+ * beyond the wait, 5xx after retries): MSAL reports any of them as `endpoints_resolution_error`
+ * or a bare network error, without the cause, the code or the endpoint.
+ */
+function recordSignInFailure(fetchFn: typeof fetch, signIn: { failure?: CollectError }): typeof fetch {
+  return async (input, init) => {
+    try {
+      const response = await fetchFn(input, init);
+      if (response.status >= 500) {
+        const url = sanitizeUrl(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+        signIn.failure = new CollectError('server_error', `${init?.method ?? 'GET'} ${url}: HTTP ${response.status}`, { endpoint: url });
+      }
+      return response;
+    } catch (error) {
+      signIn.failure = findCause(error, (e): e is CollectError => e instanceof CollectError);
+      throw error;
+    }
+  };
+}
+
+/** A token request that failed on the wire fails with that failure's code, named as a token request. */
+function keepSignInFailure(credential: TokenCredential, signIn: { failure?: CollectError }): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      signIn.failure = undefined;
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        const failure = signIn.failure as CollectError | undefined;
+        if (!failure) throw error;
+        throw throughGraphSdk(new CollectError(failure.code, `token request failed: ${failure.message}`, { cause: error, ...(failure.endpoint ? { endpoint: failure.endpoint } : {}) }));
+      }
+    },
+  };
+}
+
 /** App-only credential (client secret or certificate) for the tenant, in the configured cloud. */
 export function createGraphCredential(settings: MicrosoftGraphSettings, fetchFn: typeof fetch): TokenCredential {
   const options = {
@@ -142,7 +194,8 @@ export class GraphApi {
 
   static create(settings: MicrosoftGraphSettings, io: ConnectorIO): GraphApi {
     const cloud = graphClouds[settings.cloud];
-    const credential = sharedTokenCredential(createGraphCredential(settings, io.fetch));
+    const signIn: { failure?: CollectError } = {};
+    const credential = sharedTokenCredential(keepSignInFailure(createGraphCredential(settings, recordSignInFailure(io.fetch, signIn)), signIn));
     const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [`${cloud.graphHost}/.default`] }));
     auth.setNext(new SharedHttpHandler(io.fetch));
     const baseUrl = (settings.graphBaseUrl ?? cloud.graphHost).replace(/\/?$/, '/');
@@ -159,7 +212,7 @@ export class GraphApi {
     }
     const response = (await this.client.api(pathOrUrl).responseType(ResponseType.RAW).get()) as Response;
     const request = this.requestRef('GET', response);
-    const body: unknown = await response.json().catch(() => undefined);
+    const body = await jsonBody(response, request, response.ok);
     if (!response.ok) throw graphError(response.status, body, request.url);
     return { data: parse(schema, body, request), request };
   }
@@ -188,7 +241,7 @@ export class GraphApi {
         .responseType(ResponseType.RAW)
         .post({ requests: chunk.map((url, i) => ({ id: String(i), method: 'GET', url })) })) as Response;
       const batchRequest = this.requestRef('POST', response);
-      const body: unknown = await response.json().catch(() => undefined);
+      const body = await jsonBody(response, batchRequest, response.ok);
       if (!response.ok) throw graphError(response.status, body, batchRequest.url);
       const parsed = parse(batchResponse, body, batchRequest);
       const byId = new Map(parsed.responses.map((r) => [r.id, r]));
@@ -217,6 +270,20 @@ export class GraphApi {
       ...(requestId ? { requestId } : {}),
       at: this.clock.now().toISOString(),
     };
+  }
+}
+
+/**
+ * A response body as JSON. A success that is not JSON is `invalid_payload` naming the request; an
+ * error body that is not JSON is only an error without Graph's details (undefined).
+ */
+async function jsonBody(response: Response, request: RequestRef, required: boolean): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    if (!required) return undefined;
+    throw new CollectError('invalid_payload', `${request.method} ${request.url} returned a body that is not JSON (${text.slice(0, 60)})`, { endpoint: request.url });
   }
 }
 

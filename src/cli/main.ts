@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, StoreWriteError, UsageError } from '../core/errors.js';
 import { StoreLockedError } from '../../storage/lock.js';
 import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
@@ -299,6 +299,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     if (error instanceof ConfigError || error instanceof UsageError || error instanceof StoreLockedError || error instanceof StoreVersionError) {
       io.stderr(`annexa: ${error.message}\n`);
       return exitCodes.usage;
+    }
+    if (error instanceof StoreWriteError) {
+      io.stderr(`annexa: ${error.message}\n`);
+      return exitCodes.unexpected;
     }
     if (error instanceof Error && /^no evidence store at /.test(error.message)) {
       io.stderr(`annexa: ${error.message}\n`);

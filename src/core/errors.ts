@@ -47,6 +47,25 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The evidence store could not be written (a full disk, a read-only or missing location): the run
+ * stops, is left unsealed for the next start to seal as `incomplete`, and the message names the
+ * store and the system's error code. Never a collector's failure: no API was at fault.
+ */
+export class StoreWriteError extends Error {
+  override readonly name = 'StoreWriteError';
+  constructor(location: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(`cannot write to the evidence store ${location}: ${cause instanceof Error ? cause.message : String(cause)}${typeof code === 'string' ? ` (${code})` : ''}`, { cause });
+  }
+}
+
+/** Whether an error is the system's or SQLite's refusal to write (ENOSPC, EROFS, EACCES, SQLITE_FULL, ...). */
+export function isStoreIoError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(code);
+}
+
 /** A command-line usage problem (bad flag value, unknown id). Exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

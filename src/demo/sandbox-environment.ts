@@ -17,6 +17,11 @@ import { startJiraSandbox } from '../sandbox/jira/server.js';
 import { createKnowBe4World, type KnowBe4World } from '../sandbox/knowbe4/data.js';
 import { startKnowBe4Sandbox } from '../sandbox/knowbe4/server.js';
 import { lmsColumns, rosterColumns, writeExports } from '../sandbox/exports/files.js';
+import type { FaultCounts, SandboxFaults } from '../sandbox/http-server.js';
+
+/** The sample APIs by name, as fault knobs address them. */
+export const sandboxApiNames = ['github', 'aws', 'entra', 'google', 'jira', 'knowbe4'] as const;
+export type SandboxApiName = (typeof sandboxApiNames)[number];
 
 /** The credential the sample APIs accept; it is not a secret, but it travels like one. */
 export const sandboxToken = 'annexa-sandbox-token';
@@ -55,6 +60,8 @@ export interface SandboxEnvironment {
   connectorEntries(): Record<string, unknown>[];
   /** Requests every sample API received. */
   requestCount(): number;
+  /** Each API's fault knobs (see `SandboxFaults`) and the faults it injected so far. */
+  faults: Record<SandboxApiName, { set(faults: SandboxFaults): void; counts(): FaultCounts }>;
   close(): Promise<void>;
 }
 
@@ -70,23 +77,26 @@ export async function startSandboxEnvironment(options: {
   exportsDir?: string;
   /** What the APIs take as their current time (Jira's relative JQL dates); default the wall clock. */
   clock?: () => Date;
+  /** Fault knobs per API from the first request on (tests; the demo runs clean). */
+  faults?: Partial<Record<SandboxApiName, SandboxFaults>>;
 }): Promise<SandboxEnvironment> {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
+  const faultsOf = (api: SandboxApiName) => (options.faults?.[api] ? { faults: options.faults[api] } : {});
   const world = createGithubWorld(company);
-  const github = await startGithubSandbox(world, { token: sandboxToken });
+  const github = await startGithubSandbox(world, { token: sandboxToken, ...faultsOf('github') });
   const awsWorld = createAwsWorld(company);
-  const aws = await startAwsSandbox(awsWorld);
+  const aws = await startAwsSandbox(awsWorld, faultsOf('aws'));
   // The SDK's default chain then finds the sandbox's fake keys, never the user's own.
   const restoreAwsCredentials = useSandboxAwsCredentials();
   const entraWorld = createEntraWorld(company);
-  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
+  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken, ...faultsOf('entra') });
   const googleWorld = createGoogleWorld(company);
   const googleAdmin = `admin@${company.domain}`;
-  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes });
+  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes, ...faultsOf('google') });
   const jiraWorld = createJiraWorld(company);
-  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...(options.clock ? { now: options.clock } : {}) });
+  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...faultsOf('jira'), ...(options.clock ? { now: options.clock } : {}) });
   const knowbe4World = createKnowBe4World(company);
-  const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken });
+  const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken, ...faultsOf('knowbe4') });
   const tempDir = options.exportsDir ? undefined : mkdtempSync(join(tmpdir(), 'annexa-exports-'));
   const exports = writeExports(company, options.exportsDir ?? tempDir!);
   const token = `\${${sandboxTokenVariable}}`;
@@ -130,6 +140,12 @@ export async function startSandboxEnvironment(options: {
       { id: 'hr-roster', type: 'file', kind: 'people.roster', path: exports.roster, dateFormat: 'dd/mm/yyyy', columns: rosterColumns },
       { id: 'partner-lms', type: 'file', kind: 'training.completion', path: exports.lms, dateFormat: 'mm/dd/yyyy', columns: lmsColumns },
     ],
+    faults: Object.fromEntries(
+      ([['github', github], ['aws', aws], ['entra', entra], ['google', google], ['jira', jira], ['knowbe4', knowbe4]] as const).map(([name, server]) => [
+        name,
+        { set: (faults: SandboxFaults) => server.setFaults(faults), counts: () => server.faultCounts() },
+      ]),
+    ) as SandboxEnvironment['faults'],
     requestCount: () => github.requestCount() + aws.requestCount() + entra.requestCount() + google.requestCount() + jira.requestCount() + knowbe4.requestCount(),
     close: async () => {
       restoreAwsCredentials();

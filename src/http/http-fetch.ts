@@ -135,21 +135,7 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
       try {
         response = await options.fetch(input, { ...init, signal });
       } catch (error) {
-        if (callerSignal?.aborted) throw error;
-        const timedOut = timeout.aborted;
-        const code = timedOut ? 'timeout' : 'network';
-        if (!retriesLeft) {
-          throw new CollectError(
-            code,
-            timedOut
-              ? `${method} ${safeUrl} timed out after ${policy.timeoutMs} ms (${attempt + 1} attempts)`
-              : `${method} ${safeUrl} failed: ${networkMessage(error)} (${attempt + 1} attempts)`,
-            { cause: error, endpoint: safeUrl },
-          );
-        }
-        const wait = backoff(attempt);
-        logger.warn({ url: safeUrl, attempt: attempt + 1, code, waitMs: wait }, 'request failed, retrying');
-        await clock.sleep(wait, callerSignal);
+        await transportFailed(error, timeout, attempt, retriesLeft, 'failed');
         continue;
       }
       const rateLimited = isRateLimited(response);
@@ -179,8 +165,37 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
         await clock.sleep(wait, callerSignal);
         continue;
       }
+      // The body is read here, inside the attempt: a connection reset or a body cut short of its
+      // Content-Length is a network failure of this request (retried, then `network` naming the
+      // endpoint), never an error surfacing later in a parser as if the API had answered.
+      let body: ArrayBuffer;
+      try {
+        body = await response.arrayBuffer();
+      } catch (error) {
+        await transportFailed(error, timeout, attempt, retriesLeft, 'body was cut off');
+        continue;
+      }
       logger.debug({ method, url: safeUrl, status: response.status }, 'http');
-      return response;
+      return withBody(response, body);
+    }
+
+    /** A failed attempt: waits to retry, or throws `timeout`/`network` naming the endpoint. */
+    async function transportFailed(error: unknown, timeout: AbortSignal, attempt: number, retriesLeft: boolean, what: string): Promise<void> {
+      if (callerSignal?.aborted) throw error;
+      const timedOut = timeout.aborted;
+      const code = timedOut ? 'timeout' : 'network';
+      if (!retriesLeft) {
+        throw new CollectError(
+          code,
+          timedOut
+            ? `${method} ${safeUrl} timed out after ${policy.timeoutMs} ms (${attempt + 1} attempts)`
+            : `${method} ${safeUrl} ${what}: ${networkMessage(error)} (${attempt + 1} attempts)`,
+          { cause: error, endpoint: safeUrl },
+        );
+      }
+      const wait = backoff(attempt);
+      logger.warn({ url: safeUrl, attempt: attempt + 1, code, waitMs: wait }, 'request failed, retrying');
+      await clock.sleep(wait, callerSignal);
     }
   }
 
@@ -189,6 +204,14 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
     return queue.add(() => attemptLoop(url, init));
   };
   return wrapped as typeof fetch;
+}
+
+/** A response with its body already read, keeping status, headers and URL. */
+function withBody(response: Response, body: ArrayBuffer): Response {
+  const nullBody = [101, 204, 205, 304].includes(response.status);
+  const copy = new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  Object.defineProperty(copy, 'url', { value: response.url });
+  return copy;
 }
 
 /** 429 always; 403 only when the API says it is a rate limit (GitHub's primary and secondary limits). */

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
 import type { CollectorDefinition, EvidenceRecord, PreviousCollection, ScopeFailure } from '../core/connector.js';
 import type { ConnectorInstanceConfig } from '../config/config.js';
-import { CollectError, classifyError, type CollectErrorCode } from '../core/errors.js';
+import { CollectError, StoreWriteError, classifyError, isStoreIoError, type CollectErrorCode } from '../core/errors.js';
 import { createHttpFetch } from '../http/http-fetch.js';
 import type { EvidenceStore, ObservationInput, RunInfo, RunWriter } from '../../storage/evidence-store.js';
 import { toolName, toolVersion } from '../core/version.js';
@@ -62,7 +62,8 @@ export interface CollectResult {
  */
 export async function runCollection(options: CollectOptions): Promise<CollectResult> {
   const { plan, store, clock, logger } = options;
-  const writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() });
+  let writer!: RunWriter;
+  await storeWrite(store, async () => void (writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() })));
   logger.info({ runId: writer.runId }, 'collection started');
   let outcomes: CollectorOutcome[];
   try {
@@ -139,7 +140,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     if (batch.length === 0) return;
     const toWrite = batch;
     batch = [];
-    await writer.addObservations(toWrite);
+    await storeWrite(job.store, () => writer.addObservations(toWrite));
   };
   let failure: { code: CollectErrorCode; message: string } | undefined;
   const classify = (error: unknown) => {
@@ -185,6 +186,8 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       if (batch.length >= batchSize) await flush();
     }
   } catch (error) {
+    // The store failed, not the collector: the run stops (runCollection leaves it unsealed).
+    if (error instanceof StoreWriteError) throw error;
     failure = classify(error);
   }
   // A failed part is reported like a failure, but the outcome stays `collected`: the other parts are current evidence.
@@ -205,7 +208,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     ...(partial ? { errorCode: partial.code, errorMessage: partial.message, scopeFailures } : {}),
     durationMs: Math.round(performance.now() - started),
   };
-  await writer.addOutcome({
+  await storeWrite(job.store, () => writer.addOutcome({
     instanceId: outcome.instanceId,
     connectorType: outcome.connectorType,
     collectorId: outcome.collectorId,
@@ -216,7 +219,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     ...(partial ? { errorCode: partial.code, errorMessage: partial.message } : {}),
     startedAt,
     finishedAt: clock.now(),
-  });
+  }));
   if (failure) logger.error({ collector: collector.id, code: failure.code, err: failure.message }, 'collector failed');
   else logger.info({ collector: collector.id, records: count }, 'collector finished');
   return outcome;
@@ -234,6 +237,15 @@ async function previousCollection(store: EvidenceStore, instanceId: string, kind
   const records: EvidenceRecord<unknown>[] = [];
   for (const record of snapshot.records) records.push({ subject: record.subject, payload: record.payload, requests: await store.requestsOf(record) });
   return { startedAt: last.startedAt, records };
+}
+
+/** A write to the store; its failure (disk full, read-only) becomes a {@link StoreWriteError}. */
+async function storeWrite(store: EvidenceStore, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw isStoreIoError(error) ? new StoreWriteError(store.location, error) : error;
+  }
 }
 
 /** Plan order, so output does not depend on which collector finished first. */

@@ -5,7 +5,9 @@
  * an already-encoded body (JSON, XML, CSV: encoded by a library in the API module). This file owns
  * what every fake needs the same way: binding to loopback, reading bodies, counting requests per
  * route for the request-economy tests and benchmarks, and fault knobs (latency, injected 5xx and
- * throttling) so connectors can be exercised against each API's own error format.
+ * throttling, connection resets, truncated and malformed bodies, a concurrency limit) so
+ * connectors can be exercised against each API's own error format. The transport faults (reset,
+ * truncated, malformed) need no API code: they damage whatever the handler answered.
  */
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -32,7 +34,7 @@ export interface SandboxResponse {
 
 /** Injected faults, applied before the handler runs (the handler renders them in the API's own format). */
 export interface SandboxFaults {
-  /** Added delay per request, in ms. */
+  /** Added delay per (matched) request, in ms: past the client's timeout, a slow endpoint. */
   latencyMs?: number;
   /** Share of requests (0–1) answered by {@link SandboxApi.serverError}. */
   errorRate?: number;
@@ -48,7 +50,41 @@ export interface SandboxFaults {
    * `Retry-After` it names — as an API whose real window is longer than the wait it advertises.
    */
   throttleWindow?: { fromRequest: number; durationMs: number; now?: () => number };
+  /** Share of requests whose connection is reset (TCP RST) after the headers and half the body. */
+  resetRate?: number;
+  /**
+   * Share of requests whose body is cut after half its bytes and the connection closed, while
+   * `Content-Length` announces the whole body.
+   */
+  truncateRate?: number;
+  /**
+   * Share of requests answered with the handler's status and a body cut in half with a matching
+   * `Content-Length`: well framed on the wire, but not valid JSON or XML.
+   */
+  malformedRate?: number;
+  /** More requests than this in flight at once get the API's throttled answer (its own 429/503 form). */
+  maxInFlight?: number;
+  /**
+   * Every (matched) request is refused as the API refuses bad credentials (401) or a missing
+   * permission (403), in its own format ({@link SandboxApi.refused}).
+   */
+  refuse?: 401 | 403;
+  /** Only requests this matches get faults (one endpoint, say); default every request. */
+  match?: (request: SandboxRequest) => boolean;
 }
+
+/** The rolled faults, in the order their rates stack up in [0, 1) (`errorRate` first). */
+const rolledFaults = [
+  ['error', 'errorRate'],
+  ['throttle', 'throttleRate'],
+  ['reset', 'resetRate'],
+  ['truncate', 'truncateRate'],
+  ['malformed', 'malformedRate'],
+] as const;
+type RolledFault = (typeof rolledFaults)[number][0];
+
+/** Injected faults per kind so far; tests assert the faults really happened. */
+export type FaultCounts = Record<RolledFault | 'overload' | 'window' | 'refused', number>;
 
 /** One fake API: a router over its world plus its own error encodings. */
 export interface SandboxApi {
@@ -59,6 +95,8 @@ export interface SandboxApi {
   serverError(request: SandboxRequest, message: string): SandboxResponse;
   /** The API's own throttling answer (429 or its equivalent) with the given wait. */
   throttled?(request: SandboxRequest, retryAfterSeconds: number): SandboxResponse;
+  /** The API's own answer to bad credentials (401) or a missing permission (403), for the `refuse` knob. */
+  refused?(request: SandboxRequest, status: 401 | 403): SandboxResponse;
 }
 
 /** A running sandbox API. */
@@ -71,6 +109,8 @@ export interface SandboxServer {
   requestsByRoute(): Record<string, number>;
   /** Replaces the fault knobs (an empty object clears them). */
   setFaults(faults: SandboxFaults): void;
+  /** Faults injected so far, per kind. */
+  faultCounts(): FaultCounts;
   close(): Promise<void>;
 }
 
@@ -88,6 +128,17 @@ export async function startSandboxServer(
   const byRoute = new Map<string, number>();
   /** When the throttling window opened (by the window's clock), once it has. */
   let windowOpenedAt: number | undefined;
+  let inFlight = 0;
+  const counts: FaultCounts = { error: 0, throttle: 0, reset: 0, truncate: 0, malformed: 0, overload: 0, window: 0, refused: 0 };
+  /** Which rolled fault, if any, a roll in [0, 1) falls on. */
+  const rolled = (roll: number): RolledFault | undefined => {
+    let upTo = 0;
+    for (const [fault, rate] of rolledFaults) {
+      upTo += faults[rate] ?? 0;
+      if (roll < upTo) return fault;
+    }
+    return undefined;
+  };
   const inThrottleWindow = (seq: number): boolean => {
     const window = faults.throttleWindow;
     if (!window || seq < window.fromRequest) return false;
@@ -107,23 +158,51 @@ export async function startSandboxServer(
       const route = `${method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
       byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
       const request: SandboxRequest = { method, url, headers: req.headers, body, seq };
-      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      const roll = (faults.random ?? Math.random)(seq);
-      let response: SandboxResponse;
-      if (faults.errorRate && roll < faults.errorRate) {
-        response = api.serverError(request, 'injected fault');
-      } else if (api.throttled && (inThrottleWindow(seq) || (faults.throttleRate && roll < (faults.errorRate ?? 0) + faults.throttleRate))) {
-        response = api.throttled(request, faults.retryAfterSeconds ?? 1);
-      } else {
-        try {
-          response = await api.handle(request);
-        } catch (error) {
-          response = api.serverError(request, error instanceof Error ? error.message : String(error));
+      inFlight += 1;
+      try {
+        const faulted = faults.match?.(request) ?? true;
+        if (faulted && faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        const refused = faulted && faults.refuse !== undefined && api.refused ? faults.refuse : undefined;
+        let fault = faulted && !refused ? rolled((faults.random ?? Math.random)(seq)) : undefined;
+        if (fault === 'throttle' && !api.throttled) fault = undefined;
+        const overloaded = faulted && !refused && !!api.throttled && faults.maxInFlight !== undefined && inFlight > faults.maxInFlight;
+        const windowed = faulted && !refused && !!api.throttled && inThrottleWindow(seq);
+        let response: SandboxResponse;
+        if (refused) {
+          counts.refused += 1;
+          response = api.refused!(request, refused);
+        } else if (fault === 'error') {
+          response = api.serverError(request, 'injected fault');
+        } else if (api.throttled && (fault === 'throttle' || overloaded || windowed)) {
+          response = api.throttled(request, faults.retryAfterSeconds ?? 1);
+        } else {
+          try {
+            response = await api.handle(request);
+          } catch (error) {
+            response = api.serverError(request, error instanceof Error ? error.message : String(error));
+          }
         }
+        const kind = fault ?? (overloaded ? 'overload' : windowed ? 'window' : undefined);
+        if (kind) counts[kind] += 1;
+        const payload = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? Buffer.alloc(0));
+        const half = payload.subarray(0, Math.floor(payload.length / 2));
+        if (fault === 'malformed') {
+          res.writeHead(response.status, { ...response.headers, 'content-length': String(half.length) });
+          res.end(half);
+          return;
+        }
+        res.writeHead(response.status, { 'content-length': String(payload.length), ...response.headers });
+        if (fault === 'reset' || fault === 'truncate') {
+          // Written, then the socket goes: the client has the headers and half the body it was promised.
+          // TLS has no RST of its own: its socket is destroyed without close_notify, which the client sees as a reset.
+          const reset = () => ('encrypted' in req.socket ? req.socket.destroy() : req.socket.resetAndDestroy());
+          res.write(half, () => (fault === 'reset' ? reset() : req.socket.end()));
+          return;
+        }
+        res.end(payload);
+      } finally {
+        inFlight -= 1;
       }
-      const payload = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? Buffer.alloc(0));
-      res.writeHead(response.status, { 'content-length': String(payload.length), ...response.headers });
-      res.end(payload);
     })().catch(() => res.destroy());
   };
   const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
@@ -149,6 +228,7 @@ export async function startSandboxServer(
       faults = next;
       windowOpenedAt = undefined;
     },
+    faultCounts: () => ({ ...counts }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -56,6 +56,6 @@ export { startJiraSandbox, jiraTimestamp, type JiraSandboxOptions } from './jira
 export { createKnowBe4World, knowbe4SeededFindings, type KnowBe4World } from './knowbe4/data.js';
 export { startKnowBe4Sandbox } from './knowbe4/server.js';
 export { createExports, writeExports, rosterColumns, lmsColumns } from './exports/files.js';
-export { startSandboxServer, jsonResponse, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse, type SandboxServer } from './http-server.js';
+export { startSandboxServer, jsonResponse, type FaultCounts, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse, type SandboxServer } from './http-server.js';
 export { AWS_REGIONS, AWS_ROLE_NAME, awsSeededViolations, createAwsWorld, type AwsAccount, type AwsWorld } from './aws/data.js';
 export { awsSandboxCredentials, startAwsSandbox, useSandboxAwsCredentials, type AwsSandbox, type AwsSandboxOptions } from './aws/server.js';

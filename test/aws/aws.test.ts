@@ -287,7 +287,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     sandbox.setFaults({ throttleRate: 1, random: () => 0 });
     const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account']);
     expect(outcomesOf(result)).toEqual({ iam_account: { status: 'failed', records: 0, code: 'rate_limited' } });
-    expect(result.outcomes[0]!.errorMessage).toMatch(/^AWS kept throttling after the retry bound: Throttling: Rate exceeded$/);
+    expect(result.outcomes[0]!.errorMessage).toMatch(/^AWS kept throttling after the retry bound: AssumeRole: Throttling: Rate exceeded$/);
     // AssumeRole per account, each tried maxAttempts times.
     expect(sandbox.requestCount()).toBe(4);
   });
@@ -297,7 +297,7 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const { sandbox, pipeline } = await start({ accounts });
     const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:iam_account', 'aws-test:backup_vaults']);
     expect(result.status).toBe('partial');
-    const denied = `account ${DENIED}: permission_denied: AccessDenied: User: arn:aws:iam::${PROD}:user/annexa-collector is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${DENIED}:role/AnnexaReadOnly`;
+    const denied = `account ${DENIED}: permission_denied: AssumeRole: AccessDenied: User: arn:aws:iam::${PROD}:user/annexa-collector is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${DENIED}:role/AnnexaReadOnly`;
     expect(result.outcomes.map(({ durationMs: _, ...o }) => o)).toEqual([
       {
         instanceId: 'aws-test',
@@ -342,10 +342,11 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     const { pipeline } = await start({}, { disabledRegions: [`${DEV}/eu-west-1`] });
     const result = await pipeline.collect(new FakeClock(NOW, true), ['aws-test:trails', 'aws-test:backup_vaults']);
     expect(result.status).toBe('partial');
-    const failure = { scope: `account ${DEV} region eu-west-1`, code: 'auth_failed', message: 'UnrecognizedClientException: The security token included in the request is invalid.' };
+    // Named by the call that failed.
+    const failure = (operation: string) => ({ scope: `account ${DEV} region eu-west-1`, code: 'auth_failed', message: `${operation}: UnrecognizedClientException: The security token included in the request is invalid.` });
     expect(result.outcomes.map((o) => [o.collectorId, o.status, o.recordCount, o.scopeFailures])).toEqual([
-      ['trails', 'collected', 2, [failure]],
-      ['backup_vaults', 'collected', 2, [failure]],
+      ['trails', 'collected', 2, [failure('DescribeTrails')]],
+      ['backup_vaults', 'collected', 2, [failure('ListBackupVaults')]],
     ]);
     expect((await payloads(pipeline.store, 'aws.cloudtrail_account.v1'))[DEV]).toEqual({ account: DEV, regionsQueried: ['us-east-1'], trails: [] });
   });

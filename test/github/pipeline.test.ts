@@ -94,7 +94,7 @@ describe('failures become stable codes through the real pipeline', () => {
         ghHeaders('AUTH:401'),
       );
     const { result, logs, setup: s } = await collect(['github-acme:org_settings']);
-    const errorMessage = 'HTTP 401: Bad credentials: token [REDACTED] has expired or was revoked - https://docs.github.com/rest';
+    const errorMessage = 'HTTP 401: GET https://api.github.test/orgs/acme: Bad credentials: token [REDACTED] has expired or was revoked - https://docs.github.com/rest';
     expect(result.status).toBe('failed');
     expect(outcomes(result)).toEqual([outcome('org_settings', 'github.org_settings.v1', 0, { errorCode: 'auth_failed', errorMessage })]);
     const stored = await s.store.run(result.run.id);
@@ -191,7 +191,7 @@ describe('a full run', () => {
       outcome('merged_pull_requests', 'github.merged_pull_request.v1', 4),
       outcome('dependabot_alerts', 'github.dependabot_alert.v1', 0, {
         errorCode: 'permission_denied',
-        errorMessage: 'HTTP 403: Resource not accessible by personal access token - https://docs.github.com/rest/dependabot/alerts',
+        errorMessage: 'HTTP 403: GET https://api.github.test/orgs/acme/dependabot/alerts?per_page=100&state=open: Resource not accessible by personal access token - https://docs.github.com/rest/dependabot/alerts',
       }),
       outcome('repository_settings', 'github.repository_settings.v1', 5),
     ]);

@@ -362,6 +362,34 @@ describe('createHttpFetch: network errors and timeouts', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('a body cut off mid-read is a network failure of the attempt: retried, then network naming the endpoint', async () => {
+    let calls = 0;
+    const cutBody: typeof fetch = async () => {
+      calls += 1;
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"items":[1,2'));
+          controller.error(new TypeError('terminated'));
+        },
+      });
+      return new Response(stream, { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const fake = fakeClock();
+    const fetch = createHttpFetch({ policy: { ...testPolicy, maxRetries: 1 }, fetch: cutBody, clock: fake.clock, logger: silentLogger(), random: () => 1 });
+    const error = await collectError(fetch(`${API}/items?page=2`));
+    expect([error.code, error.endpoint, calls]).toEqual(['network', `${API}/items?page=2`, 2]);
+    expect(error.message).toBe(`GET ${API}/items?page=2 body was cut off: terminated (2 attempts)`);
+    // A whole body on the retry is returned, readable as usual.
+    let second = 0;
+    const recovered = createHttpFetch({
+      policy: testPolicy,
+      fetch: async (input, init) => (++second === 1 ? cutBody(input, init) : new Response('{"items":[1,2,3]}', { status: 200 })),
+      clock: fake.clock,
+      logger: silentLogger(),
+    });
+    expect(await (await recovered(`${API}/items`)).json()).toEqual({ items: [1, 2, 3] });
+  });
+
   it('recovers when a network error is followed by success', async () => {
     const scope = nock(API).get('/x').replyWithError('ECONNRESET').get('/x').reply(200, 'ok');
     const { fetch, sleeps } = setup();

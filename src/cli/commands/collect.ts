@@ -2,6 +2,7 @@ import { runCollection, type CollectResult, type CollectorOutcome } from '../../
 import { planCollection } from '../../pipeline/plan.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
+import { StoreWriteError, isStoreIoError } from '../../core/errors.js';
 import type { AnnexaConfig } from '../../config/config.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
 import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
@@ -35,7 +36,9 @@ export async function collectWithConfig(args: {
   fetch: typeof fetch;
 }): Promise<CollectResult> {
   const plan = planCollection(args.config, args.only);
-  const store = await openEvidenceStore(args.config.store);
+  const store = await openEvidenceStore(args.config.store).catch((error: unknown) => {
+    throw isStoreIoError(error) ? new StoreWriteError(args.config.storePath, error) : error;
+  });
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     args.logger.warn({ signal }, 'stopping: collectors end as aborted and the run is sealed as partial');

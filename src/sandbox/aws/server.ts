@@ -6,7 +6,7 @@
  * session keys for each account of the world (and AccessDenied for any other account).
  * Signatures are not verified: the fake checks identity, not cryptography.
  */
-import { startSandboxServer, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse } from '../http-server.js';
+import { startSandboxServer, type FaultCounts, type SandboxApi, type SandboxFaults, type SandboxRequest, type SandboxResponse } from '../http-server.js';
 import { hashString } from '../random.js';
 import { awsTime, type AwsAccount, type AwsWorld, type TrailEvent } from './data.js';
 import { IamState, handleIam, xmlError, xmlResult, type IamOptions } from './query.js';
@@ -36,6 +36,7 @@ export interface AwsSandbox {
   /** Requests per `service:Operation` (`iam:GetAccountAuthorizationDetails`), for request-economy tests and the bench. */
   requestsByOperation(): Record<string, number>;
   setFaults(faults: SandboxFaults): void;
+  faultCounts(): FaultCounts;
   close(): Promise<void>;
 }
 
@@ -98,6 +99,13 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
     serverError(request, message) {
       return serviceError(scopeOf(request)?.service ?? 'sts', 500, 'InternalFailure', `Sandbox error: ${message}`, requestIdOf(request.seq));
     },
+    refused(request, status) {
+      const service = scopeOf(request)?.service ?? 'sts';
+      const query = service === 'iam' || service === 'sts';
+      // AWS has no 401: unknown or expired credentials are a 403 (query APIs) or 400 (JSON APIs) by error code.
+      if (status === 401) return serviceError(service, query ? 403 : 400, query ? 'InvalidClientTokenId' : 'UnrecognizedClientException', 'The security token included in the request is invalid.', requestIdOf(request.seq));
+      return serviceError(service, query ? 403 : 400, query ? 'AccessDenied' : 'AccessDeniedException', 'User: arn:aws:sts::111122223333:assumed-role/AnnexaAudit/annexa is not authorized to perform this action', requestIdOf(request.seq));
+    },
     throttled(request) {
       const service = scopeOf(request)?.service ?? 'sts';
       const code = service === 'iam' || service === 'sts' ? 'Throttling' : 'ThrottlingException';
@@ -142,6 +150,7 @@ export async function startAwsSandbox(world: AwsWorld, options: AwsSandboxOption
     requestCount: server.requestCount,
     requestsByOperation: () => Object.fromEntries([...operations].sort(([a], [b]) => a.localeCompare(b))),
     setFaults: server.setFaults,
+    faultCounts: server.faultCounts,
     close: server.close,
   };
 }

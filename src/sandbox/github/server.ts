@@ -100,6 +100,10 @@ export function startGithubSandbox(world: GithubWorld, options: GithubSandboxOpt
       name: 'github',
       handle,
       serverError: (request, message) => error(request, resourceOf(request), 500, `Sandbox error: ${message}`, 'https://docs.github.com/rest'),
+      refused: (request, status) =>
+        status === 401
+          ? error(request, resourceOf(request), 401, 'Bad credentials', 'https://docs.github.com/rest')
+          : error(request, resourceOf(request), 403, 'Resource not accessible by integration', 'https://docs.github.com/rest'),
       // GitHub's secondary rate limit: 403 with Retry-After, while the primary budget is not spent.
       throttled: (request, retryAfterSeconds) =>
         github(

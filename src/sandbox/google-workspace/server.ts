@@ -100,6 +100,10 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
         return api(request);
       },
       serverError: (_request, message) => googleError(503, `The service is currently unavailable (${message}).`, 'backendError'),
+      refused: (_request, status) =>
+        status === 401
+          ? googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError')
+          : googleError(403, 'Not Authorized to access this resource/api', 'forbidden'),
       throttled: (_request, seconds) =>
         googleError(429, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'.", 'rateLimitExceeded', {}, { 'retry-after': String(seconds) }),
     },

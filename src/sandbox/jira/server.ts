@@ -90,6 +90,8 @@ export function jiraApi(world: JiraWorld, options: JiraSandboxOptions): SandboxA
   return {
     name: 'jira',
     serverError: (req, message) => reply(req, 500, errorBody([`Internal server error: ${message}`])),
+    refused: (req, status) =>
+      reply(req, status, errorBody([status === 401 ? 'Client must be authenticated to access this resource.' : 'You do not have permission to perform this operation.'])),
     throttled: (req, retryAfterSeconds) => ({
       ...reply(req, 429, errorBody(['Rate limit exceeded.'])),
       headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds), 'x-arequestid': `sbx-${req.seq}`, 'x-ratelimit-reason': 'jira-burst-based' },

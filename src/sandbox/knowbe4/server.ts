@@ -70,6 +70,7 @@ export function knowbe4Api(world: KnowBe4World, options: { token: string }): San
   return {
     name: 'knowbe4',
     serverError: () => jsonResponse(500, { message: 'Internal Server Error' }),
+    refused: (_req, status) => jsonResponse(status, { message: status === 401 ? 'Invalid Authentication Token' : 'Forbidden: this API key may not read this resource' }),
     throttled: (_req, retryAfterSeconds) => jsonResponse(429, { message: 'API Limit Reached' }, { 'retry-after': String(retryAfterSeconds) }),
     handle(req) {
       if (req.headers.authorization !== `Bearer ${options.token}`) return jsonResponse(401, { message: 'Invalid Authentication Token' });

@@ -218,6 +218,8 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
         return { ...answer, headers: { ...answer.headers, 'request-id': `00000000-0000-4000-8000-${String(request.seq).padStart(12, '0')}` } };
       },
       serverError: (_request, message) => graphError(503, 'serviceNotAvailable', `The service is temporarily unavailable (${message}).`, { 'retry-after': '1' }),
+      refused: (_request, status) =>
+        status === 401 ? graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.') : graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
       throttled: (_request, seconds) => graphError(429, 'TooManyRequests', 'Too many requests. Please retry later.', { 'retry-after': String(seconds) }),
     },
     { tls: sandboxTls, ...(options.faults ? { faults: options.faults } : {}) },
