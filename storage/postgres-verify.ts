@@ -318,13 +318,13 @@ async function compareContent(store: PostgresEvidenceStore, run: RunRow, manifes
   const sealed = manifest as RunManifest & Partial<SharedRunContent>;
   if (sealed.jobs || sealed.unitOutcomes) {
     const actual = await hashSharedRunContent(store.pool, run.seq);
-    for (const [field, what] of [['jobs', 'worker log (run_jobs)'], ['unitOutcomes', 'per-unit outcomes (unit_outcomes)']] as const) {
+    for (const [field, what] of [['jobs', 'worker log (run_jobs)'], ['unitOutcomes', 'the part outcome list (unit_outcomes)']] as const) {
       if (actual[field].hash === sealed[field]?.hash) continue;
       problems.push({
         problem: 'worker_log_changed',
         runId: run.id,
         runSeq: run.seq,
-        message: `${what} of run ${run.id} differ from the seal (${actual[field].count} rows stored, ${sealed[field]?.count ?? 0} sealed)`,
+        message: `${what} of run ${run.id} does not match the seal (${actual[field].count} rows stored, ${sealed[field]?.count ?? 0} sealed)`,
       });
     }
   }
