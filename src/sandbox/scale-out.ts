@@ -40,6 +40,8 @@ export async function startScaleOutSandbox(options: {
   latencyMs: number;
   /** Adds the sandbox's AWS organisation (`aws-acme`, two accounts: one unit each) behind this much latency. */
   aws?: { latencyMs: number };
+  /** The script child processes run (default `bin/annexa.js`; the bench passes a prebuilt bundle). */
+  cli?: string;
   now?: Date;
 }): Promise<ScaleOutSandbox> {
   const sandbox = await startSandboxEnvironment({ scale: 1, now: options.now ?? new Date(Date.UTC(2026, 0, 5)) });
@@ -62,7 +64,7 @@ export async function startScaleOutSandbox(options: {
   const start = (args: string[], log?: string) => {
     // A long-running worker writes to a log file: an unread pipe would fill and block it.
     const output = log ? openSync(join(options.dir, log), 'a') : 'pipe';
-    const child = spawn(process.execPath, [join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
+    const child = spawn(process.execPath, [options.cli ?? join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
     if (typeof output === 'number') closeSync(output);
     children.add(child);
     child.once('exit', () => children.delete(child));

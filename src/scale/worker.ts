@@ -128,7 +128,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     schema: queueSchema,
     concurrency: options.concurrency,
     noHandleSignals: true,
-    pollInterval: 500,
+    // New jobs arrive by LISTEN/NOTIFY at once; polling only finds retries and jobs a reaper
+    // released. graphile-worker's default: an idle worker's polls cost every worker and the database CPU.
+    pollInterval: 2000,
     gracefulShutdownAbortTimeout: options.graceMs,
     taskList: { [collectUnitTask]: task },
     logger: queueLogger(logger),
