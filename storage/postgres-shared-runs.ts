@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { lockKey } from './postgres-schema.js';
 import { hashRows } from './postgres-hash.js';
 import { newRunId } from './sqlite-store.js';
-import { PostgresRunWriter, type PostgresEvidenceStore, type Queryable } from './postgres-store.js';
+import { PostgresRunWriter, outcomeValues, type PostgresEvidenceStore, type Queryable } from './postgres-store.js';
 import type {
   CheckResultInput,
   EnqueueInTransaction,
@@ -332,20 +332,7 @@ class UnitPartWriter implements RunWriter {
       client.query(
         `INSERT INTO unit_outcomes (run_seq, unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          this.seq,
-          this.unit,
-          o.instanceId,
-          o.connectorType,
-          o.collectorId,
-          o.kind,
-          o.status,
-          o.recordCount,
-          o.errorCode ?? null,
-          o.errorMessage ?? null,
-          o.startedAt.toISOString(),
-          o.finishedAt.toISOString(),
-        ],
+        [this.seq, this.unit, ...outcomeValues(o)],
       ),
     );
   }

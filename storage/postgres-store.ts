@@ -342,19 +342,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
       const [row] = await this.rows<{ id: number }>(
         `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-        [
-          seq,
-          o.instanceId,
-          o.connectorType,
-          o.collectorId,
-          o.kind,
-          o.status,
-          o.recordCount,
-          o.errorCode ?? null,
-          o.errorMessage ?? null,
-          o.startedAt.toISOString(),
-          o.finishedAt.toISOString(),
-        ],
+        [seq, ...outcomeValues(o)],
         client,
       );
       await this.commitCollection(
@@ -945,6 +933,11 @@ export class PostgresRunWriter implements RunWriter {
   private assertOpen(): void {
     if (this.done) throw new Error(`run ${this.runId} is already finished`);
   }
+}
+
+/** @internal An outcome's column values from `instance_id` to `finished_at`, in table order (outcomes, unit_outcomes). */
+export function outcomeValues(o: OutcomeInput): unknown[] {
+  return [o.instanceId, o.connectorType, o.collectorId, o.kind, o.status, o.recordCount, o.errorCode ?? null, o.errorMessage ?? null, o.startedAt.toISOString(), o.finishedAt.toISOString()];
 }
 
 function cmp(a: string, b: string): number {
