@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { openPostgresStore, type PostgresEvidenceStore } from '../../storage/postgres-store.js';
 import { testDatabase } from '../storage/postgres-helpers.js';
+import { copyStore } from '../../storage/copy-store.js';
 import { instanceId, observation, outcome } from '../storage/helpers.js';
 
 /**
@@ -12,6 +13,7 @@ import { instanceId, observation, outcome } from '../storage/helpers.js';
 const database = await testDatabase('worker-log');
 afterAll(async () => database?.drop());
 let store: PostgresEvidenceStore | undefined;
+let sourceUrl: string | undefined;
 afterEach(async () => {
   await store?.close();
   store = undefined;
@@ -24,7 +26,8 @@ const [p1, p2] = [`${instanceId}/111122223333`, `${instanceId}/444455556666`];
 
 /** A sealed shared run of two parts, the second retried once. */
 async function sealedRun(): Promise<string> {
-  store = await openPostgresStore(await database!.freshSchema());
+  sourceUrl = await database!.freshSchema();
+  store = await openPostgresStore(sourceUrl);
   const shared = store.sharedRuns;
   const { runId } = await shared.create({ command: 'schedule', toolVersion: '0.0.0-test', startedAt: day }, [p1, p2]);
   for (const [unit, worker, attempt] of [[p1, 'w1', 1], [p2, 'w2', 1], [p2, 'w1', 2]] as const) {
@@ -97,5 +100,18 @@ describe.skipIf(!database)('the worker log is sealed with its run', () => {
       ['worker_log_changed', runId, 'worker log (run_jobs)'],
       ['worker_log_changed', runId, 'the part outcome list (unit_outcomes)'],
     ]);
+  });
+
+  it('a copy to another PostgreSQL store carries the worker log: both verify to the same head', async () => {
+    const runId = await sealedRun();
+    const target = await database!.freshSchema();
+    const copied = await copyStore({ kind: 'postgres', url: sourceUrl! }, { kind: 'postgres', url: target });
+    expect(copied).toMatchObject({ ok: true, rows: { run_jobs: 5, unit_outcomes: 2, shared_runs: 1 } });
+    const copy = await openPostgresStore(target);
+    try {
+      expect(await copy.sharedRuns.jobs(runId)).toEqual(await store!.sharedRuns.jobs(runId));
+    } finally {
+      await copy.close();
+    }
   });
 });
