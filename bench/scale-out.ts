@@ -159,10 +159,11 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number, c
     const config = loadConfigFile(sandbox.configFile, connectorRegistry, { env: sandbox.env, readFile: (p) => readFileSync(p, 'utf8'), redactor: new Redactor(), skipSecrets: true }, checkRegistry);
     const runToSeal = async (command: string) => {
       const { runId } = await scheduleRun({ store, url, plan: planCollection(config), command, now: new Date() });
+      // One indexed look-up per poll: reading the whole run each time would cost this process and the database CPU the workers need.
       for (;;) {
-        const run = await store.run(runId);
-        if (run && run.status !== 'running') {
-          if (run.status !== 'complete') throw new Error(`scale-out run with ${workers} worker(s) was ${run.status}`);
+        const { rows } = await db.query<{ status: string }>('SELECT s.status FROM run_seals s JOIN runs r ON r.seq = s.run_seq WHERE r.id = $1', [runId]);
+        if (rows[0]) {
+          if (rows[0].status !== 'complete') throw new Error(`scale-out run with ${workers} worker(s) was ${rows[0].status}`);
           return runId;
         }
         await new Promise((r) => setTimeout(r, 50));
