@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { lockKey } from './postgres-schema.js';
 import { hashRows } from './postgres-hash.js';
-import { newRunId } from './sqlite-store.js';
+import { newRunId, type OutcomeRow } from './sqlite-store.js';
 import { PostgresRunWriter, outcomeValues, type PostgresEvidenceStore, type Queryable } from './postgres-store.js';
 import type {
   CheckResultInput,
@@ -259,18 +259,11 @@ export interface SharedRunContent {
   unitOutcomes: { count: number; hash: string };
 }
 
-interface UnitOutcomeRow {
-  unit: string;
-  connector_type: string;
-  collector_id: string;
-  kind: string;
-  status: 'collected' | 'failed';
-  record_count: number;
-  error_code: string | null;
-  error_message: string | null;
-  started_at: string;
-  finished_at: string;
-}
+/** A part's outcome as stored: an outcome row's columns, and the unit. */
+type UnitOutcomeRow = { unit: string } & Pick<
+  OutcomeRow,
+  'connector_type' | 'collector_id' | 'kind' | 'status' | 'record_count' | 'error_code' | 'error_message' | 'started_at' | 'finished_at'
+>;
 
 const partiallyCollected = 'partially collected: ';
 
