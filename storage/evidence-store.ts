@@ -340,9 +340,10 @@ export interface VerifyReport {
  * (run, unit, collector), exactly once; when every unit has ended, the parts of an instance are
  * merged into one collection and outcome per (run, instance, collector), as a single process
  * would have written them (a failed part makes the merged outcome partial). The seal commits to
- * the worker log and the part outcomes too, so `verify` detects an edited log. It is never sealed as interrupted by
- * another run starting; it is sealed exactly once, by whichever {@link SharedRuns.endUnit} ends its
- * last unit, with the status its outcomes give (`complete`, `partial` when any collector failed
+ * the worker log and the part outcomes too, so `verify` detects an edited log.
+ *
+ * A shared run is never sealed as interrupted by another run starting; it is sealed exactly once,
+ * by whichever {@link SharedRuns.endUnit} ends its last unit, with the status its outcomes give (`complete`, `partial` when any collector failed
  * or a unit gave up, `failed` when nothing collected).
  */
 export interface SharedRuns {

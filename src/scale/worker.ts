@@ -80,7 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const known = instance && unitsOf(instance).some((u) => u.unit === payload.unit);
     if (!instance || !known) {
       // This worker's config does not know the unit: every worker should share one config.
-      jobLogger.error({}, `no ${instance ? `unit ${payload.unit} of connector` : 'connector'} ${instance ? instance.id : unitInstance(payload.unit)} in ${options.config.file}: the unit gives up`);
+      jobLogger.error({}, `${options.config.file} has no ${instance ? `unit ${payload.unit} of ` : ''}connector ${unitInstance(payload.unit)}: the unit gives up`);
       await shared.endUnit(payload.runId, payload.unit, options.name, attempt, 'gave_up', options.clock.now());
       return;
     }
