@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
+const pgClient = pg.Client;
 import { openPostgresStore, type PostgresEvidenceStore } from '../../storage/postgres-store.js';
 import { testDatabase } from '../storage/postgres-helpers.js';
 import { copyStore } from '../../storage/copy-store.js';
@@ -112,6 +113,26 @@ describe.skipIf(!database)('the worker log is sealed with its run', () => {
       expect(await copy.sharedRuns.jobs(runId)).toEqual(await store!.sharedRuns.jobs(runId));
     } finally {
       await copy.close();
+    }
+  });
+
+  it('a store written before part outcomes existed (schema 1) gets them on the next open, with its triggers', async () => {
+    const url = await database!.freshSchema();
+    await (await openPostgresStore(url)).close();
+    // Back to schema 1, as a store deployed before migration 2.
+    const db = new pgClient({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query('DROP TABLE unit_outcomes');
+      await db.query('ALTER TABLE schema_migrations DISABLE TRIGGER ALL');
+      await db.query('DELETE FROM schema_migrations WHERE version = 2');
+      await db.query('ALTER TABLE schema_migrations ENABLE TRIGGER ALL');
+      store = await openPostgresStore(url);
+      expect((await db.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }]);
+      // (TRUNCATE: a row trigger has nothing to fire on in an empty table.)
+      await expect(db.query('TRUNCATE unit_outcomes')).rejects.toThrow(/append-only/);
+    } finally {
+      await db.end();
     }
   });
 });
