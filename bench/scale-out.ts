@@ -69,7 +69,7 @@ export async function scaleOutBench(dir: string, options: { instances?: number; 
     console.log(
       `      CPU per unit ${((total(one) / instances) * 1000).toFixed(0)} ms with 1 worker, ${((total(three) / instances) * 1000).toFixed(0)} ms with 3` +
         ` (of which Annexa's workers ${((one.cpu.workers / instances) * 1000).toFixed(0)} / ${((three.cpu.workers / instances) * 1000).toFixed(0)} ms);` +
-        ` CPU floor for 3 workers ${total(three).toFixed(1)} CPU-s / ${cores} cores = ${cpuFloor.toFixed(1)} s; best possible on an idle machine ${(one.ms / 1000 / Math.max(latencyFloor, cpuFloor)).toFixed(2)}×.` +
+        ` CPU floor for 3 workers ${total(three).toFixed(1)} CPU-s / ${cores} cores = ${cpuFloor.toFixed(1)} s; so with this 1-worker time 3 workers can be at most ${(one.ms / 1000 / Math.max(latencyFloor, cpuFloor)).toFixed(2)}× faster (a quieter machine shortens the 1-worker time, and the CPU floor then binds first).` +
         ` The run used ${(total(one) / (one.ms / 1000)).toFixed(2)} (1 worker) and ${(total(three) / (three.ms / 1000)).toFixed(2)} (3 workers) of ${cores} cores on average; load average ${loadavg()[0]!.toFixed(1)}`,
     );
     console.log(
