@@ -32,6 +32,21 @@ const tables: readonly { name: string; columns: readonly string[]; order: string
   { name: 'run_seals', columns: ['run_seq', 'status', 'finished_at', 'prev_hash', 'manifest', 'hash'], order: 'chain' },
 ];
 
+/**
+ * What only PostgreSQL holds: shared runs, their worker log and per-account outcomes, which their
+ * seals commit to. Copied between PostgreSQL stores; a SQLite copy has no tables for them (its
+ * seals still carry their hashes, so copying it back reports the log as changed: it is gone).
+ */
+const sharedRunTables: readonly { name: string; columns: readonly string[]; order: string }[] = [
+  { name: 'shared_runs', columns: ['run_seq', 'units', 'created_at'], order: 'run_seq' },
+  { name: 'run_jobs', columns: ['id', 'run_seq', 'unit', 'worker', 'attempt', 'event', 'detail', 'at'], order: 'id' },
+  {
+    name: 'unit_outcomes',
+    columns: ['id', 'run_seq', 'unit', 'instance_id', 'connector_type', 'collector_id', 'kind', 'status', 'record_count', 'error_code', 'error_message', 'started_at', 'finished_at'],
+    order: 'id',
+  },
+];
+
 const batchSize = 1000;
 
 /** Thrown when a store cannot be copied as it is (not empty, open runs, schema-1 runs). */
@@ -86,7 +101,7 @@ async function assertCopyable(source: AnyStore): Promise<void> {
 }
 
 /** Source rows of a table, a batch at a time, as arrays in `columns` order. */
-async function* readRows(source: AnyStore, table: (typeof tables)[number]): AsyncGenerator<unknown[][]> {
+async function* readRows(source: AnyStore, table: { name: string; columns: readonly string[]; order: string }): AsyncGenerator<unknown[][]> {
   const cols = table.columns.join(', ');
   if (source instanceof SqliteEvidenceStore) {
     const order = table.order === 'chain' ? 'run_seq' : table.order;
@@ -112,7 +127,7 @@ async function* readRows(source: AnyStore, table: (typeof tables)[number]): Asyn
 async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await target.tx(async (client: pg.PoolClient) => {
-    for (const table of tables) {
+    for (const table of source instanceof PostgresEvidenceStore ? [...tables, ...sharedRunTables] : tables) {
       counts[table.name] = 0;
       for await (const batch of readRows(source, table)) {
         // One INSERT per batch: unnest one array parameter per column.
@@ -130,6 +145,8 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
       ['collections', 'id'],
       ['subject_changes', 'id'],
       ['check_evaluations', 'id'],
+      ['run_jobs', 'id'],
+      ['unit_outcomes', 'id'],
     ] as const) {
       await client.query(`SELECT setval(pg_get_serial_sequence('${table}', '${column}'), GREATEST((SELECT MAX(${column}) FROM ${table}), 1), (SELECT MAX(${column}) FROM ${table}) IS NOT NULL)`);
     }
@@ -140,7 +157,7 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
 function pgArrayType(table: string, column: string): string {
   if ((table === 'chunks' || table === 'packed_blobs') && column === 'data') return 'bytea[]';
   if (table === 'runs' && column === 'id') return 'text[]';
-  const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count'];
+  const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count', 'attempt'];
   return numeric.includes(column) ? 'bigint[]' : 'text[]';
 }
 

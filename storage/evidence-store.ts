@@ -308,6 +308,7 @@ export interface VerifyProblem {
     | 'file_hash_mismatch'
     | 'file_missing'
     | 'check_results_changed'
+    | 'worker_log_changed'
     | 'tree_hash_mismatch'
     | 'tree_missing'
     | 'legacy_index_mismatch';
@@ -333,10 +334,16 @@ export interface VerifyReport {
  * Runs written by several processes at once (distributed collection with `annexa worker`). A
  * backend with one writer per store (SQLite) leaves {@link EvidenceStore.sharedRuns} undefined.
  *
- * A shared run is split into units (a connector instance each); each unit is written by one
- * process at a time through {@link SharedRuns.beginUnit}. It is never sealed as interrupted by
- * another run starting; it is sealed exactly once, by whichever {@link SharedRuns.endUnit} ends its
- * last unit, with the status its outcomes give (`complete`, `partial` when any collector failed
+ * A shared run is split into units, each written by one process at a time through
+ * {@link SharedRuns.beginUnit}: a connector instance (`github-acme`), or one part of an instance
+ * its connector splits (`aws-prod/111122223333`, one AWS account). A part's outcomes are kept per
+ * (run, unit, collector), exactly once; when every unit has ended, the parts of an instance are
+ * merged into one collection and outcome per (run, instance, collector), as a single process
+ * would have written them (a failed part makes the merged outcome partial). The seal commits to
+ * the worker log and the part outcomes too, so `verify` detects an edited log.
+ *
+ * A shared run is never sealed as interrupted by another run starting; it is sealed exactly once,
+ * by whichever {@link SharedRuns.endUnit} ends its last unit, with the status its outcomes give (`complete`, `partial` when any collector failed
  * or a unit gave up, `failed` when nothing collected).
  */
 export interface SharedRuns {
@@ -350,14 +357,15 @@ export interface SharedRuns {
    * Starts an attempt at a unit in this process: records which worker runs it, drops records an
    * earlier attempt left without an outcome, and returns a writer (whose `finish` is not used:
    * {@link SharedRuns.endUnit} seals) with the `instance/collector` keys that already have an
-   * outcome in this run, which a retried attempt must skip (evidence exactly once per run,
-   * instance and collector; the store rejects a second outcome besides).
+   * outcome in this run (for a part: in this part), which a retried attempt must skip (evidence
+   * exactly once per run, instance or part, and collector; the store rejects a second outcome besides).
    */
   beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }>;
   /**
    * Ends an attempt: `ended` (ran to the end), `gave_up` (no more attempts; the run will be
    * partial), or `released` (a worker shutting down handed the unit back: another attempt follows).
-   * When every unit has ended or given up, seals the run and returns it.
+   * When every unit has ended or given up, seals the run and returns it. An end after the seal
+   * changes nothing (the sealed log is final) and returns the sealed run.
    */
   endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined>;
   /** Which worker ran which unit, attempt by attempt (a retry shows as attempt 2). */

@@ -12,7 +12,7 @@ import type pg from 'pg';
  * advisory lock (two processes starting at once: one migrates, the other waits and finds nothing
  * to do). They are only ever appended to: a released migration never changes.
  */
-export const postgresMigrations: readonly { version: number; description: string; sql: string }[] = [
+export const postgresMigrations: readonly { version: number; description: string; sql: string; appendOnly: readonly string[] }[] = [
   {
     version: 1,
     description: 'evidence store v2 tables, append-only triggers',
@@ -146,31 +146,59 @@ BEGIN
   RAISE EXCEPTION 'evidence store is append-only: % on % rejected', TG_OP, TG_TABLE_NAME;
 END $$;
 `,
+    appendOnly: [
+      'blobs',
+      'packed_blobs',
+      'chunks',
+      'files',
+      'runs',
+      'outcomes',
+      'run_seals',
+      'streams',
+      'trees',
+      'collections',
+      'subject_changes',
+      'check_evaluations',
+      'shared_runs',
+      'run_jobs',
+      'schema_migrations',
+    ],
+  },
+  {
+    version: 2,
+    description: 'outcomes per unit of a split instance (an AWS account of an organisation)',
+    sql: `
+-- A shared run's instance split into units (one per AWS account) gets one outcome per (run, unit,
+-- collector) here; when every unit has ended they are merged into the one outcome per
+-- (run, instance, collector) in outcomes, as a single process would have written it.
+CREATE TABLE unit_outcomes (
+  id BIGSERIAL PRIMARY KEY,
+  run_seq BIGINT NOT NULL REFERENCES runs(seq),
+  unit TEXT COLLATE "C" NOT NULL,
+  instance_id TEXT COLLATE "C" NOT NULL,
+  connector_type TEXT COLLATE "C" NOT NULL,
+  collector_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  status TEXT COLLATE "C" NOT NULL CHECK (status IN ('collected', 'failed')),
+  record_count BIGINT NOT NULL,
+  error_code TEXT COLLATE "C",
+  error_message TEXT COLLATE "C",
+  started_at TEXT COLLATE "C" NOT NULL,
+  finished_at TEXT COLLATE "C" NOT NULL
+);
+-- Exactly once per (run, unit, collector): a retried unit cannot add a second outcome for an account.
+CREATE UNIQUE INDEX unit_outcomes_once_per_run ON unit_outcomes(run_seq, unit, collector_id, kind);
+`,
+    appendOnly: ['unit_outcomes'],
   },
 ];
 
 /** Tables that only ever grow: triggers reject UPDATE, DELETE and TRUNCATE on them. */
-export const postgresAppendOnlyTables = [
-  'blobs',
-  'packed_blobs',
-  'chunks',
-  'files',
-  'runs',
-  'outcomes',
-  'run_seals',
-  'streams',
-  'trees',
-  'collections',
-  'subject_changes',
-  'check_evaluations',
-  'shared_runs',
-  'run_jobs',
-  'schema_migrations',
-] as const;
+export const postgresAppendOnlyTables: readonly string[] = postgresMigrations.flatMap((m) => m.appendOnly);
 
-/** The triggers of migration 1, generated so the list above stays the single source. */
-export function appendOnlyTriggersSql(): string {
-  return postgresAppendOnlyTables
+/** The append-only triggers of one migration's tables. */
+export function appendOnlyTriggersSql(tables: readonly string[]): string {
+  return tables
     .map(
       (table) => `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION annexa_reject_change();
 CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION annexa_reject_change();`,
@@ -208,7 +236,7 @@ export async function migratePostgres(client: pg.ClientBase, options: { readonly
     const done: number[] = [];
     for (const migration of postgresMigrations.filter((m) => m.version > applied)) {
       await client.query(migration.sql);
-      if (migration.version === 1) await client.query(appendOnlyTriggersSql());
+      await client.query(appendOnlyTriggersSql(migration.appendOnly));
       await client.query('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
         migration.version,
         migration.description,

@@ -1,12 +1,39 @@
+import type pg from 'pg';
 import { lockKey } from './postgres-schema.js';
-import { newRunId } from './sqlite-store.js';
-import { PostgresRunWriter, type PostgresEvidenceStore, type Queryable } from './postgres-store.js';
-import type { EnqueueInTransaction, RunInfo, RunJob, RunMeta, RunWriter, SharedRuns } from './evidence-store.js';
+import { hashRows } from './postgres-hash.js';
+import { newRunId, type OutcomeRow } from './sqlite-store.js';
+import { PostgresRunWriter, outcomeValues, type PostgresEvidenceStore, type Queryable } from './postgres-store.js';
+import type {
+  CheckResultInput,
+  EnqueueInTransaction,
+  ObservationInput,
+  OutcomeInput,
+  RunInfo,
+  RunJob,
+  RunMeta,
+  RunStatus,
+  RunWriter,
+  SharedRuns,
+  StoredFile,
+} from './evidence-store.js';
 
 /**
  * {@link SharedRuns} on PostgreSQL: runs written by several worker processes. `shared_runs` holds a
  * run's units; `run_jobs` records each attempt's start and end (who ran what). The run is sealed
- * by whichever unit ends last, under the store's chain lock, so exactly once.
+ * by whichever unit ends last, under the store's chain lock, so exactly once; the seal commits to
+ * the worker log and the per-unit outcomes as well ({@link hashSharedRunContent}), so `verify`
+ * detects an edited log.
+ *
+ * A unit is a connector instance (`github-acme`) or one part of a split instance
+ * (`aws-prod/111122223333`, one AWS account). A part's records wait in `pending` under the unit's
+ * name and its outcomes go to `unit_outcomes` (once per run, unit and collector), so a retried
+ * part drops only its own unfinished records. When every unit has ended, the parts of an instance
+ * are merged into the one collection and outcome per (run, instance, collector) that a single
+ * process would have written: readers and checks cannot tell how the evidence was collected.
+ *
+ * The worker log and unit outcomes only grow while the run is open: each append holds the run's
+ * advisory lock shared and checks the run is not sealed; the sealer takes it exclusively, so no
+ * append lands after the seal has hashed the log.
  */
 export class PostgresSharedRuns implements SharedRuns {
   constructor(private readonly store: PostgresEvidenceStore) {}
@@ -45,12 +72,26 @@ export class PostgresSharedRuns implements SharedRuns {
     return { seq: row.seq, units: JSON.parse(row.units) as string[], sealed: row.sealed };
   }
 
+  /**
+   * Runs `append` in a transaction that holds the run's advisory lock shared, after checking the
+   * run is still open: the sealer holds it exclusively while it hashes the worker log.
+   */
+  private async appendToOpenRun<T>(seq: number, runId: string, append: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.store.tx(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('run', seq)})`);
+      const [sealed] = await this.store.rows('SELECT 1 FROM run_seals WHERE run_seq = $1', [seq], client);
+      if (sealed) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
+      return append(client);
+    });
+  }
+
   async beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }> {
     const run = await this.shared(runId);
-    if (run.sealed) throw new Error(`shared run ${runId} is already sealed`);
+    if (run.sealed) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
     if (!run.units.includes(unit)) throw new Error(`shared run ${runId} has no unit ${unit}`);
-    const instanceId = unit.split('/')[0]!;
-    const done = await this.store.tx(async (client) => {
+    const instanceId = unitInstance(unit);
+    const part = unit !== instanceId;
+    const done = await this.appendToOpenRun(run.seq, runId, async (client) => {
       await client.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, at) VALUES ($1, $2, $3, $4, $5, $6)', [
         run.seq,
         unit,
@@ -59,37 +100,99 @@ export class PostgresSharedRuns implements SharedRuns {
         'started',
         new Date().toISOString(),
       ]);
-      // Records an earlier attempt wrote without reaching an outcome are collected again.
-      await client.query('DELETE FROM pending WHERE run_seq = $1 AND instance_id = $2', [run.seq, instanceId]);
-      return this.store.rows<{ key: string }>("SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = $1 AND instance_id = $2", [run.seq, instanceId], client);
+      // Records an earlier attempt wrote without reaching an outcome are collected again. A part's
+      // records wait under the unit's name until the merge, also those of collectors that ended.
+      await client.query(
+        `DELETE FROM pending p WHERE p.run_seq = $1 AND p.instance_id = $2
+           AND NOT EXISTS (SELECT 1 FROM unit_outcomes o WHERE o.run_seq = p.run_seq AND o.unit = p.instance_id AND o.collector_id = p.collector_id AND o.kind = p.kind)`,
+        [run.seq, unit],
+      );
+      return this.store.rows<{ key: string }>(
+        part
+          ? "SELECT instance_id || '/' || collector_id AS key FROM unit_outcomes WHERE run_seq = $1 AND unit = $2"
+          : "SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = $1 AND instance_id = $2",
+        [run.seq, unit],
+        client,
+      );
     });
-    return { writer: new PostgresRunWriter(this.store, run.seq, runId, undefined), done: new Set(done.map((d) => d.key)) };
+    const writer = new PostgresRunWriter(this.store, run.seq, runId, undefined);
+    return { writer: part ? new UnitPartWriter(writer, this.store, run.seq, unit, (append) => this.appendToOpenRun(run.seq, runId, append)) : writer, done: new Set(done.map((d) => d.key)) };
   }
 
   async endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined> {
     const run = await this.shared(runId);
-    await this.store.pool.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      run.seq,
-      unit,
-      worker,
-      attempt,
-      'ended',
-      result,
-      at.toISOString(),
-    ]);
+    try {
+      await this.appendToOpenRun(run.seq, runId, (client) =>
+        client.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          run.seq,
+          unit,
+          worker,
+          attempt,
+          'ended',
+          result,
+          at.toISOString(),
+        ]),
+      );
+    } catch (error) {
+      // Sealed meanwhile (a worker presumed dead ends late): the sealed log stays as it was.
+      if (error instanceof SharedRunSealedError) return this.store.run(runId);
+      throw error;
+    }
     if (result === 'released') return undefined;
     const ended = await this.store.rows<{ unit: string; gave_up: boolean }>(
       "SELECT unit, bool_and(detail = 'gave_up') AS gave_up FROM run_jobs WHERE run_seq = $1 AND event = 'ended' AND detail IN ('ended', 'gave_up') GROUP BY unit",
       [run.seq],
     );
     if (!run.units.every((u) => ended.some((e) => e.unit === u))) return undefined;
+    await this.mergeParts(run.seq, run.units);
     const outcomes = await this.store.rows<{ status: string; error_code: string | null }>('SELECT status, error_code FROM outcomes WHERE run_seq = $1', [run.seq]);
     const failed = outcomes.filter((o) => o.status === 'failed').length;
     // A collected outcome with an error code lost part of its scope (an AWS account): partial, as in runCollection.
     const partly = outcomes.some((o) => o.status === 'collected' && o.error_code !== null);
-    const status = outcomes.length === 0 || failed === outcomes.length ? 'failed' : failed > 0 || partly || ended.some((e) => e.gave_up) ? 'partial' : 'complete';
-    await this.store.sealAt(run.seq, status, at.toISOString());
+    const status: RunStatus =
+      outcomes.length === 0 || failed === outcomes.length ? 'failed' : failed > 0 || partly || ended.some((e) => e.gave_up) ? 'partial' : 'complete';
+    await this.store.sealAt(run.seq, status, at.toISOString(), async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${lockKey('run', run.seq)})`);
+      return hashSharedRunContent(client, run.seq);
+    });
     return this.store.run(runId);
+  }
+
+  /**
+   * Merges the parts of each split instance (every unit has ended): their waiting records move to
+   * the instance, and each collector gets one outcome from its parts' outcomes. Idempotent (two
+   * workers ending the last units at once): a collector with an outcome is skipped.
+   */
+  private async mergeParts(seq: number, units: readonly string[]): Promise<void> {
+    const parts = units.filter((u) => unitInstance(u) !== u);
+    if (parts.length === 0) return;
+    await this.store.tx(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${lockKey('run', seq)})`);
+      const [sealed] = await this.store.rows('SELECT 1 FROM run_seals WHERE run_seq = $1', [seq], client);
+      if (sealed) return;
+      for (const instanceId of [...new Set(parts.map(unitInstance))]) {
+        const ofInstance = parts.filter((u) => unitInstance(u) === instanceId);
+        // In unit order, so the merged records' order does not depend on which account ended first.
+        await client.query(
+          `INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data)
+           SELECT run_seq, $2, collector_id, kind, tool, connector_type, record_count, data FROM pending WHERE run_seq = $1 AND instance_id = ANY($3::text[]) ORDER BY instance_id, id`,
+          [seq, instanceId, ofInstance],
+        );
+        await client.query('DELETE FROM pending WHERE run_seq = $1 AND instance_id = ANY($2::text[])', [seq, ofInstance]);
+        const rows = await this.store.rows<UnitOutcomeRow>(
+          'SELECT unit, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM unit_outcomes WHERE run_seq = $1 AND instance_id = $2 ORDER BY unit, id',
+          [seq, instanceId],
+          client,
+        );
+        const merged = await this.store.rows<{ collector_id: string }>('SELECT collector_id FROM outcomes WHERE run_seq = $1 AND instance_id = $2', [seq, instanceId], client);
+        const collectors = [...new Set(rows.map((r) => `${r.collector_id}\u0000${r.kind}`))];
+        for (const key of collectors) {
+          const ofCollector = rows.filter((r) => `${r.collector_id}\u0000${r.kind}` === key);
+          if (merged.some((m) => m.collector_id === ofCollector[0]!.collector_id)) continue;
+          await this.store.insertOutcome(seq, mergeUnitOutcomes(instanceId, ofInstance, ofCollector), client);
+        }
+      }
+    });
   }
 
   async unfinishedUnits(): Promise<{ runId: string; unit: string }[]> {
@@ -125,3 +228,121 @@ export class PostgresSharedRuns implements SharedRuns {
   }
 }
 
+/** A late write to a shared run that is already sealed (a worker presumed dead that was not). */
+export class SharedRunSealedError extends Error {
+  override name = 'SharedRunSealedError';
+}
+
+/** The instance a unit collects (`github-acme`, or `aws-org` of `aws-org/123456789012`). */
+export function unitInstance(unit: string): string {
+  return unit.split('/')[0]!;
+}
+
+/**
+ * What a shared run's seal commits to besides its evidence: the worker log (who ran which unit,
+ * attempt, result) and the per-unit outcomes of split instances. Recomputed by `verify`.
+ */
+export async function hashSharedRunContent(on: Queryable, seq: number): Promise<SharedRunContent> {
+  return {
+    jobs: await hashRows(on, 'SELECT unit, worker, attempt, event, detail, at FROM run_jobs WHERE run_seq = $1 ORDER BY id', [seq]),
+    unitOutcomes: await hashRows(
+      on,
+      'SELECT unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM unit_outcomes WHERE run_seq = $1 ORDER BY id',
+      [seq],
+    ),
+  };
+}
+
+/** The manifest fields a shared run's seal adds. */
+export interface SharedRunContent {
+  jobs: { count: number; hash: string };
+  unitOutcomes: { count: number; hash: string };
+}
+
+/** A part's outcome as stored: an outcome row's columns, and the unit. */
+type UnitOutcomeRow = { unit: string } & Pick<
+  OutcomeRow,
+  'connector_type' | 'collector_id' | 'kind' | 'status' | 'record_count' | 'error_code' | 'error_message' | 'started_at' | 'finished_at'
+>;
+
+const partiallyCollected = 'partially collected: ';
+
+/**
+ * One collector's outcome for a split instance from its parts' outcomes, in the form a single
+ * process gives a collector that lost part of its scope: `collected` when any part collected,
+ * with the first failed part's code and every failed part in the message; `failed` when none
+ * did. A part without an outcome (its unit gave up) counts as failed.
+ */
+export function mergeUnitOutcomes(instanceId: string, parts: readonly string[], rows: readonly UnitOutcomeRow[]): OutcomeInput {
+  const failures: { unit: string; code: string; message: string }[] = [];
+  for (const unit of parts) {
+    const row = rows.find((r) => r.unit === unit);
+    if (!row) failures.push({ unit, code: 'unexpected', message: 'no outcome: the unit gave up (no attempts left)' });
+    else if (row.status === 'failed' || row.error_code !== null) {
+      const message = row.error_message ?? '';
+      failures.push({ unit, code: row.error_code ?? 'unexpected', message: message.startsWith(partiallyCollected) ? message.slice(partiallyCollected.length) : message });
+    }
+  }
+  const collected = rows.some((r) => r.status === 'collected');
+  const listed = failures.map((f) => `${f.unit}: ${f.code}: ${f.message}`).join('; ');
+  const first = rows[0]!;
+  return {
+    instanceId,
+    connectorType: first.connector_type,
+    collectorId: first.collector_id,
+    kind: first.kind,
+    status: collected ? 'collected' : 'failed',
+    recordCount: rows.reduce((sum, r) => sum + r.record_count, 0),
+    ...(failures.length ? { errorCode: failures[0]!.code, errorMessage: collected ? `${partiallyCollected}${listed}` : listed } : {}),
+    startedAt: new Date(rows.map((r) => r.started_at).sort()[0]!),
+    finishedAt: new Date(rows.map((r) => r.finished_at).sort().at(-1)!),
+  };
+}
+
+/**
+ * The writer of one part of a split instance: records wait under the unit's name, the outcome
+ * goes to `unit_outcomes`; the rest is the shared run's writer.
+ */
+class UnitPartWriter implements RunWriter {
+  constructor(
+    private readonly base: RunWriter,
+    private readonly store: PostgresEvidenceStore,
+    private readonly seq: number,
+    private readonly unit: string,
+    private readonly appendToOpenRun: <T>(append: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+  ) {}
+
+  get runId(): string {
+    return this.base.runId;
+  }
+
+  async addObservations(batch: readonly ObservationInput[]): Promise<void> {
+    if (batch.length > 0) await this.store.insertObservations(this.seq, batch.map((o) => ({ ...o, instanceId: this.unit })));
+  }
+
+  async addOutcome(o: OutcomeInput): Promise<void> {
+    await this.appendToOpenRun((client) =>
+      client.query(
+        `INSERT INTO unit_outcomes (run_seq, unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [this.seq, this.unit, ...outcomeValues(o)],
+      ),
+    );
+  }
+
+  addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
+    return this.base.addFile(content);
+  }
+
+  addCheckResults(batch: readonly CheckResultInput[]): Promise<void> {
+    return this.base.addCheckResults(batch);
+  }
+
+  finish(status: Exclude<RunStatus, 'incomplete'>, finishedAt: Date): Promise<RunInfo> {
+    return this.base.finish(status, finishedAt);
+  }
+
+  abandon(): Promise<void> {
+    return this.base.abandon();
+  }
+}

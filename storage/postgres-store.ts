@@ -215,8 +215,12 @@ export class PostgresEvidenceStore implements EvidenceStore {
     }
   }
 
-  /** @internal Seals a run (finishedAt: the given time, or the run's last write). Returns undefined when it was already sealed. */
-  async sealAt(seq: number, status: RunStatus, finishedAt: string | undefined): Promise<SealRow | undefined> {
+  /**
+   * @internal Seals a run (finishedAt: the given time, or the run's last write). Returns undefined
+   * when it was already sealed. `sharedContent` (shared runs) adds what else the seal commits to,
+   * computed in the sealing transaction.
+   */
+  async sealAt(seq: number, status: RunStatus, finishedAt: string | undefined, sharedContent?: (client: Queryable) => Promise<object>): Promise<SealRow | undefined> {
     return this.tx(async (client) => {
       // One sealer at a time per store: the chain's head cannot move between reading and extending it.
       await client.query(`SELECT pg_advisory_xact_lock(${lockKey('chain')})`);
@@ -237,7 +241,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         )[0]!.t;
       const [prev] = await this.rows<{ hash: string }>('SELECT hash FROM run_seals ORDER BY chain_pos DESC LIMIT 1', [], client);
       const [run] = await this.rows<RunRow>('SELECT seq, id, started_at, command, tool_version FROM runs WHERE seq = $1', [seq], client);
-      const manifest: RunManifest = { v: 2, status, finishedAt: at, ...(await this.hashRunContent(seq, client)) };
+      const manifest: RunManifest = { v: 2, status, finishedAt: at, ...(await this.hashRunContent(seq, client)), ...(await sharedContent?.(client)) };
       const prevHash = prev?.hash ?? genesisHash;
       const row: SealRow = { run_seq: seq, status, finished_at: at, prev_hash: prevHash, manifest: canonicalJson(manifest), hash: runHash(prevHash, run!, manifest) };
       await client.query('INSERT INTO run_seals (run_seq, status, finished_at, prev_hash, manifest, hash) VALUES ($1, $2, $3, $4, $5, $6)', [
@@ -330,27 +334,15 @@ export class PostgresEvidenceStore implements EvidenceStore {
     });
   }
 
-  /** @internal An outcome ends a collection: its waiting records become a tree. */
-  async insertOutcome(seq: number, o: OutcomeInput): Promise<void> {
-    await this.tx(async (client) => {
+  /** @internal An outcome ends a collection: its waiting records become a tree (in a transaction of its own, or `on`'s). */
+  async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient): Promise<void> {
+    const write = async (client: pg.PoolClient) => {
       const [sealed] = await this.rows('SELECT 1 FROM run_seals WHERE run_seq = $1', [seq], client);
       if (sealed) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
       const [row] = await this.rows<{ id: number }>(
         `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-        [
-          seq,
-          o.instanceId,
-          o.connectorType,
-          o.collectorId,
-          o.kind,
-          o.status,
-          o.recordCount,
-          o.errorCode ?? null,
-          o.errorMessage ?? null,
-          o.startedAt.toISOString(),
-          o.finishedAt.toISOString(),
-        ],
+        [seq, ...outcomeValues(o)],
         client,
       );
       await this.commitCollection(
@@ -359,7 +351,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
         { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind },
         { id: row!.id, status: o.status, finishedAt: o.finishedAt.toISOString(), connectorType: o.connectorType },
       );
-    });
+    };
+    await (on ? write(on) : this.tx(write));
   }
 
   /**
@@ -940,6 +933,11 @@ export class PostgresRunWriter implements RunWriter {
   private assertOpen(): void {
     if (this.done) throw new Error(`run ${this.runId} is already finished`);
   }
+}
+
+/** @internal An outcome's column values from `instance_id` to `finished_at`, in table order (outcomes, unit_outcomes). */
+export function outcomeValues(o: OutcomeInput): unknown[] {
+  return [o.instanceId, o.connectorType, o.collectorId, o.kind, o.status, o.recordCount, o.errorCode ?? null, o.errorMessage ?? null, o.startedAt.toISOString(), o.finishedAt.toISOString()];
 }
 
 function cmp(a: string, b: string): number {

@@ -5,6 +5,7 @@ import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText 
 import type { RecordRow } from './collection.js';
 import type { VerifyProblem, VerifyReport } from './evidence-store.js';
 import { genesisHash, runHash, type RunManifest, type RunRow, type SealRow } from './sqlite-store.js';
+import { hashSharedRunContent, type SharedRunContent } from './postgres-shared-runs.js';
 import { sealDifferences } from './seal-diff.js';
 import type { PostgresEvidenceStore } from './postgres-store.js';
 
@@ -309,8 +310,23 @@ async function compareContent(store: PostgresEvidenceStore, run: RunRow, manifes
   if (manifest.v !== 2) {
     return [{ problem: 'run_hash_mismatch', runId: run.id, runSeq: run.seq, message: `run ${run.id} was sealed by store schema 1, which the PostgreSQL store does not hold` }];
   }
-  return sealDifferences(run, await store.hashRunContent(run.seq), manifest, {
+  const problems = sealDifferences(run, await store.hashRunContent(run.seq), manifest, {
     noun: 'records',
     unexplained: 'a collection was re-pointed at another tree or provenance, or the change index was edited',
   });
+  // A shared run's seal also commits to its worker log and per-unit outcomes.
+  const sealed = manifest as RunManifest & Partial<SharedRunContent>;
+  if (sealed.jobs || sealed.unitOutcomes) {
+    const actual = await hashSharedRunContent(store.pool, run.seq);
+    for (const [field, what] of [['jobs', 'worker log (run_jobs)'], ['unitOutcomes', 'the part outcome list (unit_outcomes)']] as const) {
+      if (actual[field].hash === sealed[field]?.hash) continue;
+      problems.push({
+        problem: 'worker_log_changed',
+        runId: run.id,
+        runSeq: run.seq,
+        message: `${what} of run ${run.id} does not match the seal (${actual[field].count} rows stored, ${sealed[field]?.count ?? 0} sealed)`,
+      });
+    }
+  }
+  return problems;
 }

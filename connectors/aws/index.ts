@@ -66,4 +66,8 @@ export const awsConnector = defineConnector<AwsSettings, AwsApi>({
     restoreJobsCollector,
   ],
   classifyError: classifyAwsError,
+  // Each configured account is its own unit: its assumed role is its own rate budget (AWS
+  // throttles per account), so 30 accounts spread over workers without ever splitting one.
+  // The ambient account (no `accounts:`) stays one unit.
+  units: (settings) => (settings.accounts ?? []).map((account) => ({ key: account.id, label: `account ${account.id}`, config: { ...settings, accounts: [account] } })),
 });

@@ -137,6 +137,23 @@ export interface ConnectorDefinition<Config = unknown, Client = unknown> {
   collectors: readonly CollectorDefinition<Client, Config, any>[];
   /** API-specific failures (GraphQL error types) before the generic HTTP classification. */
   classifyError?(err: unknown): ClassifiedError | undefined;
+  /**
+   * How an instance splits into units of distribution for `annexa worker` (an AWS organisation:
+   * one unit per account). Each unit must spend a rate budget of its own (its own credential or
+   * assumed role), since units run in parallel on different workers. Absent, or an empty list:
+   * the instance is one unit. `annexa collect` never splits.
+   */
+  units?(config: Config): readonly ConnectorUnit<Config>[];
+}
+
+/** One part of an instance collected on its own by a worker. */
+export interface ConnectorUnit<Config> {
+  /** Stable within the instance, no `/` (`111122223333`); the unit is named `<instance>/<key>`. */
+  key: string;
+  /** What the unit is, for humans (`account 111122223333`). */
+  label: string;
+  /** The instance's settings narrowed to this unit (one account). */
+  config: Config;
 }
 
 /** Declares a connector; the identity function exists for type inference. */

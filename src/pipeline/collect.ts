@@ -1,4 +1,4 @@
-import type { CollectionPlan } from './plan.js';
+import { planForUnit, type CollectionPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
@@ -26,6 +26,11 @@ export interface CollectOptions {
   onOutcome?: (outcome: CollectorOutcome) => void;
   /** Records per store transaction (default 5000). */
   batchSize?: number;
+  /**
+   * Collects only this unit of the plan (`aws-prod/111122223333`: one account of the instance, see
+   * `planUnits`): `annexa worker` runs one unit per job. Absent: the whole plan, as `annexa collect`.
+   */
+  unit?: string;
 }
 
 /** How one collector ended. */
@@ -87,7 +92,8 @@ export async function runCollection(options: CollectOptions): Promise<CollectRes
  * `annexa worker` for one unit of a shared run. Throws only when the store fails.
  */
 export async function collectInto(writer: RunWriter, options: Omit<CollectOptions, 'command'>): Promise<CollectorOutcome[]> {
-  const { plan, clock, logger } = options;
+  const { clock, logger } = options;
+  const plan = options.unit === undefined ? options.plan : planForUnit(options.plan, options.unit);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const outcomes: CollectorOutcome[] = [];

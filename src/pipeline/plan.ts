@@ -47,3 +47,43 @@ export function planCollection(config: AnnexaConfig, only: readonly string[] = [
 function applies(collector: CollectorDefinition<unknown, unknown>, instance: ConnectorInstanceConfig): boolean {
   return collector.appliesTo?.(instance.settings) ?? true;
 }
+
+/**
+ * One unit of distribution (`annexa worker` takes one at a time): a connector instance, or one
+ * part of it when its connector declares `units` (ConnectorDefinition) (`aws-prod/111122223333`).
+ */
+export interface PlannedUnit {
+  /** `instance`, or `instance/key` for a part. */
+  unit: string;
+  /** For humans: `aws-prod account 111122223333`. */
+  label: string;
+  /** The instance with its settings narrowed to the unit. */
+  instance: ConnectorInstanceConfig;
+  collectors: CollectorDefinition<unknown, unknown>[];
+}
+
+/** The units of a plan, in plan order: each instance whole, or split as its connector declares. */
+export function planUnits(plan: CollectionPlan): PlannedUnit[] {
+  return plan.instances.flatMap(({ instance, collectors }) => unitsOf(instance).map((u) => ({ ...u, collectors })));
+}
+
+/** An instance's units: the connector's split of its settings, or the whole instance. */
+export function unitsOf(instance: ConnectorInstanceConfig): Omit<PlannedUnit, 'collectors'>[] {
+  const parts = instance.definition.units?.(instance.settings) ?? [];
+  if (parts.length === 0) return [{ unit: instance.id, label: instance.id, instance }];
+  return parts.map((part) => {
+    if (part.key.includes('/') || part.key === '') throw new Error(`connector ${instance.type}: unit key "${part.key}" must be non-empty without "/"`);
+    return { unit: `${instance.id}/${part.key}`, label: `${instance.id} ${part.label}`, instance: { ...instance, settings: part.config } };
+  });
+}
+
+/**
+ * The plan narrowed to one unit (the collect pipeline's unit filter): its instance with the
+ * unit's settings and the plan's collectors of it. Throws a usage error naming the known units.
+ */
+export function planForUnit(plan: CollectionPlan, unit: string): CollectionPlan {
+  const units = planUnits(plan);
+  const found = units.find((u) => u.unit === unit);
+  if (!found) throw new UsageError(`no unit ${unit} in the plan (units: ${units.map((u) => u.unit).join(', ')})`);
+  return { instances: [{ instance: found.instance, collectors: found.collectors }] };
+}

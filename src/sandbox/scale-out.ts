@@ -10,13 +10,15 @@ import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable, type Sandb
 /**
  * The scale-out scenario shared by the worker tests and `bench/scale-out.ts`: the GitHub sandbox
  * behind a proxy that adds latency (a real API is tens of milliseconds away), `instances`
- * connector instances pointing at it (each its own unit, as many organisations would be), a
+ * connector instances pointing at it (each its own unit, as many organisations would be),
+ * optionally the AWS sandbox's organisation of two accounts (one unit per account), a
  * config whose store is PostgreSQL, and `annexa worker` / `annexa schedule` as child processes.
  */
 export interface ScaleOutSandbox {
   configFile: string;
   /** The environment the child processes get (the sandbox token and the database URL). */
   env: NodeJS.ProcessEnv;
+  /** The connector instances of the config (GitHub organisations, then `aws-acme` when asked for). */
   instanceIds: string[];
   sandbox: SandboxEnvironment;
   /** Requests the sandbox answered so far. */
@@ -30,22 +32,39 @@ export interface ScaleOutSandbox {
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 
-export async function startScaleOutSandbox(options: { dir: string; databaseUrl: string; instances: number; latencyMs: number; now?: Date }): Promise<ScaleOutSandbox> {
+export async function startScaleOutSandbox(options: {
+  dir: string;
+  databaseUrl: string;
+  /** GitHub connector instances (organisations), each one unit. */
+  instances: number;
+  latencyMs: number;
+  /** Adds the sandbox's AWS organisation (`aws-acme`, two accounts: one unit each) behind this much latency. */
+  aws?: { latencyMs: number };
+  /** The script child processes run (default `bin/annexa.js`; the bench passes a prebuilt bundle). */
+  cli?: string;
+  now?: Date;
+}): Promise<ScaleOutSandbox> {
   const sandbox = await startSandboxEnvironment({ scale: 1, now: options.now ?? new Date(Date.UTC(2026, 0, 5)) });
   const proxy = await startLatencyProxy(sandbox.github.url, options.latencyMs);
-  const [entry] = sandbox.connectorEntries() as { id: string }[];
+  const awsProxy = options.aws ? await startLatencyProxy(sandbox.aws.url, options.aws.latencyMs) : undefined;
+  const entries = sandbox.connectorEntries() as { id: string; type: string }[];
+  const github = entries.find((e) => e.type === 'github')!;
+  const aws = entries.find((e) => e.type === 'aws')!;
   const instanceIds = Array.from({ length: options.instances }, (_, i) => `github-${String(i + 1).padStart(2, '0')}`);
+  const connectors: object[] = instanceIds.map((id) => ({ ...github, id, baseUrl: proxy.url }));
+  if (awsProxy) {
+    const endpoint = awsProxy.url;
+    connectors.push({ ...aws, endpoints: { iam: endpoint, sts: endpoint, cloudtrail: endpoint, backup: endpoint } });
+    instanceIds.push(aws.id);
+  }
   const configFile = join(options.dir, 'annexa.yaml');
-  writeFileSync(
-    configFile,
-    stringify({ store: { url: '${ANNEXA_DATABASE_URL}' }, log: { level: 'warn' }, connectors: instanceIds.map((id) => ({ ...entry, id, baseUrl: proxy.url })) }),
-  );
+  writeFileSync(configFile, stringify({ store: { url: '${ANNEXA_DATABASE_URL}' }, log: { level: 'warn' }, connectors }));
   const env = { ...process.env, [sandboxTokenVariable]: sandboxToken, ANNEXA_DATABASE_URL: options.databaseUrl, ANNEXA_LOG_LEVEL: 'warn' };
   const children = new Set<ChildProcess>();
   const start = (args: string[], log?: string) => {
     // A long-running worker writes to a log file: an unread pipe would fill and block it.
     const output = log ? openSync(join(options.dir, log), 'a') : 'pipe';
-    const child = spawn(process.execPath, [join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
+    const child = spawn(process.execPath, [options.cli ?? join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
     if (typeof output === 'number') closeSync(output);
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -56,7 +75,7 @@ export async function startScaleOutSandbox(options: { dir: string; databaseUrl: 
     env,
     instanceIds,
     sandbox,
-    requestCount: () => sandbox.github.requestCount(),
+    requestCount: () => sandbox.github.requestCount() + sandbox.aws.requestCount(),
     worker: (name, args = []) => start(['worker', '--name', name, ...args], `worker-${name}.log`),
     cli: (args) =>
       new Promise((done, fail) => {
@@ -71,6 +90,7 @@ export async function startScaleOutSandbox(options: { dir: string; databaseUrl: 
     async close() {
       for (const child of children) child.kill('SIGKILL');
       await proxy.close();
+      await awsProxy?.close();
       await sandbox.close();
     },
   };

@@ -2,20 +2,19 @@ import { Logger as GraphileLogger, runMigrations } from 'graphile-worker';
 import type { Logger as AppLogger } from '../core/logger.js';
 import pg from 'pg';
 import { z } from 'zod';
-import type { CollectionPlan } from '../pipeline/plan.js';
+import { planUnits, type CollectionPlan } from '../pipeline/plan.js';
 import type { EvidenceStore, SharedRuns } from '../../storage/evidence-store.js';
 import { toolVersion } from '../core/version.js';
 import { UsageError } from '../core/errors.js';
 
 /**
  * Distributed collection on a PostgreSQL job queue (graphile-worker, in its own schema next to the
- * evidence store). A run is split into units; each unit is one job. The unit is a connector
- * instance: one credential, one rate budget, one HTTP queue, so no two workers ever spend the same
- * credential's budget. The job's queue name is the credential (`annexa:<instance>`), and
- * graphile-worker runs the jobs of one queue name one at a time across all workers, so even two
- * runs' jobs for one credential never overlap. A connector that can split finer (an AWS
- * organisation per account) would give units `instance/account` whose queue names are each
- * account's credential; nothing else changes.
+ * evidence store). A run is split into units (`planUnits`); each unit is one job. A unit is a
+ * connector instance (one credential, one rate budget, one HTTP queue), or one part of it when its
+ * connector splits (an AWS organisation: one unit per account, `aws-prod/111122223333`, each
+ * account's assumed role its own budget). The job's queue name is the unit (`annexa:<unit>`), and
+ * graphile-worker runs the jobs of one queue name one at a time across all workers, so no two
+ * workers ever spend the same budget, even for two runs.
  */
 
 /** The graphile-worker task that collects one unit. */
@@ -29,22 +28,17 @@ export const maxAttempts = 5;
 export const unitJobPayload = z.strictObject({ runId: z.string(), unit: z.string(), collectors: z.array(z.string()) });
 export type UnitJobPayload = z.infer<typeof unitJobPayload>;
 
-/** One unit of a planned run. */
-export interface PlannedUnit {
+/** One unit of a planned run, as enqueued. */
+export interface QueuedUnit {
   unit: string;
-  /** The credential the unit spends: jobs with the same queue name never run at once. */
+  /** The budget the unit spends: jobs with the same queue name never run at once. */
   queueName: string;
   collectors: string[];
 }
 
-/** The units of a plan: one per connector instance. */
-export function planUnits(plan: CollectionPlan): PlannedUnit[] {
-  return plan.instances.map(({ instance, collectors }) => ({ unit: instance.id, queueName: `annexa:${instance.id}`, collectors: collectors.map((c) => c.id) }));
-}
-
-/** The instance a unit collects (`github-acme`, or `aws-org` of `aws-org/123456789012`). */
-export function unitInstance(unit: string): string {
-  return unit.split('/')[0]!;
+/** The jobs of a plan: one per unit (`planUnits`). */
+export function queuedUnits(plan: CollectionPlan): QueuedUnit[] {
+  return planUnits(plan).map(({ unit, collectors }) => ({ unit, queueName: `annexa:${unit}`, collectors: collectors.map((c) => c.id) }));
 }
 
 /**
@@ -75,8 +69,8 @@ export function sharedRunsOf(store: EvidenceStore): SharedRuns {
  * same units is still open, returns it instead and enqueues nothing (two schedulers firing at once
  * make one run).
  */
-export async function scheduleRun(args: { store: EvidenceStore; url: string; plan: CollectionPlan; command: string; now: Date }): Promise<{ runId: string; created: boolean; units: PlannedUnit[] }> {
-  const units = planUnits(args.plan);
+export async function scheduleRun(args: { store: EvidenceStore; url: string; plan: CollectionPlan; command: string; now: Date }): Promise<{ runId: string; created: boolean; units: QueuedUnit[] }> {
+  const units = queuedUnits(args.plan);
   await prepareQueue(args.url);
   const { runId, created } = await sharedRunsOf(args.store).create(
     { command: args.command, toolVersion, startedAt: args.now },

@@ -7,9 +7,11 @@ import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
 import type { CollectorDefinition } from '../core/connector.js';
 import { collectInto } from '../pipeline/collect.js';
+import { unitsOf } from '../pipeline/plan.js';
 import type { EvidenceStore, RunWriter } from '../../storage/evidence-store.js';
 import { resilientPool } from '../../storage/postgres-store.js';
-import { collectUnitTask, maxAttempts, prepareQueue, queueLogger, queueSchema, sharedRunsOf, unitInstance, unitJobPayload } from './queue.js';
+import { SharedRunSealedError, unitInstance } from '../../storage/postgres-shared-runs.js';
+import { collectUnitTask, maxAttempts, prepareQueue, queueLogger, queueSchema, sharedRunsOf, unitJobPayload } from './queue.js';
 
 /**
  * `annexa worker`: takes unit jobs from the queue and collects them into their shared run.
@@ -75,13 +77,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const attempt = helpers.job.attempts;
     const jobLogger = logger.child({ run: payload.runId, unit: payload.unit, attempt });
     const instance = options.config.connectors.find((c) => c.id === unitInstance(payload.unit));
-    if (!instance) {
-      // This worker's config does not know the instance: every worker should share one config.
-      jobLogger.error({}, `no connector ${unitInstance(payload.unit)} in ${options.config.file}: the unit gives up`);
+    const known = instance && unitsOf(instance).some((u) => u.unit === payload.unit);
+    if (!instance || !known) {
+      // This worker's config does not know the unit: every worker should share one config.
+      jobLogger.error({}, `${options.config.file} has no ${instance ? `unit ${payload.unit} of ` : ''}connector ${unitInstance(payload.unit)}: the unit gives up`);
       await shared.endUnit(payload.runId, payload.unit, options.name, attempt, 'gave_up', options.clock.now());
       return;
     }
-    const { writer, done } = await shared.beginUnit(payload.runId, payload.unit, options.name, attempt);
+    let begun: Awaited<ReturnType<typeof shared.beginUnit>>;
+    try {
+      begun = await shared.beginUnit(payload.runId, payload.unit, options.name, attempt);
+    } catch (error) {
+      // Another worker ended the run while this job waited (this worker was presumed dead): nothing left to do.
+      if (error instanceof SharedRunSealedError) return jobLogger.warn({}, `${error.message}: unit dropped`);
+      throw error;
+    }
+    const { writer, done } = begun;
     if (attempt > 1) jobLogger.warn({ skipped: [...done] }, 'retrying a unit an earlier attempt did not finish');
     const collectors = instance.definition.collectors.filter(
       (c) => payload.collectors.includes(c.id) && !done.has(`${instance.id}/${c.id}`),
@@ -90,6 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       await collectInto(handBackOnAbort(writer, signal), {
         plan: { instances: [{ instance, collectors }] },
+        unit: payload.unit,
         store,
         fetch: options.fetch,
         clock: options.clock,
@@ -116,7 +128,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     schema: queueSchema,
     concurrency: options.concurrency,
     noHandleSignals: true,
-    pollInterval: 500,
+    // New jobs arrive by LISTEN/NOTIFY at once; polling only finds retries and jobs a reaper
+    // released. graphile-worker's default: an idle worker's polls cost every worker and the database CPU.
+    pollInterval: 2000,
     gracefulShutdownAbortTimeout: options.graceMs,
     taskList: { [collectUnitTask]: task },
     logger: queueLogger(logger),

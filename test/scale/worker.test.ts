@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startScaleOutSandbox, type ScaleOutSandbox } from '../../src/sandbox/scale-out.js';
 import { openPostgresStore, type PostgresEvidenceStore } from '../../storage/postgres-store.js';
 import { githubConnector } from '../../connectors/github/index.js';
+import { awsConnector } from '../../connectors/aws/index.js';
 import { queueSchema } from '../../src/scale/queue.js';
 import { testDatabase, withDatabase } from '../storage/postgres-helpers.js';
 
@@ -39,7 +40,7 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function setUp(instances: number, latencyMs = 50): Promise<{ url: string }> {
+async function setUp(instances: number, latencyMs = 50, aws?: { latencyMs: number }): Promise<{ url: string }> {
   const name = `annexa_test_scale_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: server!.url });
   await admin.connect();
@@ -48,7 +49,7 @@ async function setUp(instances: number, latencyMs = 50): Promise<{ url: string }
   await admin.end();
   const url = withDatabase(server!.url, name);
   const sub = mkdtempSync(join(dir, 'case-'));
-  sandbox = await startScaleOutSandbox({ dir: sub, databaseUrl: url, instances, latencyMs });
+  sandbox = await startScaleOutSandbox({ dir: sub, databaseUrl: url, instances, latencyMs, ...(aws ? { aws } : {}) });
   return { url };
 }
 
@@ -210,5 +211,62 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
     expect(await sandbox!.cli(['worker', '--name', 'w9', '--healthcheck', '--visibility-timeout', '4'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy: worker w9: last heartbeat/) });
     w9.kill('SIGTERM');
     expect(await new Promise((done) => w9.once('exit', done))).toBe(0);
+  });
+
+  it('an AWS organisation of two accounts: one unit per account over two workers, a killed account unit retried, evidence once and the same as annexa collect', { timeout: 120_000 }, async () => {
+    // 100 ms per AWS call: an account unit lasts long enough for each worker to take one.
+    const { url } = await setUp(0, 50, { latencyMs: 100 });
+    const accounts = sandbox!.sandbox.aws.world.accounts.map((a) => a.id).sort();
+    const units = accounts.map((id) => `aws-acme/${id}`);
+    expect(units).toHaveLength(2);
+    const w1 = sandbox!.worker('w1', ['--visibility-timeout', '2']);
+    const w2 = sandbox!.worker('w2', ['--visibility-timeout', '2']);
+    const scheduled = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string; units: { unit: string; queueName: string }[] };
+    // One job per account, each on a queue of its own: one account's budget is never split, two accounts run at once.
+    expect(scheduled.units.map((u) => [u.unit, u.queueName])).toEqual(units.map((u) => [u, `annexa:${u}`]));
+    const { runId } = scheduled;
+    store = await openPostgresStore(url);
+    // Both accounts in flight at once, one per worker; then w1 dies mid-account.
+    const running = await until('both account units to run', async () => {
+      const open = (await store!.sharedRuns.jobs(runId)).filter((j) => !j.result);
+      return open.length === 2 ? open : undefined;
+    });
+    expect(running.map((j) => j.worker).sort()).toEqual(['w1', 'w2']);
+    const victim = running.find((j) => j.worker === 'w1')!;
+    w1.kill('SIGKILL');
+    // (Not `schedule --wait`: the run may be sealed before a new CLI process is up, and it would start another.)
+    const sealed = await until('the run to be sealed', async () => {
+      const run = await store!.run(runId);
+      return run?.status === 'running' ? undefined : run;
+    });
+    expect(sealed.status).toBe('complete');
+    const result = { jobs: await store.sharedRuns.jobs(runId) };
+    // The retry is visible: attempt 1 on w1 without an end, attempt 2 on w2.
+    expect(result.jobs).toContainEqual({ unit: victim.unit, attempt: 1, worker: 'w1', startedAt: expect.any(String) });
+    expect(result.jobs).toContainEqual(expect.objectContaining({ unit: victim.unit, attempt: 2, worker: 'w2', result: 'ended' }));
+    expect(result.jobs.filter((j) => j.result === 'ended').map((j) => j.unit).sort()).toEqual(units);
+    const shown = await sandbox!.cli(['runs', runId]);
+    expect(shown.stdout).toMatch(new RegExp(`${victim.unit.replace('/', '\\/')}\\s+2\\s+w2\\s`));
+
+    // Evidence once per (run, instance, collector), merged over the accounts, every collector collected.
+    const queued = (await store.run(runId))!.outcomes;
+    const awsCollectors = awsConnector.collectors.map((c) => c.id).sort();
+    expect(queued.map((o) => `${o.instanceId}/${o.collectorId}`).sort()).toEqual(awsCollectors.map((c) => `aws-acme/${c}`));
+    expect(queued.filter((o) => o.status !== 'collected' || o.errorCode)).toEqual([]);
+    // Records from both accounts, none twice.
+    const users = (await store.latest('aws.iam_user.v1'))[0]!.records.map((r) => r.subject);
+    expect(new Set(users.map((s) => s.split('/')[0]))).toEqual(new Set(accounts));
+    expect(users).toEqual([...new Set(users)]);
+
+    // The same configuration collected in one process (annexa collect, no queue) holds the same records.
+    const collected = await sandbox!.cli(['collect', '--json']);
+    expect(collected.code).toBe(0);
+    const local = (await store.run((JSON.parse(collected.stdout) as { run: { id: string } }).run.id))!.outcomes;
+    const records = async (outcomes: typeof queued) =>
+      Object.fromEntries(await Promise.all(outcomes.map(async (o) => [o.collectorId, { count: o.recordCount, rows: await store!.subjectDigests(o) }] as const)));
+    expect(await records(queued)).toEqual(await records(local));
+    expect(await store.verify()).toMatchObject({ ok: true, runsChecked: 2 });
+    w2.kill('SIGTERM');
+    expect(await new Promise((done) => w2.once('exit', done))).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../storage/postgres-store.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
-import { grantsSql, postgresAppendOnlyTables } from '../../storage/postgres-schema.js';
+import { grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
 import { runCli } from '../cli/helpers.js';
 import { testDatabase } from './postgres-helpers.js';
 import { makeTempDir, writeRun } from './helpers.js';
@@ -35,10 +35,11 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
     const url = await database!.freshSchema();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)));
     for (const store of stores) await store.close();
-    expect(await sql(url, 'SELECT version, description FROM schema_migrations')).toEqual([{ version: 1, description: 'evidence store v2 tables, append-only triggers' }]);
+    expect(await sql(url, 'SELECT version, description FROM schema_migrations ORDER BY version')).toEqual(postgresMigrations.map(({ version, description }) => ({ version, description })));
+    expect(postgresMigrations[0]).toMatchObject({ version: 1, description: 'evidence store v2 tables, append-only triggers' });
     // A second open changes nothing (and needs only SELECT).
     await (await openPostgresStore(url)).close();
-    expect(await sql(url, 'SELECT COUNT(*)::int AS n FROM schema_migrations')).toEqual([{ n: 1 }]);
+    expect(await sql(url, 'SELECT COUNT(*)::int AS n FROM schema_migrations')).toEqual([{ n: postgresMigrations.length }]);
   });
 
   it('rejects UPDATE, DELETE and TRUNCATE on every evidence table, for any role', async () => {

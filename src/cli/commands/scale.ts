@@ -28,7 +28,7 @@ export interface ScheduleOptions extends GlobalOptions {
 }
 
 /**
- * `annexa schedule`: enqueues one run as jobs, one per connector instance, for `annexa worker`
+ * `annexa schedule`: enqueues one run as jobs, one per unit (a connector instance, or an AWS account of one), for `annexa worker`
  * processes to take. While a run over the same units is still open it joins that one instead, so
  * two schedulers firing at once make one run. `--wait` waits until the run is sealed (exit 3 when partial).
  */
