@@ -12,8 +12,16 @@ import { createHash, type Hash } from 'node:crypto';
  * of a stream) that makes history reads cost what they return. The version-1 tables stay: a store
  * upgraded in place keeps its schema-1 runs (and their seals) as they were, with version-2 rows
  * derived from them so reads see one model; `verify` checks both.
+ *
+ * Version 3 keeps a check run as one `check_runs` row instead of one `check_evaluations` row per
+ * check: the run's evaluations are themselves a tree (`[position, check, instance, evidence index,
+ * result-tree digest, result count]`), so an unchanged day's evaluations are the same tree as the
+ * day before and add one row. The evidence each evaluation read names the runs it read, which
+ * change daily, so those digests stay out of the tree: the row keeps them as raw 32-byte digests,
+ * one after another, and the tree rows point into that list. The upgrade from 2 adds the table;
+ * schema-2 evaluations stay as they were (and are read and verified as before).
  */
-export const currentSchemaVersion = 2;
+export const currentSchemaVersion = 3;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -161,6 +169,19 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE INDEX IF NOT EXISTS pending_by_key ON pending(run_seq, instance_id, collector_id, kind);
 `;
 
+/** Schema 3: one row per check run (see above). Digests are raw sha256 bytes, not hex text. */
+export const schemaV3Sql = `
+CREATE TABLE IF NOT EXISTS check_runs (
+  id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL REFERENCES runs(seq),
+  as_of TEXT NOT NULL,
+  evaluations BLOB NOT NULL,
+  evidence BLOB NOT NULL,
+  evaluation_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS check_runs_by_run ON check_runs(run_seq);
+`;
+
 /**
  * Tables that only ever grow. `pending` is the exception: a collection's records wait there
  * (committed batch by batch, so a crash keeps them) until its tree is written, then leave.
@@ -180,6 +201,7 @@ export const appendOnlyTables = [
   'subject_changes',
   'check_evaluations',
   'packed_blobs',
+  'check_runs',
 ];
 
 export const appendOnlyTriggers = appendOnlyTables
