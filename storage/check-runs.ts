@@ -73,6 +73,11 @@ export function evaluationRows(rows: readonly RowText[]): EvaluationRow[] {
   return parseRows<EvaluationRow>(rows).sort((a, b) => a[0] - b[0]);
 }
 
+/** The result tree of each evaluation in an evaluation tree, by check and instance. */
+export function resultsByEvaluation(rows: readonly RowText[]): Map<string, string> {
+  return new Map(evaluationRows(rows).map((row) => [`${row[1]}\u0000${row[2]}`, row[4]]));
+}
+
 /** Hex digests as one buffer of raw 32-byte digests. */
 export function digestBytes(digests: readonly string[]): Buffer {
   return Buffer.from(digests.join(''), 'hex');

@@ -147,6 +147,23 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 2,
+    description: 'check runs: one row per check run, evaluations as a tree (store schema 3)',
+    // As SQLite's schema 3 (sqlite-schema.ts): the evaluation tree's digest and the evidence
+    // digests as raw sha256 bytes. Schema-2 check evaluations stay as they were.
+    sql: `
+CREATE TABLE check_runs (
+  id BIGSERIAL PRIMARY KEY,
+  run_seq BIGINT NOT NULL REFERENCES runs(seq),
+  as_of TEXT COLLATE "C" NOT NULL,
+  evaluations BYTEA NOT NULL,
+  evidence BYTEA NOT NULL,
+  evaluation_count BIGINT NOT NULL
+);
+CREATE INDEX check_runs_by_run ON check_runs(run_seq);
+`,
+  },
 ];
 
 /** Tables that only ever grow: triggers reject UPDATE, DELETE and TRUNCATE on them. */
@@ -163,14 +180,19 @@ export const postgresAppendOnlyTables = [
   'collections',
   'subject_changes',
   'check_evaluations',
+  'check_runs',
   'shared_runs',
   'run_jobs',
   'schema_migrations',
 ] as const;
 
-/** The triggers of migration 1, generated so the list above stays the single source. */
-export function appendOnlyTriggersSql(): string {
-  return postgresAppendOnlyTables
+/** The tables each migration creates that get the append-only triggers. */
+const appendOnlyTablesOf = (version: number): readonly string[] =>
+  version === 2 ? ['check_runs'] : postgresAppendOnlyTables.filter((t) => t !== 'check_runs');
+
+/** The triggers of a migration's tables, generated so the list above stays the single source. */
+export function appendOnlyTriggersSql(tables: readonly string[] = postgresAppendOnlyTables): string {
+  return tables
     .map(
       (table) => `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION annexa_reject_change();
 CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION annexa_reject_change();`,
@@ -208,7 +230,7 @@ export async function migratePostgres(client: pg.ClientBase, options: { readonly
     const done: number[] = [];
     for (const migration of postgresMigrations.filter((m) => m.version > applied)) {
       await client.query(migration.sql);
-      if (migration.version === 1) await client.query(appendOnlyTriggersSql());
+      await client.query(appendOnlyTriggersSql(appendOnlyTablesOf(migration.version)));
       await client.query('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
         migration.version,
         migration.description,

@@ -21,7 +21,7 @@ import {
   type ManifestV1,
 } from './sqlite-schema.js';
 import { verifySqliteStore } from './sqlite-verify.js';
-import { digestBytes, digestsOf, evaluationRows, planCheckRuns, type PlannedEvaluation } from './check-runs.js';
+import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluation, type PlannedEvaluation } from './check-runs.js';
 import type {
   CheckResultInput,
   CollectionProvenance,
@@ -1178,10 +1178,6 @@ export function changeRows(before: readonly RowText[], after: readonly RowText[]
   return out.sort(([a], [b]) => cmp(a, b));
 }
 
-/** The result tree of each evaluation in an evaluation tree, by check and instance. */
-function resultsByEvaluation(rows: readonly RowText[]): Map<string, string> {
-  return new Map(parseRows<[number, string, string, number, string]>(rows).map((row) => [`${row[1]}\u0000${row[2]}`, row[4]]));
-}
 
 /**
  * @internal What a schema-3 seal hashes of a run's check results: its `check_runs` rows (digests as

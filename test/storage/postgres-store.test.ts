@@ -35,10 +35,13 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
     const url = await database!.freshSchema();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)));
     for (const store of stores) await store.close();
-    expect(await sql(url, 'SELECT version, description FROM schema_migrations')).toEqual([{ version: 1, description: 'evidence store v2 tables, append-only triggers' }]);
+    expect(await sql(url, 'SELECT version, description FROM schema_migrations')).toEqual([
+      { version: 1, description: 'evidence store v2 tables, append-only triggers' },
+      { version: 2, description: 'check runs: one row per check run, evaluations as a tree (store schema 3)' },
+    ]);
     // A second open changes nothing (and needs only SELECT).
     await (await openPostgresStore(url)).close();
-    expect(await sql(url, 'SELECT COUNT(*)::int AS n FROM schema_migrations')).toEqual([{ n: 1 }]);
+    expect(await sql(url, 'SELECT COUNT(*)::int AS n FROM schema_migrations')).toEqual([{ n: 2 }]);
   });
 
   it('rejects UPDATE, DELETE and TRUNCATE on every evidence table, for any role', async () => {
