@@ -14,6 +14,7 @@ import {
   hashOutcomes,
   hashRows,
   hashV1RunContent,
+  rewritePackedBlobs,
   schemaSql,
   schemaV2Sql,
   schemaV3Sql,
@@ -204,8 +205,12 @@ export class SqliteEvidenceStore implements EvidenceStore {
       db.exec(schemaV3Sql);
       db.exec(appendOnlyTriggers);
       if (version === 1) this.upgradeFromV1();
-      // From 2: the new table is all there is to it; schema-2 check evaluations stay as they were.
-      else if (version === 2) db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
+      // From 2: a new table and packed blobs rewritten as they are; schema-2 check evaluations stay as they were.
+      else if (version === 2) {
+        rewritePackedBlobs(db);
+        db.exec(appendOnlyTriggers);
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
+      }
       else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
     }).immediate();
   }

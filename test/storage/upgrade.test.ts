@@ -184,6 +184,16 @@ const fixtureV2 = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtu
 const headV2 = '63becf41ed4b73a7a17dec0208b51ac1337d3eb79c6ab5b64e26cc6f4950c345';
 const runV2 = { 7: '20240106T000000Z-a73b5f', check: '20240103T000000Z-356074', checkAgain: '20240106T000000Z-314e0c' } as const;
 
+/** The packed blobs of a store file: digest, data (hex) and size, by digest. */
+function packedRows(file: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT digest, hex(data) AS data, size FROM packed_blobs ORDER BY digest').all();
+  } finally {
+    db.close();
+  }
+}
+
 function copyOfV2(): string {
   const file = path.join(tmp.dir, `v2-${++copies}.db`);
   fs.copyFileSync(fixtureV2, file);
@@ -208,8 +218,13 @@ describe('a store written by schema 2', () => {
     } finally {
       await before.close();
     }
+    const packedBefore = packedRows(file);
     const store = openSqliteStore(file);
     expect(schemaVersion(file)).toBe('3');
+    // Packed provenance moved to the rowid table, row for row and byte for byte.
+    expect(packedRows(file)).toEqual(packedBefore);
+    expect(store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'packed_blobs'").pluck().get()).not.toMatch(/WITHOUT ROWID/i);
+    expect(() => store.db.prepare('DELETE FROM packed_blobs').run()).toThrow(/append-only/);
     expect(await store.verify()).toEqual({ ok: true, blobsChecked: 27, runsChecked: 8, headHash: headV2, unsealedRuns: [], problems: [] });
     expect((await store.checkResults()).map((r) => [r.runId, r.checkId, r.subject, r.status, r.asOf])).toEqual(expectedResults);
     expect(await store.lastCheckRun()).toEqual({ runId: runV2.checkAgain, startedAt: '2024-01-06T00:00:00.000Z' });
