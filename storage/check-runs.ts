@@ -41,8 +41,15 @@ export interface PlannedCheckRun {
  */
 export function planCheckRuns(batch: readonly CheckResultInput[], evidenceDigest: (evidence: unknown) => string): PlannedCheckRun[] {
   const digests = new Map<unknown, string>();
-  const runs = new Map<string, { evidence: string[]; groups: Map<string, { checkId: string; instanceId: string; evidence: number; rows: [string, string, string][] }> }>();
+  type Group = { checkId: string; instanceId: string; evidence: number; rows: [string, string, string][] };
+  const runs = new Map<string, { evidence: string[]; groups: Map<string, Group> }>();
+  // Results arrive evaluation by evaluation: the group of the previous result is usually this one's.
+  let last: { r: CheckResultInput; group: Group } | undefined;
   for (const r of batch) {
+    if (last && last.r.evidence === r.evidence && last.r.checkId === r.checkId && last.r.instanceId === r.instanceId && last.r.asOf.getTime() === r.asOf.getTime()) {
+      last.group.rows.push([r.subject, r.status, r.message]);
+      continue;
+    }
     let digest = digests.get(r.evidence);
     if (!digest) digests.set(r.evidence, (digest = evidenceDigest(r.evidence)));
     const asOf = r.asOf.toISOString();
@@ -54,6 +61,7 @@ export function planCheckRuns(batch: readonly CheckResultInput[], evidenceDigest
     let group = run.groups.get(key);
     if (!group) run.groups.set(key, (group = { checkId: r.checkId, instanceId: r.instanceId, evidence: index, rows: [] }));
     group.rows.push([r.subject, r.status, r.message]);
+    last = { r, group };
   }
   return [...runs].map(([asOf, run]) => {
     const evaluations: PlannedEvaluation[] = [];
