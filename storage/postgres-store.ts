@@ -440,14 +440,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
     const changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
     await this.putBlobs(client, [built.templates]);
     const provenanceDigest = await this.putPackedBlob(client, provenance);
-    await client.query('INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING', [
-      tree.digest,
-      tree.base,
-      tree.depth,
-      tree.rowCount,
-      tree.data,
-    ]);
-    this.trees.set(tree.digest, built.rows);
+    await this.insertTree(client, tree, built.rows);
     const [collection] = await this.rows<{ id: number }>(
       `INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
