@@ -480,8 +480,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
     const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
     this.putBlob(templates);
     const provenanceDigest = this.putPackedBlob(provenance);
-    this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
-    this.trees.set(tree.digest, built.rows);
+    this.insertTree(tree, built.rows);
     const info = this.sql(
       'INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(seq, streamId, outcomeId, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt);
