@@ -2,8 +2,12 @@
  * Cold reads on a store the store benchmark kept (`ANNEXA_BENCH_KEEP=1 npx tsx bench/store.ts`):
  * `npx tsx bench/store-reads.ts <store.db>`. Each read runs on a freshly opened read-only store,
  * as of day 1, 30, 182 and 365, to show that what a read costs does not depend on the runs kept.
+ * Then `annexa check` (evaluate and record a check run) as of the last day, five times, each on a
+ * fresh copy of the store (it writes), with the median: timings on a shared machine are noisy.
  */
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { openSqliteStore, type SqliteEvidenceStore } from '../storage/sqlite-store.js';
+import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
 import { evaluateChecks } from '../src/checks/run-checks.js';
 import { checkRegistry } from '../src/checks/registry.js';
@@ -46,3 +50,22 @@ const [changes, changesMs] = await cold(async (s) => {
   return s.changesBetween(collections.at(-1)!.id, collections[0]!.id);
 });
 console.log(`changes between the first and the last collection: ${changes.length}, ${changesMs} ms`);
+
+const checkTimes: number[] = [];
+const lastDay = new Date(start + 364 * DAY_MS + 600_000);
+for (let i = 0; i < 5; i++) {
+  const copy = `${path}.check-copy.db`;
+  copyFileSync(path, copy);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  const store = openSqliteStore(copy);
+  try {
+    const clock = { now: () => lastDay, sleep: async () => {} };
+    const began = performance.now();
+    await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: {}, asOf: lastDay, clock, command: 'bench check' });
+    checkTimes.push(Math.round(performance.now() - began));
+  } finally {
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${copy}${suffix}`, { force: true });
+  }
+}
+console.log(`check (evaluate and record) as of day 365, on a copy: ${checkTimes.join(', ')} ms; median ${[...checkTimes].sort((a, b) => a - b)[2]} ms`);

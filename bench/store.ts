@@ -62,6 +62,17 @@ function liveBytes(store: SqliteEvidenceStore): number {
   return ((store.db.pragma('page_count', { simple: true }) as number) - (store.db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
 }
 
+/** Bytes per table and its indexes (SQLite's `dbstat`): where an unchanged day's bytes go. */
+function bytesByTable(store: SqliteEvidenceStore): Map<string, number> {
+  const indexes = new Map((store.db.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'").all() as { name: string; tbl_name: string }[]).map((i) => [i.name, i.tbl_name]));
+  const out = new Map<string, number>();
+  for (const { name, bytes } of store.db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]) {
+    const table = indexes.get(name) ?? name;
+    out.set(table, (out.get(table) ?? 0) + bytes);
+  }
+  return out;
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const began = performance.now();
   const value = await fn();
@@ -198,7 +209,10 @@ async function timeReads(path: string, asOf: Date, results: BenchResult[], label
 }
 
 /** Runs the store benchmark in `dir`; `days` defaults to 365 (ANNEXA_BENCH_DAYS overrides). */
-export async function storeBench(dir: string, options: { scale?: number; days?: number; onResult?: (r: BenchResult) => void } = {}): Promise<BenchResult[]> {
+export async function storeBench(
+  dir: string,
+  options: { scale?: number; days?: number; scenarios?: readonly ('unchanged' | 'changing')[]; onResult?: (r: BenchResult) => void } = {},
+): Promise<BenchResult[]> {
   const scale = options.scale ?? 50;
   const days = options.days ?? 365;
   const results: BenchResult[] = [];
@@ -212,7 +226,7 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
   results.push({ name: `scale ${scale}: day-1 GitHub collection through the pipeline (${records} records, ${requests} requests)`, value: collectMs, unit: 'ms' });
   const checkpoints = [1, 30, 365].filter((n) => n <= days);
 
-  for (const scenario of ['unchanged', 'changing'] as const) {
+  for (const scenario of options.scenarios ?? (['unchanged', 'changing'] as const)) {
     const path = join(dir, `${scenario}.db`);
     let store = openSqliteStore(path);
     // Changing: each day 1% of records (a different 1% each day) get a new revision, kept from then on.
@@ -229,6 +243,7 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
       return revision === undefined ? o.payload : { ...(o.payload as object), benchRevision: revision };
     };
     let firstBytes = 0;
+    let firstTables = new Map<string, number>();
     const [, writeMs] = await timed(async () => {
       for (let d = 1; d <= days; d++) {
         await replayDay(store, captured, d, payloadOn(d));
@@ -238,6 +253,7 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
         const live = liveBytes(store);
         if (d === 1) {
           firstBytes = bytes;
+          firstTables = bytesByTable(store);
           results.push({ name: `${scenario}: store size after day 1 (collection + check run); in use ${(live / 1e6).toFixed(2)} MB`, value: bytes / 1e6, unit: 'MB' });
         } else {
           results.push({ name: `${scenario}: store size after ${d} daily runs; in use ${(live / 1e6).toFixed(2)} MB`, value: bytes / 1e6, unit: 'MB' });
@@ -246,6 +262,13 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
             const packed = store.db.prepare('SELECT SUM(length(data)) FROM packed_blobs').pluck().get() as number;
             results.push({ name: `unchanged: of which the day's requests (ids, times; deflated), per day`, value: packed / d / 1e3, unit: 'KB' });
             if (d === 365) results.push({ name: 'unchanged: size after 365 days / size after day 1', value: bytes / firstBytes, unit: '×', target: 1.5 });
+            if (d === checkpoints.at(-1)) {
+              // Where the growth went, per table with its indexes (pages, so free space in them counts).
+              const grown = [...bytesByTable(store)].map(([table, b]) => [table, b - (firstTables.get(table) ?? 0)] as const).filter(([, b]) => b > 0);
+              for (const [table, b] of grown.sort((x, y) => y[1] - x[1]).slice(0, 8)) {
+                results.push({ name: `unchanged: growth per day in ${table} (with its indexes), days 2-${d}`, value: b / (d - 1) / 1e3, unit: 'KB' });
+              }
+            }
           } else {
             results.push({ name: `changing: bytes per changed record, days 2-${d} (${changed} changes)`, value: (bytes - firstBytes) / changed, unit: 'B' });
           }
@@ -266,7 +289,7 @@ export async function storeBench(dir: string, options: { scale?: number; days?: 
 }
 
 
-/** `npx tsx bench/store.ts [scale] [days]`: the store benchmark alone. */
+/** `npx tsx bench/store.ts [scale] [days] [unchanged|changing]`: the store benchmark alone (one scenario or both). */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -274,7 +297,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const print = (r: BenchResult) =>
       console.log(`${r.target === undefined ? '    ' : r.value <= r.target ? 'ok  ' : 'MISS'}  ${r.name}: ${Math.round(r.value * 100) / 100} ${r.unit}${r.target === undefined ? '' : ` (target ≤ ${r.target})`}`);
-    await storeBench(dir, { scale: Number(process.argv[2] ?? 50), days: Number(process.argv[3] ?? 365), onResult: print });
+    const scenario = process.argv[4] as 'unchanged' | 'changing' | undefined;
+    await storeBench(dir, { scale: Number(process.argv[2] ?? 50), days: Number(process.argv[3] ?? 365), ...(scenario ? { scenarios: [scenario] } : {}), onResult: print });
   } finally {
     if (process.env.ANNEXA_BENCH_KEEP) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

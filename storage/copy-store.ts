@@ -28,6 +28,7 @@ const tables: readonly { name: string; columns: readonly string[]; order: string
   { name: 'collections', columns: ['id', 'run_seq', 'stream_id', 'outcome_id', 'status', 'tree', 'provenance', 'record_count', 'collected_at', 'finished_at'], order: 'id' },
   { name: 'subject_changes', columns: ['id', 'stream_id', 'collection_id', 'subject', 'entry'], order: 'id' },
   { name: 'check_evaluations', columns: ['id', 'run_seq', 'check_id', 'instance_id', 'as_of', 'evidence', 'results', 'result_count'], order: 'id' },
+  { name: 'check_runs', columns: ['id', 'run_seq', 'as_of', 'evaluations', 'evidence', 'evaluation_count'], order: 'id' },
   // Seals last, in chain order (SQLite: run order; PostgreSQL: sealing order).
   { name: 'run_seals', columns: ['run_seq', 'status', 'finished_at', 'prev_hash', 'manifest', 'hash'], order: 'chain' },
 ];
@@ -147,6 +148,7 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
       ['check_evaluations', 'id'],
       ['run_jobs', 'id'],
       ['unit_outcomes', 'id'],
+      ['check_runs', 'id'],
     ] as const) {
       await client.query(`SELECT setval(pg_get_serial_sequence('${table}', '${column}'), GREATEST((SELECT MAX(${column}) FROM ${table}), 1), (SELECT MAX(${column}) FROM ${table}) IS NOT NULL)`);
     }
@@ -156,8 +158,9 @@ async function copyIntoPostgres(source: AnyStore, target: PostgresEvidenceStore)
 
 function pgArrayType(table: string, column: string): string {
   if ((table === 'chunks' || table === 'packed_blobs') && column === 'data') return 'bytea[]';
+  if (table === 'check_runs' && (column === 'evaluations' || column === 'evidence')) return 'bytea[]';
   if (table === 'runs' && column === 'id') return 'text[]';
-  const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count', 'attempt'];
+  const numeric = ['seq', 'id', 'size', 'run_seq', 'stream_id', 'outcome_id', 'collection_id', 'depth', 'row_count', 'record_count', 'result_count', 'attempt', 'evaluation_count'];
   return numeric.includes(column) ? 'bigint[]' : 'text[]';
 }
 

@@ -191,6 +191,24 @@ CREATE UNIQUE INDEX unit_outcomes_once_per_run ON unit_outcomes(run_seq, unit, c
 `,
     appendOnly: ['unit_outcomes'],
   },
+  {
+    version: 3,
+    description: 'check runs: one row per check run, evaluations as a tree (store schema 3)',
+    // As SQLite's schema 3 (sqlite-schema.ts): the evaluation tree's digest and the evidence
+    // digests as raw sha256 bytes. Schema-2 check evaluations stay as they were.
+    sql: `
+CREATE TABLE check_runs (
+  id BIGSERIAL PRIMARY KEY,
+  run_seq BIGINT NOT NULL REFERENCES runs(seq),
+  as_of TEXT COLLATE "C" NOT NULL,
+  evaluations BYTEA NOT NULL,
+  evidence BYTEA NOT NULL,
+  evaluation_count BIGINT NOT NULL
+);
+CREATE INDEX check_runs_by_run ON check_runs(run_seq);
+`,
+    appendOnly: ['check_runs'],
+  },
 ];
 
 /** Tables that only ever grow: triggers reject UPDATE, DELETE and TRUNCATE on them. */

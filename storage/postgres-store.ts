@@ -4,13 +4,15 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, type RowText } from './trees.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
+import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluation } from './check-runs.js';
 import { PostgresSharedRuns } from './postgres-shared-runs.js';
 import {
   changeRows,
+  checkRowsSql,
   collectionFields,
   collectionSelect,
   genesisHash,
@@ -241,7 +243,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         )[0]!.t;
       const [prev] = await this.rows<{ hash: string }>('SELECT hash FROM run_seals ORDER BY chain_pos DESC LIMIT 1', [], client);
       const [run] = await this.rows<RunRow>('SELECT seq, id, started_at, command, tool_version FROM runs WHERE seq = $1', [seq], client);
-      const manifest: RunManifest = { v: 2, status, finishedAt: at, ...(await this.hashRunContent(seq, client)), ...(await sharedContent?.(client)) };
+      const manifest: RunManifest = { v: 3, status, finishedAt: at, ...(await this.hashRunContent(seq, client)), ...(await sharedContent?.(client)) };
       const prevHash = prev?.hash ?? genesisHash;
       const row: SealRow = { run_seq: seq, status, finished_at: at, prev_hash: prevHash, manifest: canonicalJson(manifest), hash: runHash(prevHash, run!, manifest) };
       await client.query('INSERT INTO run_seals (run_seq, status, finished_at, prev_hash, manifest, hash) VALUES ($1, $2, $3, $4, $5, $6)', [
@@ -256,8 +258,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
     });
   }
 
-  /** @internal What a seal hashes, recomputed from the stored rows (the same as the SQLite store's). */
-  async hashRunContent(seq: number, on: Queryable = this.pool): Promise<Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'>> {
+  /** @internal What a seal (manifest `v`) hashes, recomputed from the stored rows (the same as the SQLite store's). */
+  async hashRunContent(seq: number, on: Queryable = this.pool, v: RunManifest['v'] = 3): Promise<Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'>> {
     const collections = await this.rows<CollectionRow>(`${collectionSelect} WHERE c.run_seq = $1 ORDER BY c.id`, [seq], on);
     const changes = await this.rows<{ collection_id: number; subject: string; entry: string | null }>(
       'SELECT x.collection_id, x.subject, x.entry FROM subject_changes x JOIN collections c ON c.id = x.collection_id WHERE c.run_seq = $1 ORDER BY x.collection_id, x.subject, x.id',
@@ -280,7 +282,10 @@ export class PostgresEvidenceStore implements EvidenceStore {
         'SELECT instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM outcomes WHERE run_seq = $1 ORDER BY id',
         [seq],
       ),
-      checks: await hashRows(on, 'SELECT check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = $1 ORDER BY id', [seq]),
+      checks:
+        v === 2
+          ? await hashRows(on, 'SELECT check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = $1 ORDER BY id', [seq])
+          : await hashRows(on, checkRowsSql("encode(evaluations, 'hex')", "encode(evidence, 'hex')", '$1', '$1'), [seq]),
     };
   }
 
@@ -428,14 +433,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
     const changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
     await this.putBlobs(client, [built.templates]);
     const provenanceDigest = await this.putPackedBlob(client, provenance);
-    await client.query('INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING', [
-      tree.digest,
-      tree.base,
-      tree.depth,
-      tree.rowCount,
-      tree.data,
-    ]);
-    this.trees.set(tree.digest, built.rows);
+    await this.insertTree(client, tree, built.rows);
     const [collection] = await this.rows<{ id: number }>(
       `INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -450,46 +448,63 @@ export class PostgresEvidenceStore implements EvidenceStore {
     }
   }
 
-  /** @internal Check results become one result tree per evaluation (check, instance, as-of, evidence read). */
+  /**
+   * @internal Check results become one `check_runs` row per as-of date, as in the SQLite store: an
+   * evaluation tree naming one result tree per evaluation; trees already stored are not written
+   * again, a new one is a delta against the previous check run's when small.
+   */
   async insertCheckResults(seq: number, batch: readonly CheckResultInput[]): Promise<void> {
     await this.tx(async (client) => {
-      const evidenceDigests = new Map<unknown, string>();
-      const groups = new Map<string, { r: CheckResultInput; evidence: string; rows: [string, string, string][] }>();
-      for (const r of batch) {
-        let evidence = evidenceDigests.get(r.evidence);
-        if (!evidence) evidenceDigests.set(r.evidence, (evidence = (await this.putBlobs(client, [r.evidence]))[0]!));
-        const key = `${r.checkId}\u0000${r.instanceId}\u0000${r.asOf.toISOString()}\u0000${evidence}`;
-        let group = groups.get(key);
-        if (!group) groups.set(key, (group = { r, evidence, rows: [] }));
-        group.rows.push([r.subject, r.status, r.message]);
-      }
-      for (const { r, evidence, rows } of groups.values()) {
-        const texts = toRowTexts(rows);
-        const [previous] = await this.rows<{ results: string; depth: number }>(
-          'SELECT e.results, t.depth FROM check_evaluations e JOIN trees t ON t.digest = e.results WHERE e.check_id = $1 AND e.instance_id = $2 ORDER BY e.id DESC LIMIT 1',
-          [r.checkId, r.instanceId],
-          client,
-        );
-        const tree = encodeTree(texts, previous ? { digest: previous.results, depth: previous.depth, rows: await this.treeRows(previous.results, client) } : undefined);
-        await client.query('INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING', [
-          tree.digest,
-          tree.base,
-          tree.depth,
-          tree.rowCount,
-          tree.data,
-        ]);
-        this.trees.set(tree.digest, texts);
-        await client.query('INSERT INTO check_evaluations (run_seq, check_id, instance_id, as_of, evidence, results, result_count) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      const evidence = new Map<unknown, unknown>();
+      const plans = planCheckRuns(batch, (value) => {
+        const digest = sha256Hex(canonicalJson(value));
+        evidence.set(digest, value);
+        return digest;
+      });
+      await this.putBlobs(client, [...evidence.values()]);
+      const [last] = await this.rows<{ tree: string; depth: number }>(
+        `SELECT encode(c.evaluations, 'hex') AS tree, t.depth FROM check_runs c JOIN trees t ON t.digest = encode(c.evaluations, 'hex') ORDER BY c.id DESC LIMIT 1`,
+        [],
+        client,
+      );
+      let previous = last ? { ...last, results: resultsByEvaluation(await this.treeRows(last.tree, client)) } : undefined;
+      for (const run of plans) {
+        for (const e of run.evaluations) {
+          if (await this.hasTree(client, e.digest)) continue;
+          let base = previous?.results.get(`${e.checkId}\u0000${e.instanceId}`);
+          base ??= (
+            await this.rows<{ results: string }>('SELECT results FROM check_evaluations WHERE check_id = $1 AND instance_id = $2 ORDER BY id DESC LIMIT 1', [e.checkId, e.instanceId], client)
+          )[0]?.results;
+          const [baseTree] = base ? await this.rows<{ depth: number }>('SELECT depth FROM trees WHERE digest = $1', [base], client) : [];
+          await this.insertTree(client, encodeTree(e.results, base && baseTree ? { digest: base, depth: baseTree.depth, rows: await this.treeRows(base, client) } : undefined), e.results);
+        }
+        const tree = encodeTree(run.rows, previous ? { digest: previous.tree, depth: previous.depth, rows: await this.treeRows(previous.tree, client) } : undefined);
+        if (!(await this.hasTree(client, tree.digest))) await this.insertTree(client, tree, run.rows);
+        await client.query('INSERT INTO check_runs (run_seq, as_of, evaluations, evidence, evaluation_count) VALUES ($1, $2, $3, $4, $5)', [
           seq,
-          r.checkId,
-          r.instanceId,
-          r.asOf.toISOString(),
-          evidence,
-          tree.digest,
-          rows.length,
+          run.asOf,
+          digestBytes([tree.digest]),
+          digestBytes(run.evidence),
+          run.evaluations.length,
         ]);
+        previous = { tree: tree.digest, depth: tree.depth, results: resultsByEvaluation(run.rows) };
       }
     });
+  }
+
+  private async hasTree(client: Queryable, digest: string): Promise<boolean> {
+    return (await this.rows('SELECT 1 FROM trees WHERE digest = $1', [digest], client)).length > 0;
+  }
+
+  private async insertTree(client: Queryable, tree: ReturnType<typeof encodeTree>, rows: RowText[]): Promise<void> {
+    await client.query('INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING', [
+      tree.digest,
+      tree.base,
+      tree.depth,
+      tree.rowCount,
+      tree.data,
+    ]);
+    this.trees.set(tree.digest, rows);
   }
 
   /**
@@ -793,25 +808,42 @@ export class PostgresEvidenceStore implements EvidenceStore {
 
   async lastCheckRun(options: { before?: Date } = {}): Promise<{ runId: string; startedAt: string } | undefined> {
     const [row] = await this.rows<{ id: string; started_at: string }>(
-      `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < $1 AND EXISTS (SELECT 1 FROM check_evaluations e WHERE e.run_seq = r.seq) ORDER BY r.seq DESC LIMIT 1`,
+      `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < $1
+         AND (EXISTS (SELECT 1 FROM check_runs c WHERE c.run_seq = r.seq) OR EXISTS (SELECT 1 FROM check_evaluations e WHERE e.run_seq = r.seq)) ORDER BY r.seq DESC LIMIT 1`,
       [options.before?.toISOString() ?? '9999'],
     );
     return row ? { runId: row.id, startedAt: row.started_at } : undefined;
   }
 
   async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
+    const window = [options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999'];
+    const out: StoredCheckResult[] = [];
+    const checkRuns = await this.rows<{ run_id: string; run_seq: number; started_at: string; as_of: string; evaluations: string; evidence: Buffer }>(
+      `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, c.as_of, encode(c.evaluations, 'hex') AS evaluations, c.evidence
+       FROM check_runs c JOIN runs r ON r.seq = c.run_seq WHERE r.started_at >= $1 AND r.started_at <= $2 ORDER BY r.seq, c.id`,
+      window,
+    );
+    for (const c of checkRuns) {
+      const evidence = digestsOf(c.evidence);
+      for (const [, checkId, instanceId, index, results] of evaluationRows(await this.treeRows(c.evaluations))) {
+        for (const [subject, status, message] of parseRows<[string, string, string]>(await this.treeRows(results))) {
+          out.push({ runId: c.run_id, runSeq: c.run_seq, recordedAt: c.started_at, checkId, instanceId, subject, status, message, asOf: c.as_of, evidenceDigest: evidence[index]! });
+        }
+      }
+    }
+    // Runs sealed before schema 3 keep one row per evaluation.
     const evaluations = await this.rows<{ run_id: string; run_seq: number; started_at: string; check_id: string; instance_id: string; as_of: string; evidence: string; results: string }>(
       `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, e.check_id, e.instance_id, e.as_of, e.evidence, e.results
        FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.started_at >= $1 AND r.started_at <= $2 ORDER BY r.seq, e.id`,
-      [options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999'],
+      window,
     );
-    const out: StoredCheckResult[] = [];
     for (const e of evaluations) {
       for (const [subject, status, message] of parseRows<[string, string, string]>(await this.treeRows(e.results))) {
         out.push({ runId: e.run_id, runSeq: e.run_seq, recordedAt: e.started_at, checkId: e.check_id, instanceId: e.instance_id, subject, status, message, asOf: e.as_of, evidenceDigest: e.evidence });
       }
     }
-    return out;
+    // A stable sort: each run's results stay in their order.
+    return out.sort((a, b) => a.runSeq - b.runSeq);
   }
 
   async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {

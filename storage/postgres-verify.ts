@@ -8,6 +8,7 @@ import { genesisHash, runHash, type RunManifest, type RunRow, type SealRow } fro
 import { hashSharedRunContent, type SharedRunContent } from './postgres-shared-runs.js';
 import { sealDifferences } from './seal-diff.js';
 import type { PostgresEvidenceStore } from './postgres-store.js';
+import { digestsOf, evaluationRows } from './check-runs.js';
 
 /**
  * `verify` for the PostgreSQL store: the same passes as the SQLite one (every blob re-hashed, every
@@ -51,16 +52,45 @@ interface Place {
   kind: string;
 }
 
-/** The first run and kind that use a digest (a collection's provenance or tree, or a check evaluation). */
+/**
+ * The first run and kind that use a digest (a collection's provenance or tree, a check evaluation,
+ * a check run's evaluation tree or evidence, or a result tree a check run's evaluation tree names).
+ */
 async function firstUser(store: PostgresEvidenceStore, digest: string): Promise<Place | undefined> {
   const [place] = await store.rows<Place>(
     `SELECT r.id AS run_id, r.seq, s.kind FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq
        WHERE c.provenance = $1 OR c.tree = $1 OR c.id IN (SELECT collection_id FROM subject_changes WHERE strpos(entry, $1) > 0)
      UNION ALL SELECT r.id, r.seq, 'check results' FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE e.evidence = $1 OR e.results = $1
+     UNION ALL SELECT r.id, r.seq, 'check results' FROM check_runs c JOIN runs r ON r.seq = c.run_seq
+       WHERE c.evaluations = decode($1, 'hex') OR position(decode($1, 'hex') in c.evidence) > 0
      ORDER BY 2 LIMIT 1`,
     [digest],
   );
-  return place;
+  if (place) return place;
+  // A result tree: named inside check runs' evaluation trees (read only when something is wrong).
+  for await (const c of checkRunTrees(store)) {
+    try {
+      if (evaluationRows(await store.treeRows(c.tree)).some((e) => e[4] === digest)) return c;
+    } catch {
+      // an unreadable evaluation tree is reported for itself
+    }
+  }
+  return undefined;
+}
+
+/** Every check run (schema 3) with its evaluation tree's digest, in write order. */
+async function* checkRunTrees(store: PostgresEvidenceStore): AsyncGenerator<Place & { tree: string; evidence: Buffer }> {
+  let after = 0;
+  for (;;) {
+    const rows = await store.rows<Place & { id: number; tree: string; evidence: Buffer }>(
+      `SELECT c.id, r.id AS run_id, r.seq, 'check results' AS kind, encode(c.evaluations, 'hex') AS tree, c.evidence FROM check_runs c JOIN runs r ON r.seq = c.run_seq
+       WHERE c.id > $1 ORDER BY c.id LIMIT ${pageSize}`,
+      [after],
+    );
+    for (const { id: _, ...row } of rows) yield row;
+    if (rows.length < pageSize) return;
+    after = rows.at(-1)!.id;
+  }
 }
 
 function located(place: Place | undefined): Pick<VerifyProblem, 'runId' | 'runSeq' | 'kind'> {
@@ -104,6 +134,12 @@ async function verifyBlobs(store: PostgresEvidenceStore): Promise<{ checked: num
      JOIN runs r ON r.seq = d.run_seq LEFT JOIN blobs b ON b.digest = d.digest WHERE d.digest IS NOT NULL AND b.digest IS NULL
        AND NOT EXISTS (SELECT 1 FROM packed_blobs p WHERE p.digest = d.digest) ORDER BY r.seq`,
   );
+  // Each check run names the evidence its evaluations read.
+  for await (const c of checkRunTrees(store)) {
+    const named = [...new Set(digestsOf(c.evidence))];
+    const found = new Set((await store.rows<{ digest: string }>('SELECT digest FROM blobs WHERE digest = ANY($1::text[])', [named])).map((r) => r.digest));
+    for (const digest of named) if (!found.has(digest)) missing.push({ run_id: c.run_id, seq: c.seq, kind: c.kind, digest });
+  }
   // Each provenance names its request templates, which must be there too.
   for await (const { provenance } of pages<{ provenance: string }>(store, 'SELECT DISTINCT provenance FROM collections', 'provenance')) {
     const value = (await store.blob(provenance).catch(() => undefined)) as { templates?: string } | undefined;
@@ -187,6 +223,23 @@ async function verifyTrees(store: PostgresEvidenceStore, files: Set<string>): Pr
      UNION SELECT DISTINCT r.id, r.seq, 'check results', e.results FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq
        LEFT JOIN trees t ON t.digest = e.results WHERE t.digest IS NULL ORDER BY 2`,
   );
+  // Check runs' evaluation trees, and the result trees they name.
+  const known = new Set<string>();
+  for await (const c of checkRunTrees(store)) {
+    if (known.has(c.tree)) continue;
+    const rows = await rowsOf(c.tree).catch(() => undefined);
+    if (!rows) {
+      if ((await store.rows('SELECT 1 FROM trees WHERE digest = $1', [c.tree])).length === 0) unknown.push({ ...c, digest: c.tree });
+      continue;
+    }
+    known.add(c.tree);
+    const named = evaluationRows(rows).map((e) => e[4]).filter((d) => !known.has(d));
+    const found = new Set((await store.rows<{ digest: string }>('SELECT digest FROM trees WHERE digest = ANY($1::text[])', [named])).map((r) => r.digest));
+    for (const digest of named) {
+      if (found.has(digest)) known.add(digest);
+      else unknown.push({ ...c, digest });
+    }
+  }
   for (const m of unknown) {
     problems.push({
       problem: 'tree_missing',
@@ -307,10 +360,10 @@ async function verifyChain(store: PostgresEvidenceStore): Promise<{ runsChecked:
 }
 
 async function compareContent(store: PostgresEvidenceStore, run: RunRow, manifest: RunManifest): Promise<VerifyProblem[]> {
-  if (manifest.v !== 2) {
+  if (manifest.v !== 2 && manifest.v !== 3) {
     return [{ problem: 'run_hash_mismatch', runId: run.id, runSeq: run.seq, message: `run ${run.id} was sealed by store schema 1, which the PostgreSQL store does not hold` }];
   }
-  const problems = sealDifferences(run, await store.hashRunContent(run.seq), manifest, {
+  const problems = sealDifferences(run, await store.hashRunContent(run.seq, store.pool, manifest.v), manifest, {
     noun: 'records',
     unexplained: 'a collection was re-pointed at another tree or provenance, or the change index was edited',
   });

@@ -12,8 +12,22 @@ import { createHash, type Hash } from 'node:crypto';
  * of a stream) that makes history reads cost what they return. The version-1 tables stay: a store
  * upgraded in place keeps its schema-1 runs (and their seals) as they were, with version-2 rows
  * derived from them so reads see one model; `verify` checks both.
+ *
+ * Version 3 keeps a check run as one `check_runs` row instead of one `check_evaluations` row per
+ * check: the run's evaluations are themselves a tree (`[position, check, instance, evidence index,
+ * result-tree digest, result count]`), so an unchanged day's evaluations are the same tree as the
+ * day before and add one row. The evidence each evaluation read names the runs it read, which
+ * change daily, so those digests stay out of the tree: the row keeps them as raw 32-byte digests,
+ * one after another, and the tree rows point into that list. The upgrade from 2 adds the table;
+ * schema-2 evaluations stay as they were (and are read and verified as before).
+ *
+ * Version 3 also keeps `packed_blobs` in a rowid table (digest under a unique index): written in
+ * schema 2 as a table clustered on the digest, every day's new rows (about 600 bytes each) went to
+ * random places in the tree, leaving its pages about half empty, and rows over about 1 KB spilled
+ * into overflow pages. Appended in write order, the same rows take half the pages. The upgrade
+ * copies the rows over, byte for byte ({@link rewritePackedBlobs}).
  */
-export const currentSchemaVersion = 2;
+export const currentSchemaVersion = 3;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -143,10 +157,11 @@ CREATE TABLE IF NOT EXISTS check_evaluations (
 CREATE INDEX IF NOT EXISTS check_evaluations_by_run ON check_evaluations(run_seq);
 CREATE INDEX IF NOT EXISTS check_evaluations_by_check ON check_evaluations(check_id, instance_id, id);
 CREATE TABLE IF NOT EXISTS packed_blobs (
-  digest TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
   data BLOB NOT NULL,
   size INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS pending (
   id INTEGER PRIMARY KEY,
   run_seq INTEGER NOT NULL REFERENCES runs(seq),
@@ -159,6 +174,19 @@ CREATE TABLE IF NOT EXISTS pending (
   data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pending_by_key ON pending(run_seq, instance_id, collector_id, kind);
+`;
+
+/** Schema 3: one row per check run (see above). Digests are raw sha256 bytes, not hex text. */
+export const schemaV3Sql = `
+CREATE TABLE IF NOT EXISTS check_runs (
+  id INTEGER PRIMARY KEY,
+  run_seq INTEGER NOT NULL REFERENCES runs(seq),
+  as_of TEXT NOT NULL,
+  evaluations BLOB NOT NULL,
+  evidence BLOB NOT NULL,
+  evaluation_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS check_runs_by_run ON check_runs(run_seq);
 `;
 
 /**
@@ -180,6 +208,7 @@ export const appendOnlyTables = [
   'subject_changes',
   'check_evaluations',
   'packed_blobs',
+  'check_runs',
 ];
 
 export const appendOnlyTriggers = appendOnlyTables
@@ -190,6 +219,21 @@ export const appendOnlyTriggers = appendOnlyTables
     ),
   )
   .join('\n');
+
+/**
+ * Rewrites a schema-2 `packed_blobs` table (clustered on the digest) as the schema-3 rowid table,
+ * inside the caller's transaction: the same rows, byte for byte, so every digest still verifies.
+ */
+export function rewritePackedBlobs(db: Database.Database): void {
+  const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'packed_blobs'").pluck().get() as string | undefined;
+  if (!sql || !/WITHOUT ROWID/i.test(sql)) return;
+  db.exec(`DROP TRIGGER IF EXISTS packed_blobs_no_update;
+    DROP TRIGGER IF EXISTS packed_blobs_no_delete;
+    ALTER TABLE packed_blobs RENAME TO packed_blobs_v2;
+    CREATE TABLE packed_blobs (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL, size INTEGER NOT NULL);
+    INSERT INTO packed_blobs (digest, data, size) SELECT digest, data, size FROM packed_blobs_v2 ORDER BY digest;
+    DROP TABLE packed_blobs_v2;`);
+}
 
 /** The version a store file says it was written by (1 for files from before the meta key existed). */
 export function storedSchemaVersion(db: Database.Database): number | undefined {

@@ -7,19 +7,22 @@ import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, toRowTexts, type RowText } from './trees.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
   currentSchemaVersion,
   hashOutcomes,
   hashRows,
   hashV1RunContent,
+  rewritePackedBlobs,
   schemaSql,
   schemaV2Sql,
+  schemaV3Sql,
   storedSchemaVersion,
   type ManifestV1,
 } from './sqlite-schema.js';
 import { verifySqliteStore } from './sqlite-verify.js';
+import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluation, type PlannedEvaluation } from './check-runs.js';
 import type {
   CheckResultInput,
   CollectionProvenance,
@@ -113,13 +116,15 @@ export interface StreamRow {
 }
 
 /**
- * What a schema-2 seal commits to (kept as JSON in `run_seals.manifest`, covered by the run hash):
- * per kind, a hash over the run's collections (tree and provenance digests, counts, times) and
- * the change-index rows they added; a hash over outcomes; a hash over check evaluations (their
- * result-tree digests). Trees and blobs are content-addressed, so the chain commits to every record.
+ * What a schema-2 or -3 seal commits to (kept as JSON in `run_seals.manifest`, covered by the run
+ * hash): per kind, a hash over the run's collections (tree and provenance digests, counts, times)
+ * and the change-index rows they added; a hash over outcomes; a hash over check results (`v: 2`:
+ * the `check_evaluations` rows and their result-tree digests; `v: 3`: the `check_runs` rows, whose
+ * evaluation tree names the result trees, then any `check_evaluations` rows). Trees and blobs are
+ * content-addressed, so the chain commits to every record.
  */
 export interface RunManifest {
-  v: 2;
+  v: 2 | 3;
   status: RunStatus;
   finishedAt: string;
   kinds: Record<string, { count: number; hash: string }>;
@@ -197,8 +202,15 @@ export class SqliteEvidenceStore implements EvidenceStore {
       db.exec(schemaSql);
       const version = storedSchemaVersion(db);
       db.exec(schemaV2Sql);
+      db.exec(schemaV3Sql);
       db.exec(appendOnlyTriggers);
       if (version === 1) this.upgradeFromV1();
+      // From 2: a new table and packed blobs rewritten as they are; schema-2 check evaluations stay as they were.
+      else if (version === 2) {
+        rewritePackedBlobs(db);
+        db.exec(appendOnlyTriggers);
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
+      }
       else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
     }).immediate();
   }
@@ -275,7 +287,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
       this.commitLeftovers(seq);
       const prev = this.db.prepare('SELECT hash FROM run_seals WHERE run_seq < ? ORDER BY run_seq DESC LIMIT 1').get(seq) as { hash: string } | undefined;
       const run = this.db.prepare('SELECT * FROM runs WHERE seq = ?').get(seq) as RunRow;
-      const manifest: RunManifest = { v: 2, status, finishedAt, ...this.hashRunContent(seq) };
+      const manifest: RunManifest = { v: 3, status, finishedAt, ...this.hashRunContent(seq, 3) };
       const prevHash = prev?.hash ?? genesisHash;
       const hash = runHash(prevHash, run, manifest);
       const row: SealRow = { run_seq: seq, status, finished_at: finishedAt, prev_hash: prevHash, manifest: canonicalJson(manifest), hash };
@@ -286,8 +298,8 @@ export class SqliteEvidenceStore implements EvidenceStore {
     })();
   }
 
-  /** @internal What a schema-2 seal hashes, recomputed from the stored rows. */
-  hashRunContent(seq: number): Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'> {
+  /** @internal What a schema-2 or -3 seal (manifest `v`) hashes, recomputed from the stored rows. */
+  hashRunContent(seq: number, v: RunManifest['v']): Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'> {
     const changesOf = this.sql('SELECT subject, entry FROM subject_changes WHERE collection_id = ? ORDER BY subject, id');
     const planned = (this.db.prepare(`${collectionSelect} WHERE c.run_seq = ? ORDER BY c.id`).all(seq) as CollectionRow[]).map(
       (c): PlannedCollection => ({
@@ -300,7 +312,10 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return {
       kinds: hashCollections(planned),
       outcomes: hashOutcomes(this.db, seq),
-      checks: hashRows(this.db, 'SELECT check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = ? ORDER BY id', seq),
+      checks:
+        v === 2
+          ? hashRows(this.db, 'SELECT check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = ? ORDER BY id', seq)
+          : hashRows(this.db, checkRowsSql('lower(hex(evaluations))', 'lower(hex(evidence))', '?', '?'), seq, seq),
     };
   }
 
@@ -465,8 +480,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
     const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
     this.putBlob(templates);
     const provenanceDigest = this.putPackedBlob(provenance);
-    this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
-    this.trees.set(tree.digest, built.rows);
+    this.insertTree(tree, built.rows);
     const info = this.sql(
       'INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(seq, streamId, outcomeId, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt);
@@ -474,39 +488,63 @@ export class SqliteEvidenceStore implements EvidenceStore {
     for (const [subject, entry] of planned.changes) put.run(streamId, info.lastInsertRowid, subject, entry);
   }
 
-  /** @internal Check results become one result tree per evaluation (check, instance, as-of, evidence read). */
+  /**
+   * @internal Check results become one `check_runs` row per as-of date: an evaluation tree naming
+   * one result tree per evaluation (check, instance, evidence read). Trees already stored (an
+   * unchanged evaluation, an unchanged day) are not written again; a new one is stored as a delta
+   * against the previous check run's tree of the same check and instance when that is small.
+   */
   insertCheckResults(seq: number, batch: readonly CheckResultInput[]): void {
-    const groups = new Map<string, { r: CheckResultInput; evidence: string; rows: [string, string, string][] }>();
-    const evidenceDigests = new Map<unknown, string>();
     this.db.transaction(() => {
-      for (const r of batch) {
-        let evidence = evidenceDigests.get(r.evidence);
-        if (!evidence) evidenceDigests.set(r.evidence, (evidence = this.putBlob(r.evidence)));
-        const key = `${r.checkId}\u0000${r.instanceId}\u0000${r.asOf.toISOString()}\u0000${evidence}`;
-        let group = groups.get(key);
-        if (!group) groups.set(key, (group = { r, evidence, rows: [] }));
-        group.rows.push([r.subject, r.status, r.message]);
-      }
-      for (const { r, evidence, rows } of groups.values()) {
-        const texts = toRowTexts(rows);
-        const previous = this.sql('SELECT e.results, t.depth FROM check_evaluations e JOIN trees t ON t.digest = e.results WHERE e.check_id = ? AND e.instance_id = ? ORDER BY e.id DESC LIMIT 1').get(
-          r.checkId,
-          r.instanceId,
-        ) as { results: string; depth: number } | undefined;
-        const tree = encodeTree(texts, previous ? { digest: previous.results, depth: previous.depth, rows: this.treeRows(previous.results) } : undefined);
-        this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
-        this.trees.set(tree.digest, texts);
-        this.sql('INSERT INTO check_evaluations (run_seq, check_id, instance_id, as_of, evidence, results, result_count) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      let previous: { tree: string; depth: number; results: Map<string, string> } | null | undefined;
+      const previousRun = () => (previous === undefined ? (previous = this.previousCheckRun()) : previous);
+      for (const run of planCheckRuns(batch, (evidence) => this.putBlob(evidence))) {
+        for (const e of run.evaluations) {
+          if (this.hasTree(e.digest)) continue;
+          this.putTree(e.digest, e.results, previousRun()?.results.get(`${e.checkId}\u0000${e.instanceId}`) ?? this.previousEvaluation(e));
+        }
+        const tree = encodeTree(run.rows, previousRun() ? { digest: previous!.tree, depth: previous!.depth, rows: this.treeRows(previous!.tree) } : undefined);
+        if (!this.hasTree(tree.digest)) this.insertTree(tree, run.rows);
+        this.sql('INSERT INTO check_runs (run_seq, as_of, evaluations, evidence, evaluation_count) VALUES (?, ?, ?, ?, ?)').run(
           seq,
-          r.checkId,
-          r.instanceId,
-          r.asOf.toISOString(),
-          evidence,
-          tree.digest,
-          rows.length,
+          run.asOf,
+          digestBytes([tree.digest]),
+          digestBytes(run.evidence),
+          run.evaluations.length,
         );
+        previous = { tree: tree.digest, depth: tree.depth, results: resultsByEvaluation(run.rows) };
       }
     })();
+  }
+
+  private hasTree(digest: string): boolean {
+    return this.sql('SELECT 1 FROM trees WHERE digest = ?').get(digest) !== undefined;
+  }
+
+  private insertTree(tree: ReturnType<typeof encodeTree>, rows: RowText[]): void {
+    this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
+    this.trees.set(tree.digest, rows);
+  }
+
+  /** Stores sorted `rows` as a tree, a delta against `base` (a stored tree) when that is small. */
+  private putTree(digest: string, rows: RowText[], base: string | undefined): void {
+    const depth = base === undefined ? undefined : (this.sql('SELECT depth FROM trees WHERE digest = ?').pluck().get(base) as number | undefined);
+    const tree = encodeTree(rows, base !== undefined && depth !== undefined ? { digest: base, depth, rows: this.treeRows(base) } : undefined);
+    if (tree.digest !== digest) throw new Error(`result tree digest mismatch (${tree.digest} != ${digest})`);
+    this.insertTree(tree, rows);
+  }
+
+  /** The newest check run's evaluation tree, and its result trees by check and instance. */
+  private previousCheckRun(): { tree: string; depth: number; results: Map<string, string> } | null {
+    const row = this.sql('SELECT lower(hex(c.evaluations)) AS tree, t.depth FROM check_runs c JOIN trees t ON t.digest = lower(hex(c.evaluations)) ORDER BY c.id DESC LIMIT 1').get() as
+      | { tree: string; depth: number }
+      | undefined;
+    return row ? { ...row, results: resultsByEvaluation(this.treeRows(row.tree)) } : null;
+  }
+
+  /** A schema-2 store's newest result tree of an evaluation (before its first schema-3 check run). */
+  private previousEvaluation(e: PlannedEvaluation): string | undefined {
+    return this.sql('SELECT results FROM check_evaluations WHERE check_id = ? AND instance_id = ? ORDER BY id DESC LIMIT 1').pluck().get(e.checkId, e.instanceId) as string | undefined;
   }
 
   /**
@@ -926,7 +964,8 @@ export class SqliteEvidenceStore implements EvidenceStore {
     this.requireCurrent();
     const row = this.db
       .prepare(
-        `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < ? AND (EXISTS (SELECT 1 FROM check_evaluations e WHERE e.run_seq = r.seq)
+        `SELECT r.id, r.started_at FROM runs r WHERE r.started_at < ? AND (EXISTS (SELECT 1 FROM check_runs c WHERE c.run_seq = r.seq)
+           OR EXISTS (SELECT 1 FROM check_evaluations e WHERE e.run_seq = r.seq)
            OR EXISTS (SELECT 1 FROM check_results c WHERE c.run_seq = r.seq))
          ORDER BY r.seq DESC LIMIT 1`,
       )
@@ -937,13 +976,28 @@ export class SqliteEvidenceStore implements EvidenceStore {
   async checkResults(options: { since?: Date; until?: Date } = {}): Promise<StoredCheckResult[]> {
     this.requireCurrent();
     const window = [options.since?.toISOString() ?? '', options.until?.toISOString() ?? '9999'];
+    const out: StoredCheckResult[] = [];
+    const checkRuns = this.db
+      .prepare(
+        `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, c.as_of, lower(hex(c.evaluations)) AS evaluations, c.evidence
+         FROM check_runs c JOIN runs r ON r.seq = c.run_seq WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, c.id`,
+      )
+      .all(...window) as { run_id: string; run_seq: number; started_at: string; as_of: string; evaluations: string; evidence: Buffer }[];
+    for (const c of checkRuns) {
+      const evidence = digestsOf(c.evidence);
+      for (const [, checkId, instanceId, index, results] of evaluationRows(this.treeRows(c.evaluations))) {
+        for (const [subject, status, message] of parseRows<[string, string, string]>(this.treeRows(results))) {
+          out.push({ runId: c.run_id, runSeq: c.run_seq, recordedAt: c.started_at, checkId, instanceId, subject, status, message, asOf: c.as_of, evidenceDigest: evidence[index]! });
+        }
+      }
+    }
+    // Schema-2 runs keep one row per evaluation.
     const evaluations = this.db
       .prepare(
         `SELECT r.id AS run_id, r.seq AS run_seq, r.started_at, e.check_id, e.instance_id, e.as_of, e.evidence, e.results
          FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, e.id`,
       )
       .all(...window) as { run_id: string; run_seq: number; started_at: string; check_id: string; instance_id: string; as_of: string; evidence: string; results: string }[];
-    const out: StoredCheckResult[] = [];
     for (const e of evaluations) {
       for (const [subject, status, message] of parseRows<[string, string, string]>(this.treeRows(e.results))) {
         out.push({ runId: e.run_id, runSeq: e.run_seq, recordedAt: e.started_at, checkId: e.check_id, instanceId: e.instance_id, subject, status, message, asOf: e.as_of, evidenceDigest: e.evidence });
@@ -957,7 +1011,8 @@ export class SqliteEvidenceStore implements EvidenceStore {
          FROM check_results c JOIN runs r ON r.seq = c.run_seq WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.seq, c.id`,
       )
       .all(...window) as StoredCheckResult[];
-    return legacy.length ? [...legacy, ...out].sort((a, b) => a.runSeq - b.runSeq) : out;
+    // A stable sort: each run's results stay in their order.
+    return [...legacy, ...out].sort((a, b) => a.runSeq - b.runSeq);
   }
 
   async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {
@@ -1125,6 +1180,18 @@ export function changeRows(before: readonly RowText[], after: readonly RowText[]
   }
   for (const subject of was.keys()) if (!now.has(subject)) out.push([subject, null]);
   return out.sort(([a], [b]) => cmp(a, b));
+}
+
+
+/**
+ * @internal What a schema-3 seal hashes of a run's check results: its `check_runs` rows (digests as
+ * hex), then any `check_evaluations` rows, so no row of either table escapes the seal. `hex` writes
+ * a bytes column as lowercase hex in the backend's SQL; `seq1`, `seq2` are the run placeholders.
+ */
+export function checkRowsSql(evaluationsHex: string, evidenceHex: string, seq1: string, seq2: string): string {
+  return `SELECT t, a, b, c, d, e, f FROM (
+    SELECT 0 AS t, id, as_of AS a, ${evaluationsHex} AS b, ${evidenceHex} AS c, NULL AS d, NULL AS e, evaluation_count AS f FROM check_runs WHERE run_seq = ${seq1}
+    UNION ALL SELECT 1, id, check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = ${seq2}) x ORDER BY t, id`;
 }
 
 function cmp(a: string, b: string): number {

@@ -5,6 +5,7 @@ import { hashV1RunContent, type ManifestV1 } from './sqlite-schema.js';
 import { sealDifferences } from './seal-diff.js';
 import { TreeCache, decodeTree, diffSorted, parseRows, treeDigest, type RowText } from './trees.js';
 import type { RecordRow } from './collection.js';
+import { digestsOf, evaluationRows } from './check-runs.js';
 import type { VerifyProblem, VerifyReport } from './evidence-store.js';
 import { genesisHash, hashCollections, runHash, type RunManifest, type RunRow, type SealRow, type SqliteEvidenceStore } from './sqlite-store.js';
 
@@ -26,6 +27,7 @@ export function verifySqliteStore(store: SqliteEvidenceStore): VerifyReport {
   const blobs = verifyBlobs(store, v2);
   const files = verifyFiles(store, v2);
   const trees = v2 ? verifyTrees(store, blobs.present, files.present) : { checked: 0, problems: [] };
+  if (store.schemaVersion >= 3) blobs.problems.push(...missingEvidence(store, blobs.present));
   const chain = verifyChain(store, v2);
   const problems = [...blobs.problems, ...trees.problems, ...files.problems, ...chain.problems];
   return {
@@ -61,7 +63,55 @@ function blobUsers(store: SqliteEvidenceStore, digest: string, v2: boolean): Pla
         .all(digest, like, digest) as Place[]),
     );
   }
+  if (store.schemaVersion >= 3) places.push(...checkRunsNaming(store, { evidence: digest }));
   return uniquePlaces(places);
+}
+
+/** Check runs (schema 3) whose evidence list, evaluation tree, or one of whose result trees is `digest`. */
+function checkRunsNaming(store: SqliteEvidenceStore, digest: { evidence: string } | { tree: string }): Place[] {
+  if ('evidence' in digest) {
+    return store.db
+      .prepare(`SELECT DISTINCT r.id AS run_id, r.seq, 'check results' AS kind FROM check_runs c JOIN runs r ON r.seq = c.run_seq WHERE instr(c.evidence, ?) > 0`)
+      .all(Buffer.from(digest.evidence, 'hex')) as Place[];
+  }
+  const places: Place[] = [];
+  const rows = store.db.prepare(`SELECT r.id AS run_id, r.seq, lower(hex(c.evaluations)) AS tree FROM check_runs c JOIN runs r ON r.seq = c.run_seq ORDER BY c.id`).all() as (Place & {
+    tree: string;
+  })[];
+  for (const row of rows) {
+    let named = row.tree === digest.tree;
+    if (!named) {
+      try {
+        named = evaluationRows(store.treeRows(row.tree)).some((e) => e[4] === digest.tree);
+      } catch {
+        named = false; // an unreadable evaluation tree is reported for itself
+      }
+    }
+    if (named) places.push({ run_id: row.run_id, seq: row.seq, kind: 'check results' });
+  }
+  return places;
+}
+
+/** Every evidence blob a check run (schema 3) names must be there (a modified one is reported as such). */
+function missingEvidence(store: SqliteEvidenceStore, present: Set<string>): VerifyProblem[] {
+  const problems: VerifyProblem[] = [];
+  const exists = store.db.prepare('SELECT 1 FROM blobs WHERE digest = ?');
+  for (const c of store.db.prepare('SELECT r.id AS run_id, r.seq, c.evidence FROM check_runs c JOIN runs r ON r.seq = c.run_seq ORDER BY c.id').iterate() as IterableIterator<
+    Place & { evidence: Buffer }
+  >) {
+    for (const digest of new Set(digestsOf(c.evidence))) {
+      if (present.has(digest) || exists.get(digest)) continue;
+      problems.push({
+        problem: 'blob_missing',
+        digest,
+        runId: c.run_id,
+        runSeq: c.seq,
+        kind: 'check results',
+        message: `evidence ${short(digest)} of check results in run ${c.run_id} is missing (blob row deleted)`,
+      });
+    }
+  }
+  return problems;
 }
 
 function uniquePlaces(places: Place[]): Place[] {
@@ -152,16 +202,17 @@ function verifyBlobs(store: SqliteEvidenceStore, v2: boolean): { checked: number
   return { checked, present, problems };
 }
 
-/** Where a tree is used: the collections (run, kind) and check evaluations that point at it. */
+/** Where a tree is used: the collections (run, kind), check evaluations and check runs that point at it. */
 function treeUsers(store: SqliteEvidenceStore, digest: string): Place[] {
-  return uniquePlaces(
-    store.db
+  return uniquePlaces([
+    ...(store.db
       .prepare(
         `SELECT r.id AS run_id, r.seq, s.kind FROM collections c JOIN streams s ON s.id = c.stream_id JOIN runs r ON r.seq = c.run_seq WHERE c.tree = ?
          UNION SELECT r.id, r.seq, 'check results' FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE e.results = ?`,
       )
-      .all(digest, digest) as Place[],
-  );
+      .all(digest, digest) as Place[]),
+    ...(store.schemaVersion >= 3 ? checkRunsNaming(store, { tree: digest }) : []),
+  ]);
 }
 
 /**
@@ -242,6 +293,7 @@ function verifyTrees(store: SqliteEvidenceStore, blobs: Set<string>, files: Set<
          LEFT JOIN trees t ON t.digest = e.results WHERE t.digest IS NULL ORDER BY 2`,
     )
     .all() as (Place & { digest: string })[];
+  if (store.schemaVersion >= 3) unknown.push(...missingCheckRunTrees(store, rowsOf));
   for (const m of unknown) {
     problems.push({
       problem: 'tree_missing',
@@ -253,6 +305,35 @@ function verifyTrees(store: SqliteEvidenceStore, blobs: Set<string>, files: Set<
     });
   }
   return { checked, problems };
+}
+
+/** The evaluation trees of check runs (schema 3), and the result trees they name, that are not there. */
+function missingCheckRunTrees(store: SqliteEvidenceStore, rowsOf: (digest: string) => RowText[] | undefined): (Place & { digest: string })[] {
+  const out: (Place & { digest: string })[] = [];
+  const exists = store.db.prepare('SELECT 1 FROM trees WHERE digest = ?');
+  const known = new Set<string>();
+  for (const c of store.db.prepare('SELECT r.id AS run_id, r.seq, lower(hex(c.evaluations)) AS tree FROM check_runs c JOIN runs r ON r.seq = c.run_seq ORDER BY c.id').iterate() as IterableIterator<
+    Place & { tree: string }
+  >) {
+    if (known.has(c.tree)) continue;
+    if (!exists.get(c.tree)) {
+      out.push({ run_id: c.run_id, seq: c.seq, kind: 'check results', digest: c.tree });
+      continue;
+    }
+    known.add(c.tree);
+    let rows: RowText[] | undefined;
+    try {
+      rows = rowsOf(c.tree);
+    } catch {
+      rows = undefined; // reported as a modified tree
+    }
+    for (const e of rows ? evaluationRows(rows) : []) {
+      if (known.has(e[4])) continue;
+      if (exists.get(e[4])) known.add(e[4]);
+      else out.push({ run_id: c.run_id, seq: c.seq, kind: 'check results', digest: e[4] });
+    }
+  }
+  return out;
 }
 
 /** Every stored file (manual evidence) must rebuild from its chunks to its address, and exist where referenced. */
@@ -376,9 +457,10 @@ function verifyChain(store: SqliteEvidenceStore, v2: boolean): { runsChecked: nu
 }
 
 function compareContent(store: SqliteEvidenceStore, run: RunRow, manifest: RunManifest | ManifestV1, v2: boolean): VerifyProblem[] {
-  const isV2 = (manifest as RunManifest).v === 2;
+  const version = (manifest as RunManifest).v;
+  const isV2 = version === 2 || version === 3;
   const problems = isV2
-    ? sealDifferences(run, store.hashRunContent(run.seq), manifest, {
+    ? sealDifferences(run, store.hashRunContent(run.seq, version), manifest, {
         noun: 'records',
         unexplained: 'a collection was re-pointed at another tree or provenance, or the change index was edited',
       })
@@ -399,7 +481,7 @@ function compareUpgraded(store: SqliteEvidenceStore, run: RunRow): VerifyProblem
   } catch (error) {
     return [{ problem: 'legacy_index_mismatch', runId: run.id, runSeq: run.seq, message: `the upgraded records of schema-1 run ${run.id} cannot be re-derived: ${(error as Error).message}` }];
   }
-  const stored = store.hashRunContent(run.seq).kinds;
+  const stored = store.hashRunContent(run.seq, 2).kinds;
   const problems: VerifyProblem[] = [];
   for (const kind of [...new Set([...Object.keys(expected), ...Object.keys(stored)])].sort()) {
     if (expected[kind]?.hash === stored[kind]?.hash) continue;

@@ -59,12 +59,38 @@ export function encodeTree(rows: readonly RowText[], base?: { digest: string; de
 
 /** Rebuilds a tree's rows from its stored data and (for a delta) its base's rows. */
 export function decodeTree(data: string, baseRows?: readonly RowText[]): RowText[] {
-  const parsed = JSON.parse(data) as unknown[] | { add: unknown[]; drop: number[] };
-  if (Array.isArray(parsed)) return parsed.map((row) => JSON.stringify(row));
+  if (data.startsWith('[')) return splitRows(data) ?? (JSON.parse(data) as unknown[]).map((row) => JSON.stringify(row));
+  const parsed = JSON.parse(data) as { add: unknown[]; drop: number[] };
   if (!baseRows) throw new Error('a delta tree needs its base');
   const dropped = new Set(parsed.drop);
   const kept = baseRows.filter((_, i) => !dropped.has(i));
   return mergeSorted(kept, parsed.add.map((row) => JSON.stringify(row)));
+}
+
+/**
+ * The row texts of a full tree's data, `[row,row,...]`, cut at the row boundaries instead of parsed
+ * and written again: the data is the rows' own JSON texts joined, so each slice is exactly the text
+ * `JSON.stringify` gave (about twice as fast for a large tree). `undefined` when an element is not
+ * an array (never written so; the caller then parses).
+ */
+function splitRows(data: string): RowText[] | undefined {
+  const rows: RowText[] = [];
+  let depth = 0;
+  let start = 0;
+  let inString = false;
+  for (let i = 1; i < data.length - 1; i++) {
+    const c = data.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b) {
+      if (depth++ === 0) start = i;
+    } else if (c === 0x5d) {
+      if (--depth === 0) rows.push(data.slice(start, i + 1));
+    } else if (depth === 0 && c !== 0x2c) return undefined;
+  }
+  return depth === 0 ? rows : undefined;
 }
 
 /** Rows only in `after` (add) and positions in `before` of rows not in `after` (drop). Both sorted. */

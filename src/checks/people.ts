@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCheck, type CheckInput, type CheckResult } from './check.js';
+import { defineCheck, type CheckInput, type CheckResult, type EvidenceSet } from './check.js';
 import { accountSources } from '../people/sources.js';
 import { buildIdentityIndex, describeAccount, type IdentityIndex, type IndexedAccount } from '../people/identity-index.js';
 
@@ -19,10 +19,21 @@ export const peopleCheckParams = z
   .default({ aliases: {} });
 type PeopleParams = z.output<typeof peopleCheckParams>;
 
-/** The index a people check judges, built from the check's input. */
+/**
+ * The index a people check judges, built from the check's input. The runner hands the people checks
+ * of one evaluation the same sets, so the index is built once for them (it is a pure function of
+ * the sets and the aliases, and checks only read it); kept weakly, so it goes with the sets.
+ */
 export function identityIndexOf(input: Pick<CheckInput<PeopleParams>, 'sets' | 'params'>): IdentityIndex {
-  return buildIdentityIndex(input.sets ?? [], { sources: accountSources, aliases: input.params.aliases });
+  const sets = input.sets ?? [];
+  const aliases = JSON.stringify(input.params.aliases);
+  let bySets = builtIndexes.get(sets);
+  if (!bySets) builtIndexes.set(sets, (bySets = new Map()));
+  let index = bySets.get(aliases);
+  if (!index) bySets.set(aliases, (index = buildIdentityIndex(sets, { sources: accountSources, aliases: input.params.aliases })));
+  return index;
 }
+const builtIndexes = new WeakMap<readonly EvidenceSet[], Map<string, IdentityIndex>>();
 
 /** `github:github-acme:octocat`: unique across systems and instances. */
 export function accountSubject(a: IndexedAccount): string {

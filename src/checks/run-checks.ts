@@ -44,10 +44,13 @@ export async function evaluateChecks(options: EvaluateOptions): Promise<CheckEva
   const ttlByKind = new Map(options.connectors.flatMap((c) => c.collectors.map((k) => [k.kind, k.ttlHours] as const)));
   const summaries = await store.kinds({ asOf });
   const evaluations: CheckEvaluation[] = [];
+  // Cross-instance checks over the same kinds (the people checks) judge the same inputs: judged
+  // once, so they share one set of evidence objects (and what is derived from them, the identity index).
+  const judged = new Map<string, ReturnType<typeof judgeAll>>();
   for (const check of options.checks) {
     const params = options.params?.[check.id];
     if (check.scope === 'across-instances') {
-      evaluations.push(await evaluateAcrossInstances(check, summaries, store, asOf, ttlByKind, params));
+      evaluations.push(await evaluateAcrossInstances(check, summaries, store, asOf, ttlByKind, params, judged));
       continue;
     }
     const instances = [...new Set(summaries.filter((s) => check.kinds.includes(s.kind)).map((s) => s.instanceId))].sort();
@@ -219,6 +222,7 @@ async function evaluateAcrossInstances(
   asOf: Date,
   ttlByKind: Map<string, number>,
   rawParams: unknown,
+  judged: Map<string, ReturnType<typeof judgeAll>>,
 ): Promise<CheckEvaluation> {
   const optional = new Set(check.optionalKinds ?? []);
   const present = new Set(summaries.filter((s) => check.kinds.includes(s.kind)).map((s) => s.kind));
@@ -227,7 +231,9 @@ async function evaluateAcrossInstances(
   if (present.size === 0 || (required.length > 0 && missingRequired.length === required.length)) {
     return nothingCollected(check, acrossInstancesId, asOf);
   }
-  const { inputs, refs, sets, unavailable, gaps } = await judgeAll(check.kinds, summaries, store, asOf, ttlByKind);
+  const key = JSON.stringify(check.kinds);
+  if (!judged.has(key)) judged.set(key, judgeAll(check.kinds, summaries, store, asOf, ttlByKind));
+  const { inputs, refs, sets, unavailable, gaps } = await judged.get(key)!;
   // Parts of a scope that failed (one AWS account) are named; what was collected is still judged.
   const gapResults = gaps.map((g): CheckResult => ({ subject: `${g.instanceId}/${g.kind}`, status: 'not_collected', message: g.message }));
   // A required kind some instance collected but none has current: the check cannot run at all.

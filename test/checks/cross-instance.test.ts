@@ -2,6 +2,7 @@ import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import { evaluateChecks, type CheckEvaluation } from '../../src/checks/run-checks.js';
 import { defineCheck, payloadsOf, setsOfKind, type CheckDefinition, type CheckInput } from '../../src/checks/check.js';
 import { connectorRegistry } from '../../src/registry.js';
+import { identityIndexOf } from '../../src/checks/people.js';
 import type { SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import { collectAt, hour, memberPayload, orgPayload, tempStore } from '../pipeline/store-helpers.js';
 
@@ -71,6 +72,22 @@ describe('across-instances checks', () => {
     expect(input.evidence).toEqual({});
     expect(input.unavailable).toEqual([]);
     expect(input.sets!.map((s) => `${s.kind}@${s.instanceId}`)).toEqual(['github.member.v1@github-acme', 'github.member.v1@github-zeta']);
+  });
+
+  it('over the same kinds share one judged input within an evaluation (the people checks build one identity index)', async () => {
+    await collectAt(store, T, [{ kind: 'github.member.v1', instanceId: 'github-acme', records: { alice: memberPayload('alice', 1, true) } }]);
+    const spy = vi.fn();
+    const twin = { ...membersEverywhere(spy), id: 'test.members_everywhere_again' } as CheckDefinition<unknown>;
+    const evaluations = await evaluateChecks({ store, checks: [membersEverywhere(spy), twin], connectors: connectorRegistry, asOf: at(hour) });
+    expect(evaluations.map((e) => [e.checkId, e.results.map((r) => r.status)])).toEqual([
+      ['test.members_everywhere', ['pass']],
+      ['test.members_everywhere_again', ['pass']],
+    ]);
+    const [first, second] = spy.mock.calls.map((call) => (call[0] as CheckInput<unknown>).sets);
+    expect(second).toBe(first);
+    const index = identityIndexOf({ sets: first!, params: { aliases: {} } });
+    expect(identityIndexOf({ sets: second!, params: { aliases: {} } })).toBe(index);
+    expect(identityIndexOf({ sets: second!, params: { aliases: { 'github:alice': 'alice@example.com' } } })).not.toBe(index);
   });
 
   it('is not_collected without calling evaluate when no instance collected a required kind', async () => {

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../storage/postgres-store.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
-import { grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
+import { appendOnlyTriggersSql, grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
 import { runCli } from '../cli/helpers.js';
 import { testDatabase } from './postgres-helpers.js';
 import { makeTempDir, writeRun } from './helpers.js';
@@ -31,6 +31,36 @@ async function sql<T = Record<string, unknown>>(url: string, text: string, param
 }
 
 describe.skipIf(!database)('PostgreSQL store specifics', () => {
+  it('upgrades a store at migration 1 (store schema 2) to the latest migrations: it keeps working and verifying, check_runs append-only', async () => {
+    const url = await database!.freshSchema();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // What a schema-2 Annexa left: migration 1 and its triggers.
+      await client.query('BEGIN');
+      await client.query(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+      await client.query(postgresMigrations[0]!.sql);
+      await client.query(appendOnlyTriggersSql(postgresMigrations[0]!.appendOnly));
+      await client.query(`INSERT INTO schema_migrations VALUES (1, $1, '2024-01-01T00:00:00Z')`, [postgresMigrations[0]!.description]);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    const store = await openPostgresStore(url);
+    try {
+      expect((await sql<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version)).toEqual(postgresMigrations.map((m) => m.version));
+      const run = await writeRun(store, day(1), [{ kind: member, records: people(3) }]);
+      const writer = await store.startRun({ command: 'check', toolVersion: '0.0.0-test', startedAt: day(2) });
+      await writer.addCheckResults([{ checkId: 'test.mfa', instanceId: 'test-acme', subject: 'user-0', status: 'pass', message: 'ok', asOf: day(2), evidence: { read: run.id } }]);
+      const checks = await writer.finish('complete', day(2));
+      expect((await store.checkResults()).map((r) => [r.runId, r.subject, r.status])).toEqual([[checks.id, 'user-0', 'pass']]);
+      expect(await store.verify()).toMatchObject({ ok: true, runsChecked: 2, headHash: checks.hash, problems: [] });
+      await expect(sql(url, 'DELETE FROM check_runs')).rejects.toThrow(/append-only/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('applies versioned migrations once, under a lock, when several processes open a new store at once', async () => {
     const url = await database!.freshSchema();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)));

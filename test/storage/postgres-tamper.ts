@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EvidenceStore } from '../../storage/evidence-store.js';
 import type { PostgresEvidenceStore } from '../../storage/postgres-store.js';
-
+import { evaluationRows } from '../../storage/check-runs.js';
 import type { TamperAdapter } from './conformance.js';
 
 /**
@@ -62,16 +62,16 @@ export const postgresTamper: TamperAdapter = {
     });
   },
   async removeRun(store, runId) {
-    await edit(store, ['runs', 'run_seals', 'collections', 'subject_changes', 'outcomes', 'check_evaluations'], async (db) => {
+    await edit(store, ['runs', 'run_seals', 'collections', 'subject_changes', 'outcomes', 'check_evaluations', 'check_runs'], async (db) => {
       const seq = await one<number>(db, 'SELECT seq FROM runs WHERE id = $1', [runId]);
       await db.query('DELETE FROM subject_changes WHERE collection_id IN (SELECT id FROM collections WHERE run_seq = $1)', [seq]);
-      for (const table of ['collections', 'outcomes', 'check_evaluations', 'run_seals']) await db.query(`DELETE FROM ${table} WHERE run_seq = $1`, [seq]);
+      for (const table of ['collections', 'outcomes', 'check_evaluations', 'check_runs', 'run_seals']) await db.query(`DELETE FROM ${table} WHERE run_seq = $1`, [seq]);
       await db.query('DELETE FROM runs WHERE seq = $1', [seq]);
     });
   },
   async swapRuns(store, a, b) {
     // A run's place in this chain is its seal's chain position; its seq is hashed besides. Swap both.
-    await edit(store, ['runs', 'run_seals', 'collections', 'outcomes', 'check_evaluations'], async (db) => {
+    await edit(store, ['runs', 'run_seals', 'collections', 'outcomes', 'check_evaluations', 'check_runs'], async (db) => {
       const seqOf = (id: string) => one<number>(db, 'SELECT seq FROM runs WHERE id = $1', [id]);
       const [sa, sb] = [await seqOf(a), await seqOf(b)];
       const [pa, pb] = [await one<number>(db, 'SELECT chain_pos FROM run_seals WHERE run_seq = $1', [sa]), await one<number>(db, 'SELECT chain_pos FROM run_seals WHERE run_seq = $1', [sb])];
@@ -84,6 +84,7 @@ export const postgresTamper: TamperAdapter = {
         ['collections', 'run_seq'],
         ['outcomes', 'run_seq'],
         ['check_evaluations', 'run_seq'],
+        ['check_runs', 'run_seq'],
       ] as const) {
         await db.query(`UPDATE ${table} SET ${column} = -1 WHERE ${column} = $1`, [sa]);
         await db.query(`UPDATE ${table} SET ${column} = $1 WHERE ${column} = $2`, [sa, sb]);
@@ -93,7 +94,10 @@ export const postgresTamper: TamperAdapter = {
   },
   async editCheckResult(store, { runId, subject }, status) {
     await edit(store, ['trees'], async (db) => {
+      // The run's result trees: named by its evaluation trees (schema 3) or its evaluation rows.
+      const trees = await db.query<{ tree: string }>("SELECT encode(c.evaluations, 'hex') AS tree FROM check_runs c JOIN runs r ON r.seq = c.run_seq WHERE r.id = $1", [runId]);
       const { rows } = await db.query<{ results: string }>('SELECT e.results FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.id = $1', [runId]);
+      for (const { tree } of trees.rows) rows.push(...evaluationRows(await (store as PostgresEvidenceStore).treeRows(tree)).map((e) => ({ results: e[4] })));
       for (const { results } of rows) await rewriteTree(store, db, results, (list) => list.map((r) => (r[0] === subject ? [r[0], status, ...r.slice(2)] : r)));
     });
   },

@@ -3,6 +3,7 @@ import type { EvidenceStore } from '../../storage/evidence-store.js';
 import type { SqliteEvidenceStore } from '../../storage/sqlite-store.js';
 import type { TamperAdapter } from './conformance.js';
 import { dropTriggers } from './helpers.js';
+import { evaluationRows } from '../../storage/check-runs.js';
 
 /**
  * The SQLite side of the conformance suite's tamper tests: edits through a second, plain
@@ -62,15 +63,15 @@ export const sqliteTamper: TamperAdapter = {
     });
   },
   async removeRun(store, runId) {
-    edit(store, ['runs', 'run_seals', 'collections', 'subject_changes', 'outcomes', 'check_evaluations'], (db) => {
+    edit(store, ['runs', 'run_seals', 'collections', 'subject_changes', 'outcomes', 'check_evaluations', 'check_runs'], (db) => {
       const seq = db.prepare('SELECT seq FROM runs WHERE id = ?').pluck().get(runId) as number;
       db.prepare('DELETE FROM subject_changes WHERE collection_id IN (SELECT id FROM collections WHERE run_seq = ?)').run(seq);
-      for (const table of ['collections', 'outcomes', 'check_evaluations', 'run_seals']) db.prepare(`DELETE FROM ${table} WHERE run_seq = ?`).run(seq);
+      for (const table of ['collections', 'outcomes', 'check_evaluations', 'check_runs', 'run_seals']) db.prepare(`DELETE FROM ${table} WHERE run_seq = ?`).run(seq);
       db.prepare('DELETE FROM runs WHERE seq = ?').run(seq);
     });
   },
   async swapRuns(store, a, b) {
-    edit(store, ['runs', 'run_seals', 'collections', 'outcomes', 'check_evaluations'], (db) => {
+    edit(store, ['runs', 'run_seals', 'collections', 'outcomes', 'check_evaluations', 'check_runs'], (db) => {
       const seqOf = (id: string) => db.prepare('SELECT seq FROM runs WHERE id = ?').pluck().get(id) as number;
       const [sa, sb] = [seqOf(a), seqOf(b)];
       for (const [table, column] of [
@@ -79,6 +80,7 @@ export const sqliteTamper: TamperAdapter = {
         ['collections', 'run_seq'],
         ['outcomes', 'run_seq'],
         ['check_evaluations', 'run_seq'],
+        ['check_runs', 'run_seq'],
       ] as const) {
         db.prepare(`UPDATE ${table} SET ${column} = -1 WHERE ${column} = ?`).run(sa);
         db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${column} = ?`).run(sa, sb);
@@ -88,7 +90,12 @@ export const sqliteTamper: TamperAdapter = {
   },
   async editCheckResult(store, { runId, subject }, status) {
     edit(store, ['trees'], (db) => {
-      const results = db.prepare('SELECT e.results FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.id = ?').pluck().all(runId) as string[];
+      // The run's result trees: named by its evaluation trees (schema 3) or its evaluation rows (schema 2).
+      const evaluationTrees = db.prepare('SELECT lower(hex(c.evaluations)) FROM check_runs c JOIN runs r ON r.seq = c.run_seq WHERE r.id = ?').pluck().all(runId) as string[];
+      const results = [
+        ...evaluationTrees.flatMap((tree) => evaluationRows((store as SqliteEvidenceStore).treeRows(tree)).map((e) => e[4])),
+        ...(db.prepare('SELECT e.results FROM check_evaluations e JOIN runs r ON r.seq = e.run_seq WHERE r.id = ?').pluck().all(runId) as string[]),
+      ];
       for (const digest of results) rewriteTree(store, db, digest, (rows) => rows.map((r) => (r[0] === subject ? [r[0], status, ...r.slice(2)] : r)));
     });
   },

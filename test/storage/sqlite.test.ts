@@ -72,6 +72,62 @@ describe('SQLite store v2 storage', () => {
     await store.close();
   });
 
+  it('stores an unchanged check run as one row pointing at the same evaluation tree; a changed evaluation adds its result tree only', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    const checkRun = async (d: number, carol: string) => {
+      const writer = await store.startRun({ command: 'check', toolVersion: '0.0.0-test', startedAt: day(d) });
+      // The evidence names the day's run, so it differs every day, as a real check run's does.
+      const evidence = [{ kind: member, runId: `run-${d}` }];
+      await writer.addCheckResults([
+        ...['alice', 'bob'].map((subject) => ({ checkId: 'test.mfa', instanceId: 'acme', subject, status: 'pass', message: `${subject} ok`, asOf: day(d), evidence })),
+        { checkId: 'test.mfa', instanceId: 'acme', subject: 'carol', status: carol, message: `carol ${carol}`, asOf: day(d), evidence },
+        { checkId: 'test.repo', instanceId: 'acme', subject: 'api', status: 'pass', message: 'api ok', asOf: day(d), evidence },
+      ]);
+      return (await writer.finish('complete', day(d))).id;
+    };
+    const tables = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        const count = (t: string) => db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number;
+        return { check_runs: count('check_runs'), check_evaluations: count('check_evaluations'), trees: count('trees'), blobs: count('blobs') };
+      } finally {
+        db.close();
+      }
+    };
+    const first = await checkRun(1, 'pass');
+    // Two result trees and the evaluation tree; one evidence blob.
+    expect(tables()).toEqual({ check_runs: 1, check_evaluations: 0, trees: 3, blobs: 1 });
+    const second = await checkRun(2, 'pass');
+    // Unchanged: one row and the day's evidence, no tree.
+    expect(tables()).toEqual({ check_runs: 2, check_evaluations: 0, trees: 3, blobs: 2 });
+    const third = await checkRun(3, 'fail');
+    // One result changed: its result tree and a new evaluation tree.
+    expect(tables()).toEqual({ check_runs: 3, check_evaluations: 0, trees: 5, blobs: 3 });
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT length(evaluations) AS e, length(evidence) AS v, evaluation_count AS n FROM check_runs ORDER BY id').all()).toEqual([
+        { e: 32, v: 32, n: 2 },
+        { e: 32, v: 32, n: 2 },
+        { e: 32, v: 32, n: 2 },
+      ]);
+    } finally {
+      db.close();
+    }
+    const results = await store.checkResults();
+    expect(results.map((r) => [r.runId, r.checkId, r.subject, r.status, r.asOf])).toEqual(
+      [first, second, third].flatMap((id, i) => [
+        [id, 'test.mfa', 'alice', 'pass', day(i + 1).toISOString()],
+        [id, 'test.mfa', 'bob', 'pass', day(i + 1).toISOString()],
+        [id, 'test.mfa', 'carol', i === 2 ? 'fail' : 'pass', day(i + 1).toISOString()],
+        [id, 'test.repo', 'api', 'pass', day(i + 1).toISOString()],
+      ]),
+    );
+    expect(await store.blob(results.find((r) => r.runId === second)!.evidenceDigest)).toEqual([{ kind: member, runId: 'run-2' }]);
+    expect(await store.verify()).toMatchObject({ ok: true, runsChecked: 3, problems: [] });
+    await store.close();
+  });
+
   it('keeps records in pending only until their collection ends', async () => {
     const file = freshPath();
     const store = openSqliteStore(file);
@@ -111,11 +167,11 @@ describe('SQLite store v2 storage', () => {
     await writeRun(store, day(1), [{ kind: member, records: people(1) }]);
     await store.close();
     const db = new Database(file);
-    db.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
+    db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run();
     db.close();
     for (const readonly of [false, true]) {
       expect(() => openSqliteStore(file, { readonly })).toThrow(StoreVersionError);
-      expect(() => openSqliteStore(file, { readonly })).toThrow(/written by a newer Annexa \(store schema 3; this version knows up to 2\)/);
+      expect(() => openSqliteStore(file, { readonly })).toThrow(/written by a newer Annexa \(store schema 4; this version knows up to 3\)/);
     }
   });
 });

@@ -59,7 +59,7 @@ describe('a store written by schema 1', () => {
   it('is upgraded in place by the first writer, verifies with the same head before and after, and reads the same history', async () => {
     const file = copyOfFixture();
     openSqliteStore(file).close();
-    expect(schemaVersion(file)).toBe('2');
+    expect(schemaVersion(file)).toBe('3');
     const store = openSqliteStore(file, { readonly: true });
     try {
       const report = await store.verify();
@@ -169,9 +169,112 @@ describe('a store written by schema 1', () => {
     const upgraded = await runCli(['store', 'upgrade', '--store', file], tmp.dir);
     expect(upgraded).toMatchObject({ code: 0, stderr: '' });
     expect(upgraded.stdout).toBe(
-      `${file}: store schema 1 → 2\nverify before: OK, 7 runs, head ${head}\nverify after:  OK, 7 runs, head ${head}\n`,
+      `${file}: store schema 1 → 3\nverify before: OK, 7 runs, head ${head}\nverify after:  OK, 7 runs, head ${head}\n`,
     );
-    expect((await runCli(['store', 'upgrade', '--store', file], tmp.dir)).stdout).toContain('is already at store schema 2');
+    expect((await runCli(['store', 'upgrade', '--store', file], tmp.dir)).stdout).toContain('is already at store schema 3');
     expect((await runCli(['runs', '--store', file], tmp.dir)).code).toBe(0);
+  });
+});
+
+/**
+ * `fixtures/v2-store.db` was written by the schema-2 store (see `fixtures/make-v2-store.ts`): the
+ * runs of the schema-1 fixture plus a second check run, each check result one `check_evaluations` row.
+ */
+const fixtureV2 = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'v2-store.db');
+const headV2 = '63becf41ed4b73a7a17dec0208b51ac1337d3eb79c6ab5b64e26cc6f4950c345';
+const runV2 = { 7: '20240106T000000Z-a73b5f', check: '20240103T000000Z-356074', checkAgain: '20240106T000000Z-314e0c' } as const;
+
+/** The packed blobs of a store file: digest, data (hex) and size, by digest. */
+function packedRows(file: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT digest, hex(data) AS data, size FROM packed_blobs ORDER BY digest').all();
+  } finally {
+    db.close();
+  }
+}
+
+function copyOfV2(): string {
+  const file = path.join(tmp.dir, `v2-${++copies}.db`);
+  fs.copyFileSync(fixtureV2, file);
+  return file;
+}
+
+describe('a store written by schema 2', () => {
+  const expectedResults = [
+    [runV2.check, 'test.mfa', 'alice', 'pass', '2024-01-03T00:00:00.000Z'],
+    [runV2.check, 'test.mfa', 'carol', 'pass', '2024-01-03T00:00:00.000Z'],
+    [runV2.checkAgain, 'test.mfa', 'alice', 'pass', '2024-01-06T00:00:00.000Z'],
+    [runV2.checkAgain, 'test.mfa', 'carol', 'fail', '2024-01-06T00:00:00.000Z'],
+    [runV2.checkAgain, 'test.repo', 'api', 'pass', '2024-01-06T00:00:00.000Z'],
+  ];
+
+  it('is upgraded in place (one transaction) with the same head; its check results read as before, and the next check run chains on', async () => {
+    const file = copyOfV2();
+    const before = openSqliteStore(file, { readonly: true });
+    try {
+      expect(await before.verify()).toEqual({ ok: true, blobsChecked: 27, runsChecked: 8, headHash: headV2, unsealedRuns: [], problems: [] });
+      await expect(before.checkResults()).rejects.toThrow(/written by store schema 2.*annexa store upgrade/);
+    } finally {
+      await before.close();
+    }
+    const packedBefore = packedRows(file);
+    const store = openSqliteStore(file);
+    expect(schemaVersion(file)).toBe('3');
+    // Packed provenance moved to the rowid table, row for row and byte for byte.
+    expect(packedRows(file)).toEqual(packedBefore);
+    expect(store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'packed_blobs'").pluck().get()).not.toMatch(/WITHOUT ROWID/i);
+    expect(() => store.db.prepare('DELETE FROM packed_blobs').run()).toThrow(/append-only/);
+    expect(await store.verify()).toEqual({ ok: true, blobsChecked: 27, runsChecked: 8, headHash: headV2, unsealedRuns: [], problems: [] });
+    expect((await store.checkResults()).map((r) => [r.runId, r.checkId, r.subject, r.status, r.asOf])).toEqual(expectedResults);
+    expect(await store.lastCheckRun()).toEqual({ runId: runV2.checkAgain, startedAt: '2024-01-06T00:00:00.000Z' });
+    expect((await store.history(member, 'alice')).map((h) => h.runId).at(-1)).toBe(runV2[7]);
+    // The first schema-3 check run, with the same results as the last schema-2 one: its result trees are reused.
+    const trees = () => store.db.prepare('SELECT COUNT(*) FROM trees').pluck().get() as number;
+    const treesBefore = trees();
+    const writer = await store.startRun({ command: 'check', toolVersion: '0.0.0-test', startedAt: new Date('2024-01-07T00:00:00Z') });
+    const asOf = new Date('2024-01-07T00:00:00Z');
+    await writer.addCheckResults(
+      expectedResults.slice(2).map(([, checkId, subject, status]) => ({
+        checkId: checkId!,
+        instanceId: 'test-acme',
+        subject: subject!,
+        status: status!,
+        message: { alice: 'alice has MFA', carol: 'carol has no MFA', api: 'api is protected' }[subject!]!,
+        asOf,
+        evidence: { read: ['test.member.v1'] },
+      })),
+    );
+    const next = await writer.finish('complete', asOf);
+    expect(next.prevHash).toBe(headV2);
+    expect(trees()).toBe(treesBefore + 1); // the evaluation tree only
+    expect((await store.checkResults({ since: asOf })).map((r) => [r.checkId, r.subject, r.status])).toEqual(expectedResults.slice(2).map((r) => r.slice(1, 4)));
+    expect(await store.verify()).toMatchObject({ ok: true, runsChecked: 9, headHash: next.hash, problems: [] });
+    await store.close();
+  });
+
+  it('still detects an edited schema-2 check result after the upgrade, naming its run', async () => {
+    const file = copyOfV2();
+    openSqliteStore(file).close();
+    const db = new Database(file);
+    try {
+      dropTriggers(db, ['check_evaluations']);
+      expect(db.prepare("UPDATE check_evaluations SET as_of = '2024-01-05T00:00:00.000Z' WHERE run_seq = 8").run().changes).toBe(2);
+    } finally {
+      db.close();
+    }
+    const store = openSqliteStore(file, { readonly: true });
+    try {
+      expect((await store.verify()).problems.map((p) => [p.problem, p.runId])).toEqual([['check_results_changed', runV2.checkAgain]]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('`annexa store upgrade` says 2 → 3 with the same head', async () => {
+    const file = copyOfV2();
+    const upgraded = await runCli(['store', 'upgrade', '--store', file], tmp.dir);
+    expect(upgraded).toMatchObject({ code: 0, stderr: '' });
+    expect(upgraded.stdout).toBe(`${file}: store schema 2 → 3\nverify before: OK, 8 runs, head ${headV2}\nverify after:  OK, 8 runs, head ${headV2}\n`);
   });
 });
