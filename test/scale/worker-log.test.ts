@@ -4,6 +4,7 @@ const pgClient = pg.Client;
 import { openPostgresStore, type PostgresEvidenceStore } from '../../storage/postgres-store.js';
 import { testDatabase } from '../storage/postgres-helpers.js';
 import { copyStore } from '../../storage/copy-store.js';
+import { postgresMigrations } from '../../storage/postgres-schema.js';
 import { instanceId, observation, outcome } from '../storage/helpers.js';
 
 /**
@@ -116,19 +117,19 @@ describe.skipIf(!database)('the worker log is sealed with its run', () => {
     }
   });
 
-  it('a store written before part outcomes existed (schema 1) gets them on the next open, with its triggers', async () => {
+  it('a store written before part outcomes and check runs existed (migration 1) gets them on the next open, with its triggers', async () => {
     const url = await database!.freshSchema();
     await (await openPostgresStore(url)).close();
     // Back to schema 1, as a store deployed before migration 2.
     const db = new pgClient({ connectionString: url });
     await db.connect();
     try {
-      await db.query('DROP TABLE unit_outcomes');
+      await db.query('DROP TABLE unit_outcomes, check_runs');
       await db.query('ALTER TABLE schema_migrations DISABLE TRIGGER ALL');
-      await db.query('DELETE FROM schema_migrations WHERE version = 2');
+      await db.query('DELETE FROM schema_migrations WHERE version >= 2');
       await db.query('ALTER TABLE schema_migrations ENABLE TRIGGER ALL');
       store = await openPostgresStore(url);
-      expect((await db.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect((await db.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual(postgresMigrations.map(({ version }) => ({ version })));
       // (TRUNCATE: a row trigger has nothing to fire on in an empty table.)
       await expect(db.query('TRUNCATE unit_outcomes')).rejects.toThrow(/append-only/);
     } finally {
