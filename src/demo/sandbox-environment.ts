@@ -17,6 +17,10 @@ import { startJiraSandbox } from '../sandbox/jira/server.js';
 import { createKnowBe4World, type KnowBe4World } from '../sandbox/knowbe4/data.js';
 import { startKnowBe4Sandbox } from '../sandbox/knowbe4/server.js';
 import { lmsColumns, rosterColumns, writeExports } from '../sandbox/exports/files.js';
+import type { SandboxFaults } from '../sandbox/http-server.js';
+
+/** The sample APIs, by the name their fault knobs take. */
+export type SandboxApiName = 'github' | 'aws' | 'entra' | 'google' | 'jira' | 'knowbe4';
 
 /** The credential the sample APIs accept; it is not a secret, but it travels like one. */
 export const sandboxToken = 'annexa-sandbox-token';
@@ -32,12 +36,13 @@ export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
 /** Every sample API running on 127.0.0.1, seeded from one synthetic company. */
 export interface SandboxEnvironment {
   company: SyntheticCompany;
-  github: { url: string; world: GithubWorld; requestCount(): number };
-  aws: { url: string; world: AwsWorld; requestCount(): number };
-  entra: { url: string; world: EntraWorld; requestCount(): number };
-  google: { url: string; world: GoogleWorld; requestCount(): number };
+  github: { url: string; world: GithubWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  /** `requestsByRoute` of AWS: per `service:Operation`. */
+  aws: { url: string; world: AwsWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  entra: { url: string; world: EntraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  google: { url: string; world: GoogleWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
   jira: { url: string; world: JiraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
-  knowbe4: { url: string; world: KnowBe4World; requestCount(): number };
+  knowbe4: { url: string; world: KnowBe4World; requestCount(): number; requestsByRoute(): Record<string, number> };
   /** The HR roster and LMS export files written for the `type: file` connectors. */
   exports: { roster: string; lms: string };
   /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
@@ -70,34 +75,39 @@ export async function startSandboxEnvironment(options: {
   exportsDir?: string;
   /** What the APIs take as their current time (Jira's relative JQL dates); default the wall clock. */
   clock?: () => Date;
+  /** Fault knobs per API (latency, enforced limits: the benchmark sets these). */
+  faults?: Partial<Record<SandboxApiName, SandboxFaults>>;
+  /** GitHub's hourly budget per resource; default 5000. */
+  githubRateLimit?: number;
 }): Promise<SandboxEnvironment> {
+  const faults = <K extends SandboxApiName>(api: K) => (options.faults?.[api] ? { faults: options.faults[api] } : {});
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const world = createGithubWorld(company);
-  const github = await startGithubSandbox(world, { token: sandboxToken });
+  const github = await startGithubSandbox(world, { token: sandboxToken, ...faults('github'), ...(options.githubRateLimit ? { rateLimit: options.githubRateLimit } : {}) });
   const awsWorld = createAwsWorld(company);
-  const aws = await startAwsSandbox(awsWorld);
+  const aws = await startAwsSandbox(awsWorld, faults('aws'));
   // The SDK's default chain then finds the sandbox's fake keys, never the user's own.
   const restoreAwsCredentials = useSandboxAwsCredentials();
   const entraWorld = createEntraWorld(company);
-  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken });
+  const entra = await startEntraSandbox(entraWorld, { clientId: sandboxEntraClientId, clientSecret: sandboxToken, ...faults('entra') });
   const googleWorld = createGoogleWorld(company);
   const googleAdmin = `admin@${company.domain}`;
-  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes });
+  const google = await startGoogleSandbox(googleWorld, { adminEmail: googleAdmin, grantedScopes: googleScopes, ...faults('google') });
   const jiraWorld = createJiraWorld(company);
-  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...(options.clock ? { now: options.clock } : {}) });
+  const jira = await startJiraSandbox(jiraWorld, { token: sandboxToken, ...(options.clock ? { now: options.clock } : {}), ...faults('jira') });
   const knowbe4World = createKnowBe4World(company);
-  const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken });
+  const knowbe4 = await startKnowBe4Sandbox(knowbe4World, { token: sandboxToken, ...faults('knowbe4') });
   const tempDir = options.exportsDir ? undefined : mkdtempSync(join(tmpdir(), 'annexa-exports-'));
   const exports = writeExports(company, options.exportsDir ?? tempDir!);
   const token = `\${${sandboxTokenVariable}}`;
   return {
     company,
-    github: { url: github.url, world, requestCount: () => github.requestCount() },
-    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount() },
-    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
-    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
+    github: { url: github.url, world, requestCount: () => github.requestCount(), requestsByRoute: () => github.requestsByRoute() },
+    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount(), requestsByRoute: () => aws.requestsByOperation() },
+    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount(), requestsByRoute: () => entra.requestsByRoute() },
+    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount(), requestsByRoute: () => google.requestsByRoute() },
     jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount(), requestsByRoute: () => jira.requestsByRoute() },
-    knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount() },
+    knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount(), requestsByRoute: () => knowbe4.requestsByRoute() },
     exports,
     transport: sandboxTrustingFetch(),
     secrets: { [sandboxTokenVariable]: sandboxToken, [sandboxGoogleKeyVariable]: google.serviceAccountKey },

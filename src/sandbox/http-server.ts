@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SandboxLimiter } from './api-limits.js';
 
 /** A request as an API module sees it. */
 export interface SandboxRequest {
@@ -48,6 +49,8 @@ export interface SandboxFaults {
    * `Retry-After` it names — as an API whose real window is longer than the wait it advertises.
    */
   throttleWindow?: { fromRequest: number; durationMs: number; now?: () => number };
+  /** The API's documented limits (`api-limits.ts`), checked when a request arrives, before the latency. */
+  limiter?: SandboxLimiter;
 }
 
 /** One fake API: a router over its world plus its own error encodings. */
@@ -107,10 +110,14 @@ export async function startSandboxServer(
       const route = `${method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/{n}')}`;
       byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
       const request: SandboxRequest = { method, url, headers: req.headers, body, seq };
+      const admission = faults.limiter?.admit(request, api);
+      if (admission && 'release' in admission) res.once('close', admission.release);
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
       const roll = (faults.random ?? Math.random)(seq);
       let response: SandboxResponse;
-      if (faults.errorRate && roll < faults.errorRate) {
+      if (admission && 'response' in admission) {
+        response = admission.response;
+      } else if (faults.errorRate && roll < faults.errorRate) {
         response = api.serverError(request, 'injected fault');
       } else if (api.throttled && (inThrottleWindow(seq) || (faults.throttleRate && roll < (faults.errorRate ?? 0) + faults.throttleRate))) {
         response = api.throttled(request, faults.retryAfterSeconds ?? 1);
