@@ -160,16 +160,20 @@ export function lowerBound(min: ApiMinimum, o: ApiObservation): { seconds: numbe
   };
 }
 
-/** Runs `annexa collect` in a child process; resolves with its exit code, wall seconds and peak RSS. */
-export function collectInChild(configPath: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number; seconds: number; rssMb: number; stderr: string }> {
+/**
+ * Runs `annexa collect` in a child process; resolves with its exit code, wall seconds and peak RSS.
+ * `mainModule`: the CLI entry, compiled (`.js`, as the container image runs it) or the TypeScript
+ * source (run through tsx, as a checkout does).
+ */
+export function collectInChild(configPath: string, env: NodeJS.ProcessEnv, args: string[] = [], mainModule = join(packageRoot, 'src/cli/main.ts')): Promise<{ code: number; seconds: number; rssMb: number; stderr: string }> {
   const script =
-    `const { main } = await import(${JSON.stringify(join(packageRoot, 'src/cli/main.ts'))});` +
+    `const { main } = await import(${JSON.stringify(mainModule)});` +
     `const code = await main(${JSON.stringify(['--config', configPath, 'collect', ...args])});` +
     `process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exit(code);`;
   const began = performance.now();
   return new Promise((resolve, reject) => {
     // Async spawn: the sandbox answering the child lives in this process's event loop.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...(mainModule.endsWith('.ts') ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
@@ -181,7 +185,7 @@ export function collectInChild(configPath: string, env: NodeJS.ProcessEnv, args:
 }
 
 /** The full-collection scenario for `npm run bench` (about 2–4 minutes, most of it CloudTrail pacing). */
-export async function collectionBench(dir: string, scale = 50): Promise<BenchFigure[]> {
+export async function collectionBench(dir: string, scale = 50): Promise<{ figures: BenchFigure[]; summary: { requests: number; seconds: number } }> {
   const now = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
   const { env, observers } = await startLimitedSandbox(scale, now);
   const figures: BenchFigure[] = [];
@@ -242,7 +246,7 @@ export async function collectionBench(dir: string, scale = 50): Promise<BenchFig
     figures.push({ group: 'collection', name: 'full collection: total requests', value: total, unit: 'requests' });
     figures.push({ group: 'collection', name: 'full collection: wall time', value: child.seconds, unit: 's' });
     figures.push({ group: 'collection', name: 'peak RSS of the collection process (`annexa collect`, child)', value: child.rssMb, unit: 'MB', target: 256 });
-    return figures;
+    return { figures, summary: { requests: total, seconds: child.seconds } };
   } finally {
     await env.close();
   }
