@@ -129,27 +129,33 @@ try {
     if (!only.has(part)) continue;
     const began = performance.now();
     console.error(`bench: ${part}…`);
-    if (part === 'collection') {
-      const collection = await collectionBench(dir, 50);
-      figures.push(...collection.figures);
-      summary = collection.summary;
-    } else if (part === 'baseline') {
-      figures.push(...(await baselineBench(dir, summary, { scale: 50, day })));
-    } else if (part === 'connectors') {
-      await storeScenario();
-      await collectionScenario(1);
-      await collectionScenario(5);
-      await lifecycleScenario(results, dir);
-      results.push(...(await identityScenario(dir, 50)));
-      results.push(...(await githubRequestBench(dir)));
-      results.push(...(await awsRequestBench(dir)));
-      adopt('connectors', results.splice(0));
-    } else if (part === 'store') {
-      adopt('store', await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) }));
-    } else if (part === 'bundle') {
-      adopt('bundle', await bundleScenario(dir));
-    } else if (part === 'scale-out') {
-      adopt('scale-out', await scaleOutBench(dir));
+    try {
+      if (part === 'collection') {
+        const collection = await collectionBench(dir, 50);
+        figures.push(...collection.figures);
+        summary = collection.summary;
+      } else if (part === 'baseline') {
+        figures.push(...(await baselineBench(dir, summary, { scale: 50, day })));
+      } else if (part === 'connectors') {
+        await storeScenario();
+        await collectionScenario(1);
+        await collectionScenario(5);
+        await lifecycleScenario(results, dir);
+        results.push(...(await identityScenario(dir, 50)));
+        results.push(...(await githubRequestBench(dir)));
+        results.push(...(await awsRequestBench(dir)));
+        adopt('connectors', results.splice(0));
+      } else if (part === 'store') {
+        adopt('store', await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) }));
+      } else if (part === 'bundle') {
+        adopt('bundle', await bundleScenario(dir));
+      } else if (part === 'scale-out') {
+        adopt('scale-out', await scaleOutBench(dir));
+      }
+    } catch (error) {
+      // One part failing must not lose the others' figures: it becomes a missed figure of its own.
+      console.error(error);
+      figures.push({ group: part, name: `${part} did not finish: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`, value: 1, unit: '', target: 0 });
     }
     partSeconds[part] = Math.round((performance.now() - began) / 1000);
   }
