@@ -116,6 +116,15 @@ function selectedParts(argv: string[]): Set<Part> {
 }
 
 const only = selectedParts(process.argv.slice(2));
+/** The commit measured, read before anything runs (later commits during a long run are not in it). */
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const startedAt = new Date().toISOString();
 const figures: BenchFigure[] = [];
 const partSeconds: Record<string, number> = {};
 const load = { before: loadavg().map((x) => Math.round(x * 100) / 100), during: [] as number[][] };
@@ -177,15 +186,8 @@ console.log(lines.join('\n'));
 if (notes.length) console.log(`\nArithmetic:\n${notes.join('\n')}`);
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${platform()} ${release()}` };
 console.log(`\nMachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}. Load average (1, 5, 15 min) before: ${load.before.join(', ')}; highest 1-min during: ${Math.max(0, ...load.during.map((l) => l[0]!))}. Parts (s): ${JSON.stringify(partSeconds)}. ${missed.length} of ${figures.filter((f) => f.target !== undefined).length} targets missed.`);
-const commit = (() => {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
 mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
 const resultsFile = join(packageRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}${only.size < parts.length ? `-${[...only].join('-')}` : ''}.json`);
-writeFileSync(resultsFile, `${JSON.stringify({ date: new Date().toISOString(), commit, parts: [...only], partSeconds, machine, load, figures, table: lines.join('\n') }, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify({ date: startedAt, finishedAt: new Date().toISOString(), commit, parts: [...only], partSeconds, machine, load, figures, table: lines.join('\n') }, null, 2)}\n`);
 console.log(`Results written to ${resultsFile}`);
 process.exitCode = missed.length ? 1 : 0;
