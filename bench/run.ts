@@ -1,9 +1,12 @@
 /**
- * Benchmarks (`npm run bench`): performance targets live here, never in unit tests.
- * Each scenario prints its measurement and target; the process exits 1 when a target is missed.
+ * Benchmarks (`npm run bench`): performance targets live here, never in unit tests. Prints one
+ * Markdown table (every figure next to its target, pass or miss) with the arithmetic behind the
+ * derived figures, writes `bench/results/<date>.json`, and exits 1 when a target is missed.
+ * `npm run bench -- --only collection,baseline` reruns parts (see `parts` below; README in bench/).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import type { ObservationInput } from '../storage/evidence-store.js';
@@ -24,6 +27,9 @@ import { githubRequestBench } from './github.js';
 import { awsRequestBench } from './aws.js';
 import { storeBench } from './store.js';
 import { scaleOutBench } from './scale-out.js';
+import { collectionBench, type BenchFigure } from './collection.js';
+import { baselineBench, type CollectionSummary } from './baseline.js';
+import { packageRoot } from '../src/core/version.js';
 
 interface Result {
   name: string;
@@ -95,29 +101,93 @@ async function collectionScenario(scale: number): Promise<void> {
   }
 }
 
-// `npm run bench -- store` runs only the store v2 year (ANNEXA_BENCH_DAYS shortens it).
-const only = process.argv[2];
-try {
-  if (only !== 'store') {
-    await storeScenario();
-    await collectionScenario(1);
-    await collectionScenario(5);
-    await lifecycleScenario(results, dir);
-    results.push(...(await identityScenario(dir, 50)));
-    results.push(...(await githubRequestBench(dir)));
-    results.push(...(await awsRequestBench(dir)));
-    results.push(...(await scaleOutBench(dir)));
-    results.push(...(await bundleScenario(dir)));
+/** The parts `--only` can pick, in the order they run. */
+const parts = ['collection', 'baseline', 'connectors', 'store', 'bundle', 'scale-out'] as const;
+type Part = (typeof parts)[number];
+
+/** `npm run bench`, `npm run bench -- --only collection,baseline`, or the old `npm run bench -- store`. */
+function selectedParts(argv: string[]): Set<Part> {
+  const i = argv.indexOf('--only');
+  const raw = i >= 0 ? (argv[i + 1] ?? '') : argv.find((a) => !a.startsWith('-')) ?? parts.join(',');
+  const picked = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = picked.filter((p) => !(parts as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`unknown bench part(s) ${unknown.join(', ')}; choose from ${parts.join(', ')}`);
+  return new Set(picked as Part[]);
+}
+
+const only = selectedParts(process.argv.slice(2));
+/** The commit measured, read before anything runs (later commits during a long run are not in it). */
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
   }
-  results.push(...(await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) })));
+})();
+const startedAt = new Date().toISOString();
+const figures: BenchFigure[] = [];
+const partSeconds: Record<string, number> = {};
+const load = { before: loadavg().map((x) => Math.round(x * 100) / 100), during: [] as number[][] };
+const loadSampler = setInterval(() => load.during.push(loadavg().map((x) => Math.round(x * 100) / 100)), 30_000);
+loadSampler.unref();
+const adopt = (group: string, rs: readonly Result[]) => figures.push(...rs.map((r) => ({ group, ...r })));
+const day = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
+let summary: CollectionSummary | undefined;
+try {
+  for (const part of parts) {
+    if (!only.has(part)) continue;
+    const began = performance.now();
+    console.error(`bench: ${part}…`);
+    try {
+      if (part === 'collection') {
+        const collection = await collectionBench(dir, 50);
+        figures.push(...collection.figures);
+        summary = collection.summary;
+      } else if (part === 'baseline') {
+        figures.push(...(await baselineBench(dir, summary, { scale: 50, day })));
+      } else if (part === 'connectors') {
+        await storeScenario();
+        await collectionScenario(1);
+        await collectionScenario(5);
+        await lifecycleScenario(results, dir);
+        results.push(...(await identityScenario(dir, 50)));
+        results.push(...(await githubRequestBench(dir)));
+        results.push(...(await awsRequestBench(dir)));
+        adopt('connectors', results.splice(0));
+      } else if (part === 'store') {
+        adopt('store', await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) }));
+      } else if (part === 'bundle') {
+        adopt('bundle', await bundleScenario(dir));
+      } else if (part === 'scale-out') {
+        adopt('scale-out', await scaleOutBench(dir));
+      }
+    } catch (error) {
+      // One part failing must not lose the others' figures: it becomes a missed figure of its own.
+      console.error(error);
+      figures.push({ group: part, name: `${part} did not finish: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`, value: 1, unit: '', target: 0 });
+    }
+    partSeconds[part] = Math.round((performance.now() - began) / 1000);
+  }
 } finally {
+  clearInterval(loadSampler);
   rmSync(dir, { recursive: true, force: true });
 }
-let missed = 0;
-for (const r of results) {
-  const ok = r.target === undefined || r.value <= r.target;
-  if (!ok) missed++;
-  const value = Math.round(r.value * 100) / 100;
-  console.log(`${r.target === undefined ? '    ' : ok ? 'ok  ' : 'MISS'}  ${r.name}: ${value} ${r.unit}${r.target === undefined ? '' : ` (target ≤ ${r.target})`}`);
-}
-process.exitCode = missed ? 1 : 0;
+
+const passes = (f: BenchFigure) => f.target === undefined || (f.direction === 'min' ? f.value >= f.target : f.value <= f.target);
+const missed = figures.filter((f) => !passes(f));
+const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x).toString() : (Math.round(x * 100) / 100).toString());
+const lines = [
+  '| part | figure | value | target | |',
+  '|---|---|---:|---:|---|',
+  ...figures.map((f) => `| ${f.group} | ${f.name.replaceAll('|', '\\|')} | ${round(f.value)} ${f.unit} | ${f.target === undefined ? '' : `${f.direction === 'min' ? '≥' : '≤'} ${round(f.target)} ${f.unit}`} | ${f.target === undefined ? '' : passes(f) ? 'pass' : '**miss**'} |`),
+];
+const notes = figures.filter((f) => f.note).map((f) => `- ${f.note}`);
+console.log(lines.join('\n'));
+if (notes.length) console.log(`\nArithmetic:\n${notes.join('\n')}`);
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${platform()} ${release()}` };
+console.log(`\nMachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}. Load average (1, 5, 15 min) before: ${load.before.join(', ')}; highest 1-min during: ${Math.max(0, ...load.during.map((l) => l[0]!))}. Parts (s): ${JSON.stringify(partSeconds)}. ${missed.length} of ${figures.filter((f) => f.target !== undefined).length} targets missed.`);
+mkdirSync(join(packageRoot, 'bench/results'), { recursive: true });
+const resultsFile = join(packageRoot, 'bench/results', `${new Date().toISOString().slice(0, 10)}${only.size < parts.length ? `-${[...only].join('-')}` : ''}.json`);
+writeFileSync(resultsFile, `${JSON.stringify({ date: startedAt, finishedAt: new Date().toISOString(), commit, parts: [...only], partSeconds, machine, load, figures, table: lines.join('\n') }, null, 2)}\n`);
+console.log(`Results written to ${resultsFile}`);
+process.exitCode = missed.length ? 1 : 0;

@@ -74,12 +74,14 @@ async function* lookup(ctx: AwsContext, session: AccountSession, region: string,
     const fetched: EvidenceRecord<EventPayload>[] = [];
     let token: string | undefined;
     do {
-      await ctx.client.lookupEventsSlot(session.account, region);
-      const { output, request } = await ctx.client.send<unknown>(
-        session.cloudtrail(region),
-        new LookupEventsCommand({ LookupAttributes: [attribute], StartTime: window.since, EndTime: now, MaxResults: 50, ...(token ? { NextToken: token } : {}) }),
-        'LookupEvents',
-      );
+      const answered = await ctx.client.lookupEventsSlot(session.account, region);
+      const { output, request } = await ctx.client
+        .send<unknown>(
+          session.cloudtrail(region),
+          new LookupEventsCommand({ LookupAttributes: [attribute], StartTime: window.since, EndTime: now, MaxResults: 50, ...(token ? { NextToken: token } : {}) }),
+          'LookupEvents',
+        )
+        .finally(answered);
       const page = parse(lookupPage, output, 'CloudTrail LookupEvents');
       for (const e of page.Events) {
         if (!keep(e.ReadOnly) || fetchedIds.has(e.EventId)) continue;

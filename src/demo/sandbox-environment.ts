@@ -37,12 +37,13 @@ export const sandboxEntraClientId = '11111111-2222-4333-8444-555555555555';
 /** Every sample API running on 127.0.0.1, seeded from one synthetic company. */
 export interface SandboxEnvironment {
   company: SyntheticCompany;
-  github: { url: string; world: GithubWorld; requestCount(): number };
-  aws: { url: string; world: AwsWorld; requestCount(): number };
-  entra: { url: string; world: EntraWorld; requestCount(): number };
-  google: { url: string; world: GoogleWorld; requestCount(): number };
+  github: { url: string; world: GithubWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  /** `requestsByRoute` of AWS: per `service:Operation`. */
+  aws: { url: string; world: AwsWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  entra: { url: string; world: EntraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
+  google: { url: string; world: GoogleWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
   jira: { url: string; world: JiraWorld; requestCount(): number; requestsByRoute(): Record<string, number> };
-  knowbe4: { url: string; world: KnowBe4World; requestCount(): number };
+  knowbe4: { url: string; world: KnowBe4World; requestCount(): number; requestsByRoute(): Record<string, number> };
   /** The HR roster and LMS export files written for the `type: file` connectors. */
   exports: { roster: string; lms: string };
   /** The transport the connectors use: trusts the sandbox's loopback HTTPS certificate, nothing else changes. */
@@ -79,11 +80,13 @@ export async function startSandboxEnvironment(options: {
   clock?: () => Date;
   /** Fault knobs per API from the first request on (tests; the demo runs clean). */
   faults?: Partial<Record<SandboxApiName, SandboxFaults>>;
+  /** GitHub's hourly budget per resource; default 5000. */
+  githubRateLimit?: number;
 }): Promise<SandboxEnvironment> {
   const company = createSyntheticCompany({ scale: options.scale, now: options.now, seed: options.seed ?? 42 });
   const faultsOf = (api: SandboxApiName) => (options.faults?.[api] ? { faults: options.faults[api] } : {});
   const world = createGithubWorld(company);
-  const github = await startGithubSandbox(world, { token: sandboxToken, ...faultsOf('github') });
+  const github = await startGithubSandbox(world, { token: sandboxToken, ...faultsOf('github'), ...(options.githubRateLimit ? { rateLimit: options.githubRateLimit } : {}) });
   const awsWorld = createAwsWorld(company);
   const aws = await startAwsSandbox(awsWorld, faultsOf('aws'));
   // The SDK's default chain then finds the sandbox's fake keys, never the user's own.
@@ -102,12 +105,12 @@ export async function startSandboxEnvironment(options: {
   const token = `\${${sandboxTokenVariable}}`;
   return {
     company,
-    github: { url: github.url, world, requestCount: () => github.requestCount() },
-    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount() },
-    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount() },
-    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount() },
+    github: { url: github.url, world, requestCount: () => github.requestCount(), requestsByRoute: () => github.requestsByRoute() },
+    aws: { url: aws.url, world: awsWorld, requestCount: () => aws.requestCount(), requestsByRoute: () => aws.requestsByOperation() },
+    entra: { url: entra.url, world: entraWorld, requestCount: () => entra.requestCount(), requestsByRoute: () => entra.requestsByRoute() },
+    google: { url: google.url, world: googleWorld, requestCount: () => google.requestCount(), requestsByRoute: () => google.requestsByRoute() },
     jira: { url: jira.url, world: jiraWorld, requestCount: () => jira.requestCount(), requestsByRoute: () => jira.requestsByRoute() },
-    knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount() },
+    knowbe4: { url: knowbe4.url, world: knowbe4World, requestCount: () => knowbe4.requestCount(), requestsByRoute: () => knowbe4.requestsByRoute() },
     exports,
     transport: sandboxTrustingFetch(),
     secrets: { [sandboxTokenVariable]: sandboxToken, [sandboxGoogleKeyVariable]: google.serviceAccountKey },

@@ -24,7 +24,11 @@ export interface CollectOptions {
   command: string;
   /** Called as each collector ends (the CLI prints progress from it). */
   onOutcome?: (outcome: CollectorOutcome) => void;
-  /** Records per store transaction (default 5000). */
+  /**
+   * Records waiting for the store, all collectors of the run together (default 5000): past it, a
+   * collector writes its batch once it holds a tenth of this. Every collector runs at once (25 at
+   * scale 50), so a bound per collector alone let 25 × 5000 records wait in memory.
+   */
   batchSize?: number;
   /**
    * Collects only this unit of the plan (`aws-prod/111122223333`: one account of the instance, see
@@ -97,6 +101,7 @@ export async function collectInto(writer: RunWriter, options: Omit<CollectOption
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const outcomes: CollectorOutcome[] = [];
+  const buffered = { records: 0 };
   await Promise.all(
     plan.instances.map(async ({ instance, collectors }) => {
       const instanceLogger = logger.child({ connector: instance.id });
@@ -115,7 +120,7 @@ export async function collectInto(writer: RunWriter, options: Omit<CollectOption
       }
       await Promise.all(
         collectors.map(async (collector) => {
-          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger });
+          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger, buffered });
           outcomes.push(outcome);
           options.onOutcome?.(outcome);
         }),
@@ -132,6 +137,8 @@ interface CollectorJob extends Omit<CollectOptions, 'command'> {
   client: unknown;
   clientError: unknown;
   signal: AbortSignal;
+  /** Records waiting for the store across the run's collectors. */
+  buffered: { records: number };
 }
 
 async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
@@ -146,6 +153,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     if (batch.length === 0) return;
     const toWrite = batch;
     batch = [];
+    job.buffered.records -= toWrite.length;
     await storeWrite(job.store, () => writer.addObservations(toWrite));
   };
   let failure: { code: CollectErrorCode; message: string } | undefined;
@@ -189,7 +197,10 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
         provenance: { tool: toolName, connectorType: instance.type, requests: redactor.redactDeep(record.requests) },
       });
       count++;
-      if (batch.length >= batchSize) await flush();
+      job.buffered.records += 1;
+      // Past the run's budget, a collector writes once it holds a tenth of it: transactions stay
+      // large, and no more than about max(batchSize, collectors × batchSize / 10) records wait.
+      if (batch.length >= batchSize || (job.buffered.records >= batchSize && batch.length >= batchSize / 10)) await flush();
     }
   } catch (error) {
     // The store failed, not the collector: the run stops (runCollection leaves it unsealed).

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SandboxLimiter } from './api-limits.js';
 
 /** A request as an API module sees it. */
 export interface SandboxRequest {
@@ -71,6 +72,8 @@ export interface SandboxFaults {
   refuse?: 401 | 403;
   /** Only requests this matches get faults (one endpoint, say); default every request. */
   match?: (request: SandboxRequest) => boolean;
+  /** The API's documented limits (`api-limits.ts`), checked when a request arrives, before the latency. */
+  limiter?: SandboxLimiter;
 }
 
 /** The rolled faults, in the order their rates stack up in [0, 1) (`errorRate` first). */
@@ -161,6 +164,8 @@ export async function startSandboxServer(
       inFlight += 1;
       try {
         const faulted = faults.match?.(request) ?? true;
+        const admission = faults.limiter?.admit(request, api);
+        if (admission && 'release' in admission) res.once('close', admission.release);
         if (faulted && faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
         const refused = faulted && faults.refuse !== undefined && api.refused ? faults.refuse : undefined;
         let fault = faulted && !refused ? rolled((faults.random ?? Math.random)(seq)) : undefined;
@@ -168,7 +173,9 @@ export async function startSandboxServer(
         const overloaded = faulted && !refused && !!api.throttled && faults.maxInFlight !== undefined && inFlight > faults.maxInFlight;
         const windowed = faulted && !refused && !!api.throttled && inThrottleWindow(seq);
         let response: SandboxResponse;
-        if (refused) {
+        if (admission && 'response' in admission) {
+          response = admission.response;
+        } else if (refused) {
           counts.refused += 1;
           response = api.refused!(request, refused);
         } else if (fault === 'error') {

@@ -4,6 +4,8 @@ import { formatCollectResult } from '../../src/cli/commands/collect.js';
 import { checkRegistry } from '../../src/checks/registry.js';
 import { connectorRegistry } from '../../src/registry.js';
 import { awsSandboxCredentials, type AwsSandbox } from '../../src/sandbox/aws/server.js';
+import { createApiLimiter, documentedLimits } from '../../src/sandbox/api-limits.js';
+import { systemClock } from '../../src/core/clock.js';
 import type { AwsWorld } from '../../src/sandbox/aws/data.js';
 import { AwsPipeline, DENIED, DEV, FakeClock, NOW, PROD, payloads, smallWorld, startSmallSandbox, useSandboxCredentials, user } from './harness.js';
 
@@ -271,6 +273,22 @@ describe('AWS connector against the sandbox (real SDK clients, real wire formats
     expect(sandbox.requestsByOperation()['cloudtrail:LookupEvents']).toBe(10);
     // Every call after the first of its account and region waited half a second.
     expect(clock.sleeps).toEqual([500, 500, 500, 500, 500, 500]);
+  });
+
+  it('stays within 2 LookupEvents per second as CloudTrail counts them (on arrival), while other calls hold the shared queue', async () => {
+    const world = smallWorld();
+    for (const account of world.accounts) {
+      for (let i = 0; i < 150; i++) {
+        account.events.push({ id: `login-${account.id}-${i}`, region: 'us-east-1', name: 'ConsoleLogin', source: 'signin.amazonaws.com', time: NOW.getTime() - (i + 1) * 3_600_000, readOnly: false, username: 'ana.admin', sourceIp: '203.0.113.1', resources: [], signIn: { result: 'Success', mfaUsed: true } });
+      }
+    }
+    const limiter = createApiLimiter(documentedLimits.aws);
+    const { sandbox, pipeline } = await start({}, { faults: { latencyMs: 30, limiter } }, world);
+    const result = await pipeline.collect(systemClock);
+    expect(result.status).toBe('complete');
+    expect(limiter.refused()).toEqual({});
+    // us-east-1: production 1 IAM page + 4 sign-in pages (151 sign-ins, 50 a page), development 1 + 3; eu-west-1 one page each per account.
+    expect(sandbox.requestsByOperation()['cloudtrail:LookupEvents']).toBe(13);
   });
 
   it('waits out AWS throttling (Throttling in an ErrorResponse) and then collects', async () => {

@@ -20,6 +20,7 @@ import { openSqliteStore, type SqliteEvidenceStore } from '../../storage/sqlite-
 import { ADMINISTRATOR_ACCESS_ARN, type AwsAccount, type AwsWorld, type IamUser } from '../../src/sandbox/aws/data.js';
 import { startAwsSandbox, useSandboxAwsCredentials, type AwsSandbox, type AwsSandboxOptions } from '../../src/sandbox/aws/server.js';
 import { FakeClock, NOW } from '../github/fake-clock.js';
+import type { Clock } from '../../src/core/clock.js';
 
 export { FakeClock, NOW };
 const DAY = 86_400_000;
@@ -191,7 +192,7 @@ export class AwsPipeline {
     this.store = openSqliteStore(this.config.storePath);
   }
 
-  async collect(clock: FakeClock, only: string[] = []): Promise<CollectResult> {
+  async collect(clock: Clock, only: string[] = []): Promise<CollectResult> {
     const destination = new Writable({
       write: (chunk, _encoding, done) => {
         this.logs.push(String(chunk));

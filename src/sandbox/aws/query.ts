@@ -145,6 +145,24 @@ export function handleIam(world: AwsWorld, account: AwsAccount, params: URLSearc
       return xmlResult('iam', action, { PasswordPolicy: account.passwordPolicy }, requestId);
     case 'GetAccountAuthorizationDetails':
       return authorizationDetails(account, params, requestId);
+    // Per-user calls the connector does not make; the benchmark's naive baseline does.
+    case 'ListUsers': {
+      const maxItems = Math.min(Number(params.get('MaxItems') ?? 100) || 100, 1000);
+      const offset = params.get('Marker') ? Number(Buffer.from(params.get('Marker')!, 'base64').toString('utf8')) : 0;
+      const users = account.users.slice(offset, offset + maxItems).map((u) => ({ Path: '/', UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: awsTime(u.createdAt) }));
+      const truncated = offset + maxItems < account.users.length;
+      return xmlResult('iam', action, { Users: member(users), IsTruncated: truncated, ...(truncated ? { Marker: Buffer.from(String(offset + maxItems)).toString('base64') } : {}) }, requestId);
+    }
+    case 'ListMFADevices':
+    case 'ListAccessKeys': {
+      const user = account.users.find((u) => u.name === params.get('UserName'));
+      if (!user) return xmlError('iam', 404, 'NoSuchEntity', `The user with name ${params.get('UserName')} cannot be found.`, requestId);
+      const result =
+        action === 'ListMFADevices'
+          ? { MFADevices: member(user.mfa ? [{ UserName: user.name, SerialNumber: `arn:aws:iam::${account.id}:mfa/${user.name}`, EnableDate: awsTime(user.createdAt) }] : []) }
+          : { AccessKeyMetadata: member(user.keys.map((k, i) => ({ UserName: user.name, AccessKeyId: `AKIA${hashString(`${user.arn}/${i}`).toString(36).toUpperCase()}`, Status: k.active ? 'Active' : 'Inactive', CreateDate: awsTime(k.lastRotated) }))) };
+      return xmlResult('iam', action, { ...result, IsTruncated: false }, requestId);
+    }
     default:
       return xmlError('iam', 400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`, requestId);
   }

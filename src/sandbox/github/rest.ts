@@ -61,6 +61,13 @@ const ROUTES: { pattern: RegExp; handler: Handler }[] = [
   { pattern: /^\/orgs\/([^/]+)\/dependabot\/alerts$/, handler: listOrgDependabotAlerts },
   // Branch names may contain `/`; clients may or may not encode it.
   { pattern: /^\/repos\/([^/]+)\/([^/]+)\/rules\/branches\/(.+)$/, handler: getBranchRules },
+  // Per-repository endpoints the connector does not call; the benchmark's naive baseline does.
+  { pattern: /^\/orgs\/([^/]+)\/repos$/, handler: listOrgRepositories },
+  { pattern: /^\/repos\/([^/]+)\/([^/]+)\/branches\/(.+)\/protection$/, handler: getBranchProtection },
+  { pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls$/, handler: listPullRequests },
+  { pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/reviews$/, handler: listReviews },
+  { pattern: /^\/repos\/([^/]+)\/([^/]+)\/collaborators$/, handler: listRepositoryCollaborators },
+  { pattern: /^\/repos\/([^/]+)\/([^/]+)\/dependabot\/alerts$/, handler: listRepositoryDependabotAlerts },
 ];
 
 /** Dispatches a GET request; `undefined` means no route matched. */
@@ -298,6 +305,66 @@ function getBranchRules(index: WorldIndex, req: RestRequest, [owner, name, branc
   if (!repo || branch === undefined) return notFound(docs);
   const { page, headers } = paginate(index.branchRules(repo, branch), req.url);
   return { status: 200, body: page, headers };
+}
+
+function listOrgRepositories(index: WorldIndex, req: RestRequest, [org]: string[]): RestResult {
+  if (org === undefined || !index.isOrg(org)) return notFound('https://docs.github.com/rest/repos/repos#list-organization-repositories');
+  const { page, headers } = paginate(index.world.repositories, req.url);
+  return { status: 200, body: page.map((r) => ({ ...renderMinimalRepository(index, r, req.urls), default_branch: r.defaultBranch, archived: r.archived, pushed_at: r.pushedAt })), headers };
+}
+
+/** Classic protection of a branch (the subset of fields a review check reads), or GitHub's 404. */
+function getBranchProtection(index: WorldIndex, _req: RestRequest, [owner, name, branch]: string[]): RestResult {
+  const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
+  const p = repo && branch === repo.defaultBranch ? repo.classicProtection : null;
+  if (!p) return { status: 404, body: { message: 'Branch not protected', documentation_url: 'https://docs.github.com/rest/branches/branch-protection#get-branch-protection', status: '404' } };
+  return {
+    status: 200,
+    body: {
+      required_pull_request_reviews: p.requiresApprovingReviews ? { required_approving_review_count: p.requiredApprovingReviewCount, dismiss_stale_reviews: p.dismissesStaleReviews, require_code_owner_reviews: p.requiresCodeOwnerReviews } : undefined,
+      required_status_checks: p.requiresStatusChecks ? { strict: p.requiresStrictStatusChecks, contexts: p.requiredStatusCheckContexts } : undefined,
+      enforce_admins: { enabled: p.isAdminEnforced },
+      allow_force_pushes: { enabled: p.allowsForcePushes },
+      allow_deletions: { enabled: p.allowsDeletions },
+    },
+  };
+}
+
+/** Closed pull requests (the world keeps merged ones), newest first. */
+function listPullRequests(index: WorldIndex, req: RestRequest, [owner, name]: string[]): RestResult {
+  const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
+  if (!repo) return notFound('https://docs.github.com/rest/pulls/pulls#list-pull-requests');
+  const state = req.url.searchParams.get('state') ?? 'open';
+  const prs = state === 'open' ? [] : [...index.pullRequests(repo)].sort((a, b) => b.mergedAt.localeCompare(a.mergedAt));
+  const { page, headers } = paginate(prs, req.url);
+  const body = page.map((pr) => ({ id: pr.id, node_id: pr.nodeId, number: pr.number, state: 'closed', title: pr.title, user: { login: pr.author }, created_at: pr.createdAt, updated_at: pr.updatedAt, merged_at: pr.mergedAt, merge_commit_sha: pr.mergeCommitOid, base: { ref: pr.baseRefName }, head: { ref: pr.headRefName } }));
+  return { status: 200, body, headers };
+}
+
+function listReviews(index: WorldIndex, req: RestRequest, [owner, name, number]: string[]): RestResult {
+  const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
+  const pr = repo ? index.pullRequests(repo).find((p) => String(p.number) === number) : undefined;
+  if (!pr) return notFound('https://docs.github.com/rest/pulls/reviews#list-reviews-for-a-pull-request');
+  const { page, headers } = paginate(pr.reviews, req.url);
+  return { status: 200, body: page.map((r) => ({ id: r.id, node_id: r.nodeId, user: { login: r.author }, state: r.state, submitted_at: r.submittedAt })), headers };
+}
+
+/** Collaborators of one repository; `affiliation=outside` lists the outside collaborators only (direct members are not modelled per repository). */
+function listRepositoryCollaborators(index: WorldIndex, req: RestRequest, [owner, name]: string[]): RestResult {
+  const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
+  if (!repo) return notFound('https://docs.github.com/rest/collaborators/collaborators#list-repository-collaborators');
+  const users = index.world.outsideCollaborators.flatMap((u) => u.access.filter((a) => a.repository === repo.name).map((a) => ({ ...renderSimpleUser(u, req.urls), role_name: a.permission })));
+  const { page, headers } = paginate(users, req.url);
+  return { status: 200, body: page, headers };
+}
+
+function listRepositoryDependabotAlerts(index: WorldIndex, req: RestRequest, [owner, name]: string[]): RestResult {
+  const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
+  if (!repo) return notFound('https://docs.github.com/rest/dependabot/alerts#list-dependabot-alerts-for-a-repository');
+  const state = req.url.searchParams.get('state');
+  const alerts = index.world.dependabotAlerts.filter((a) => a.repository === repo.name && (state === null || a.state === state));
+  const { page, headers } = paginate(alerts, req.url);
+  return { status: 200, body: page.map((a) => renderDependabotAlert(index, a, req.urls)), headers };
 }
 
 const ALERT_STATES: readonly string[] = ['auto_dismissed', 'dismissed', 'fixed', 'open'];

@@ -63,6 +63,8 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
     return jsonResponse(200, body);
   }
 
+  const usersByKey = new Map(world.users.flatMap((u) => [[u.id, u] as const, [u.primaryEmail, u] as const]));
+
   function api(request: SandboxRequest): SandboxResponse {
     const { pathname, searchParams } = request.url;
     const auth = request.headers.authorization ?? '';
@@ -77,6 +79,13 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
     if (pathname === '/admin/directory/v1/users') {
       if (customer !== 'my_customer' && customer !== world.customerId) return googleError(400, 'Bad Request', 'badRequest');
       return page(request.url, world.users, 'users', 'admin#directory#users', 100, 500);
+    }
+    // One user by id or primary email: the connector lists instead; the benchmark's naive baseline calls this.
+    const oneUser = /^\/admin\/directory\/v1\/users\/([^/]+)$/.exec(pathname);
+    if (oneUser) {
+      const key = decodeURIComponent(oneUser[1]!);
+      const user = usersByKey.get(key);
+      return user ? jsonResponse(200, user) : googleError(404, 'Resource Not Found: userKey', 'notFound');
     }
     const roleRoute = /^\/admin\/directory\/v1\/customer\/([^/]+)\/(roles|roleassignments)$/.exec(pathname);
     if (roleRoute) {

@@ -103,6 +103,8 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
     };
   };
 
+  const registrationsById = new Map(world.registrations.map((r) => [r.id, r]));
+
   /** A listing for a Graph path, or an error answer. */
   function listing(path: string, url: URL): Listing | SandboxResponse {
     const select = url.searchParams.get('$select')?.split(',') ?? [];
@@ -111,6 +113,13 @@ export async function startEntraSandbox(world: EntraWorld, options: EntraSandbox
       const denied = select.includes('signInActivity') ? licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") : undefined;
       // Graph caps pages at 500 users when signInActivity is selected, 999 otherwise.
       return denied ?? { items: world.users, defaultTop: 100, maxTop: select.includes('signInActivity') ? 500 : 999, context: 'users' };
+    }
+    // Per-user methods: the connector reads the registration report instead; the benchmark's naive baseline calls this.
+    const methods = /^\/users\/([^/]+)\/authentication\/methods$/.exec(path);
+    if (methods) {
+      const registered = registrationsById.get(decodeURIComponent(methods[1]!))?.methodsRegistered ?? [];
+      const items = ['password', ...registered].map((m, i) => ({ '@odata.type': `#microsoft.graph.${m}AuthenticationMethod`, id: `${methods[1]}-${i}` }));
+      return { items, defaultTop: 100, maxTop: 100, context: `users('${methods[1]}')/authentication/methods` };
     }
     if (path === '/reports/authenticationMethods/userRegistrationDetails') {
       return licence(licences.p1, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Neither tenant is B2C or tenant doesn't have premium license") ?? {
