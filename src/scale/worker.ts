@@ -123,7 +123,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (sealed) logger.info({ run: sealed.id, status: sealed.status, hash: sealed.hash }, 'run sealed: every unit ended');
   };
 
-  const runner: Runner = await run({
+  const runnerOptions = {
     pgPool: queuePool,
     schema: queueSchema,
     concurrency: options.concurrency,
@@ -135,7 +135,40 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     taskList: { [collectUnitTask]: task },
     logger: queueLogger(logger),
     events,
+  };
+  let runner: Runner = await run(runnerOptions);
+  let stopping = false;
+  let restartRequested = false;
+  // graphile-worker retires a queue worker that cannot record its job's end (the connection dropped
+  // during completeJob or failJob) and does not replace it: the process would idle, beating, while
+  // that job stayed locked for hours. The retired worker's heartbeat goes, so the reaper (ours or
+  // another process's) releases its job after the visibility timeout, and the runner restarts.
+  events.on('worker:fatalError', ({ worker, error }) => {
+    workerIds.delete(worker.workerId);
+    void pool.query(`DELETE FROM ${heartbeatsTable} WHERE worker_id = $1`, [worker.workerId]).catch(() => {});
+    logger.error({ err: (error as Error).message }, 'the queue could not record a job end: its job is released after the visibility timeout; restarting the queue runner');
+    if (stopping || restartRequested) return;
+    restartRequested = true;
+    void runner.stop().catch(() => {});
   });
+  const runners = (async () => {
+    for (;;) {
+      await runner.promise.catch((error: unknown) => logger.error({ err: (error as Error).message }, 'queue runner ended with an error'));
+      if (stopping || !restartRequested) return;
+      restartRequested = false;
+      // The database may still be dropping connections: try again each second until it answers.
+      for (;;) {
+        try {
+          runner = await run(runnerOptions);
+          break;
+        } catch (error) {
+          logger.warn({ err: (error as Error).message }, 'queue runner restart failed (the database may be restarting); retrying');
+          if (stopping) return;
+          await options.clock.sleep(1000);
+        }
+      }
+    }
+  })();
 
   async function beat(): Promise<void> {
     try {
@@ -186,7 +219,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
 
   const timer = setInterval(() => void beat(), Math.max(250, options.visibilityTimeoutMs / 4));
-  const done = runner.promise.finally(async () => {
+  const done = runners.finally(async () => {
     clearInterval(timer);
     await pool.query(`DELETE FROM ${heartbeatsTable} WHERE worker_id = ANY($1::text[])`, [[...workerIds]]).catch(() => {});
     await pool.end().catch(() => {});
@@ -195,6 +228,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   return {
     done,
     async stop() {
+      stopping = true;
       await runner.stop();
       await done;
     },
