@@ -71,8 +71,7 @@ export interface CollectResult {
  */
 export async function runCollection(options: CollectOptions): Promise<CollectResult> {
   const { plan, store, clock, logger } = options;
-  let writer!: RunWriter;
-  await storeWrite(store, async () => void (writer = await store.startRun({ command: options.command, toolVersion, startedAt: clock.now() })));
+  const writer = await storeWrite(store, () => store.startRun({ command: options.command, toolVersion, startedAt: clock.now() }));
   logger.info({ runId: writer.runId }, 'collection started');
   let outcomes: CollectorOutcome[];
   try {
@@ -257,9 +256,9 @@ async function previousCollection(store: EvidenceStore, instanceId: string, kind
 }
 
 /** A write to the store; its failure (disk full, read-only) becomes a {@link StoreWriteError}. */
-async function storeWrite(store: EvidenceStore, write: () => Promise<void>): Promise<void> {
+async function storeWrite<T>(store: EvidenceStore, write: () => Promise<T>): Promise<T> {
   try {
-    await write();
+    return await write();
   } catch (error) {
     throw isStoreIoError(error) ? new StoreWriteError(store.location, error) : error;
   }
