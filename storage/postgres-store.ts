@@ -4,7 +4,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, type RowText } from './trees.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
@@ -476,10 +476,17 @@ export class PostgresEvidenceStore implements EvidenceStore {
             await this.rows<{ results: string }>('SELECT results FROM check_evaluations WHERE check_id = $1 AND instance_id = $2 ORDER BY id DESC LIMIT 1', [e.checkId, e.instanceId], client)
           )[0]?.results;
           const [baseTree] = base ? await this.rows<{ depth: number }>('SELECT depth FROM trees WHERE digest = $1', [base], client) : [];
-          await this.insertTree(client, encodeTree(e.results, base && baseTree ? { digest: base, depth: baseTree.depth, rows: await this.treeRows(base, client) } : undefined), e.results);
+          await this.insertTree(client, encodeTree(e.results, base && baseTree ? { digest: base, depth: baseTree.depth, rows: await this.treeRows(base, client) } : undefined, e.digest), e.results);
         }
-        const tree = encodeTree(run.rows, previous ? { digest: previous.tree, depth: previous.depth, rows: await this.treeRows(previous.tree, client) } : undefined);
-        if (!(await this.hasTree(client, tree.digest))) await this.insertTree(client, tree, run.rows);
+        // An unchanged day's evaluation tree is stored already: found by its digest, never diffed.
+        const tree = { digest: treeDigest(run.rows), depth: 0 };
+        const [stored] = await this.rows<{ depth: number }>('SELECT depth FROM trees WHERE digest = $1', [tree.digest], client);
+        if (stored) tree.depth = stored.depth;
+        else {
+          const encoded = encodeTree(run.rows, previous ? { digest: previous.tree, depth: previous.depth, rows: await this.treeRows(previous.tree, client) } : undefined, tree.digest);
+          await this.insertTree(client, encoded, run.rows);
+          tree.depth = encoded.depth;
+        }
         await client.query('INSERT INTO check_runs (run_seq, as_of, evaluations, evidence, evaluation_count) VALUES ($1, $2, $3, $4, $5)', [
           seq,
           run.asOf,

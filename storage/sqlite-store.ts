@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, type RowText } from './trees.js';
+import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
   currentSchemaVersion,
@@ -503,8 +503,15 @@ export class SqliteEvidenceStore implements EvidenceStore {
           if (this.hasTree(e.digest)) continue;
           this.putTree(e.digest, e.results, previousRun()?.results.get(`${e.checkId}\u0000${e.instanceId}`) ?? this.previousEvaluation(e));
         }
-        const tree = encodeTree(run.rows, previousRun() ? { digest: previous!.tree, depth: previous!.depth, rows: this.treeRows(previous!.tree) } : undefined);
-        if (!this.hasTree(tree.digest)) this.insertTree(tree, run.rows);
+        // An unchanged day's evaluation tree is stored already: found by its digest, never diffed.
+        const tree = { digest: treeDigest(run.rows), depth: 0 };
+        const stored = this.treeDepth(tree.digest);
+        if (stored !== undefined) tree.depth = stored;
+        else {
+          const encoded = encodeTree(run.rows, previousRun() ? { digest: previous!.tree, depth: previous!.depth, rows: this.treeRows(previous!.tree) } : undefined, tree.digest);
+          this.insertTree(encoded, run.rows);
+          tree.depth = encoded.depth;
+        }
         this.sql('INSERT INTO check_runs (run_seq, as_of, evaluations, evidence, evaluation_count) VALUES (?, ?, ?, ?, ?)').run(
           seq,
           run.asOf,
@@ -528,10 +535,13 @@ export class SqliteEvidenceStore implements EvidenceStore {
 
   /** Stores sorted `rows` as a tree, a delta against `base` (a stored tree) when that is small. */
   private putTree(digest: string, rows: RowText[], base: string | undefined): void {
-    const depth = base === undefined ? undefined : (this.sql('SELECT depth FROM trees WHERE digest = ?').pluck().get(base) as number | undefined);
-    const tree = encodeTree(rows, base !== undefined && depth !== undefined ? { digest: base, depth, rows: this.treeRows(base) } : undefined);
-    if (tree.digest !== digest) throw new Error(`result tree digest mismatch (${tree.digest} != ${digest})`);
-    this.insertTree(tree, rows);
+    const depth = base === undefined ? undefined : this.treeDepth(base);
+    this.insertTree(encodeTree(rows, base !== undefined && depth !== undefined ? { digest: base, depth, rows: this.treeRows(base) } : undefined, digest), rows);
+  }
+
+  /** A stored tree's delta depth; `undefined` when no tree has this digest. */
+  private treeDepth(digest: string): number | undefined {
+    return this.sql('SELECT depth FROM trees WHERE digest = ?').pluck().get(digest) as number | undefined;
   }
 
   /** The newest check run's evaluation tree, and its result trees by check and instance. */

@@ -44,10 +44,10 @@ export function compareText(a: string, b: string): number {
 
 /**
  * Encodes sorted `rows` for storage: a delta against `base` when that is less than half the size
- * of a full copy and the chain stays short, otherwise the full list.
+ * of a full copy and the chain stays short, otherwise the full list. `digest`: the rows' tree digest
+ * when the caller has computed it already.
  */
-export function encodeTree(rows: readonly RowText[], base?: { digest: string; depth: number; rows: readonly RowText[] }): StoredTree {
-  const digest = treeDigest(rows);
+export function encodeTree(rows: readonly RowText[], base?: { digest: string; depth: number; rows: readonly RowText[] }, digest = treeDigest(rows)): StoredTree {
   if (base && base.depth < maxDeltaDepth) {
     const { add, drop } = diffSorted(base.rows, rows);
     if ((add.length + drop.length) * 2 < rows.length) {
