@@ -8,7 +8,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, HttpRequest,
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.js';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
-import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
+import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError } from '../../src/core/errors.js';
 import { toolName } from '../../src/core/version.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
@@ -165,7 +165,7 @@ export class AwsApi {
     } catch (error) {
       const request = url ? ref((error as Metadata).$metadata) : undefined;
       // The shared HTTP layer's failure (timeout, reset) names only the URL, `/` for most AWS calls.
-      const transport = findCause(error, (e): e is CollectError => e instanceof CollectError);
+      const transport = collectErrorIn(error);
       if (transport) throw new CollectError(transport.code, `${operation}: ${transport.message}`, { cause: error, endpoint: request?.url ?? operation });
       // The SDK could not parse the answer (cut or malformed XML/JSON): an invalid payload, not an AWS error.
       if (error instanceof Error && '$response' in error && !('$fault' in error)) {
@@ -332,7 +332,7 @@ const deniedNames = new Set(['AccessDenied', 'AccessDeniedException', 'Unauthori
  * carry a stable code (the shared HTTP layer's) are left to the generic classification.
  */
 export function classifyAwsError(error: unknown): ClassifiedError | undefined {
-  if (findCause(error, (e): e is CollectError => e instanceof CollectError)) return undefined;
+  if (collectErrorIn(error)) return undefined;
   const sdk = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } } | null;
   const name = typeof sdk?.name === 'string' ? sdk.name : '';
   // Named by the call (`GetAccountAuthorizationDetails: AccessDenied: ...`), as every connector names the endpoint.

@@ -1,5 +1,5 @@
 import { defineConnector } from '../../src/core/connector.js';
-import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
+import { codeForHttpStatus, collectErrorIn, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { GitHubApi } from './client.js';
 import { githubSettingsSchema, type GitHubSettings } from './settings.js';
@@ -50,7 +50,7 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
  * left to the generic classification.
  */
 export function classifyGithubError(error: unknown): ClassifiedError | undefined {
-  if (findCause(error, (e): e is CollectError => e instanceof CollectError)) return undefined;
+  if (collectErrorIn(error)) return undefined;
   const e = error as { status?: unknown; message?: unknown; request?: { method?: unknown; url?: unknown } } | null;
   if (typeof e?.status !== 'number' || typeof e.request?.url !== 'string') return undefined;
   const code = codeForHttpStatus(e.status);

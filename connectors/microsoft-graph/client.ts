@@ -5,7 +5,7 @@ import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.js';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
-import { CollectError, codeForHttpStatus, findCause, type ClassifiedError } from '../../src/core/errors.js';
+import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
@@ -140,7 +140,7 @@ function recordSignInFailure(fetchFn: typeof fetch, signIn: { failure?: CollectE
       }
       return response;
     } catch (error) {
-      signIn.failure = findCause(error, (e): e is CollectError => e instanceof CollectError);
+      signIn.failure = collectErrorIn(error);
       throw error;
     }
   };

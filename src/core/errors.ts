@@ -93,6 +93,11 @@ function isCollectError(e: unknown): e is CollectError {
   return e instanceof CollectError;
 }
 
+/** The CollectError in `err`'s cause chain (the shared HTTP layer's timeout, reset, ...), if any. */
+export function collectErrorIn(err: unknown): CollectError | undefined {
+  return findCause(err, isCollectError);
+}
+
 function statusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
@@ -119,7 +124,7 @@ export function codeForHttpStatus(status: number): CollectErrorCode | undefined 
  * anywhere in the cause chain wins, then schema failures, then HTTP statuses.
  */
 export function classifyError(err: unknown): ClassifiedError {
-  const known = findCause(err, isCollectError);
+  const known = collectErrorIn(err);
   if (known) return { code: known.code, message: known.message };
   if (err instanceof ConfigError) return { code: 'config', message: err.message };
   const zod = findCause(err, (e): e is { name: string; message: string } =>
