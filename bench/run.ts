@@ -25,7 +25,7 @@ import { identityScenario } from './identity.js';
 import { bundleScenario } from './bundle.js';
 import { githubRequestBench } from './github.js';
 import { awsRequestBench } from './aws.js';
-import { storeBench } from './store.js';
+import { storeBench, storeReadsBench } from './store.js';
 import { scaleOutBench } from './scale-out.js';
 import { collectionBench, type BenchFigure } from './collection.js';
 import { baselineBench, type CollectionSummary } from './baseline.js';
@@ -40,6 +40,8 @@ interface Result {
 }
 const results: Result[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'annexa-bench-'));
+/** The stores the `store` part keeps at its checkpoints, timed by `store-reads` (kept between runs, not committed). */
+const storeCheckpoints = join(packageRoot, 'bench/.store-checkpoints');
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
@@ -102,7 +104,7 @@ async function collectionScenario(scale: number): Promise<void> {
 }
 
 /** The parts `--only` can pick, in the order they run. */
-const parts = ['collection', 'baseline', 'connectors', 'store', 'bundle', 'scale-out'] as const;
+const parts = ['collection', 'baseline', 'connectors', 'store', 'store-reads', 'bundle', 'scale-out'] as const;
 type Part = (typeof parts)[number];
 
 /** `npm run bench`, `npm run bench -- --only collection,baseline`, or the old `npm run bench -- store`. */
@@ -155,7 +157,9 @@ try {
         results.push(...(await awsRequestBench(dir)));
         adopt('connectors', results.splice(0));
       } else if (part === 'store') {
-        adopt('store', await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365) }));
+        adopt('store', await storeBench(dir, { days: Number(process.env.ANNEXA_BENCH_DAYS ?? 365), checkpointsDir: storeCheckpoints }));
+      } else if (part === 'store-reads') {
+        adopt('store-reads', await storeReadsBench(storeCheckpoints));
       } else if (part === 'bundle') {
         adopt('bundle', await bundleScenario(dir));
       } else if (part === 'scale-out') {

@@ -1,6 +1,9 @@
 import type { EvidenceSet } from '../checks/check.js';
 import type { AccountFacts, AccountSource } from './sources.js';
 
+/** `localeCompare`'s order at a fraction of its cost (it builds a collator on every call). */
+const collate = new Intl.Collator().compare;
+
 /** How an account was linked to its person. */
 export type MatchedBy = 'alias' | 'email' | 'username';
 
@@ -143,9 +146,9 @@ export function buildIdentityIndex(sets: readonly EvidenceSet[], options: Identi
     people.set(email, person);
   }
   const accountOrder = (x: IndexedAccount, y: IndexedAccount) =>
-    x.system.localeCompare(y.system) || x.instanceId.localeCompare(y.instanceId) || x.accountId.localeCompare(y.accountId);
+    collate(x.system, y.system) || collate(x.instanceId, y.instanceId) || collate(x.accountId, y.accountId);
   return {
-    people: [...people.values()].sort((x, y) => x.email.localeCompare(y.email)).map((p) => ({ ...p, accounts: p.accounts.sort(accountOrder) })),
+    people: [...people.values()].sort((x, y) => collate(x.email, y.email)).map((p) => ({ ...p, accounts: p.accounts.sort(accountOrder) })),
     unmatched: unmatched.sort(accountOrder),
     unreadable,
   };
