@@ -62,9 +62,31 @@ export function decodeTree(data: string, baseRows?: readonly RowText[]): RowText
   if (data.startsWith('[')) return splitRows(data) ?? (JSON.parse(data) as unknown[]).map((row) => JSON.stringify(row));
   const parsed = JSON.parse(data) as { add: unknown[]; drop: number[] };
   if (!baseRows) throw new Error('a delta tree needs its base');
-  const dropped = new Set(parsed.drop);
-  const kept = baseRows.filter((_, i) => !dropped.has(i));
-  return mergeSorted(kept, parsed.add.map((row) => JSON.stringify(row)));
+  return applyDelta(baseRows, parsed.drop, parsed.add.map((row) => JSON.stringify(row)));
+}
+
+/**
+ * The base's rows without the positions in `drop` (ascending, as {@link diffSorted} gives them),
+ * merged with `add` (sorted): one pass, since reading a tree at the end of a delta chain applies
+ * every delta of the chain.
+ */
+function applyDelta(base: readonly RowText[], drop: readonly number[], add: readonly RowText[]): RowText[] {
+  const out: RowText[] = new Array<RowText>(base.length - drop.length + add.length);
+  let n = 0;
+  let d = 0;
+  let j = 0;
+  for (let i = 0; i < base.length; i++) {
+    if (d < drop.length && drop[d] === i) {
+      d++;
+      continue;
+    }
+    const row = base[i]!;
+    while (j < add.length && compareText(add[j]!, row) < 0) out[n++] = add[j++]!;
+    out[n++] = row;
+  }
+  while (j < add.length) out[n++] = add[j++]!;
+  if (d !== drop.length || n !== out.length) throw new Error('a delta tree does not fit its base');
+  return out;
 }
 
 /**
@@ -108,16 +130,6 @@ export function diffSorted(before: readonly RowText[], after: readonly RowText[]
     else add.push(after[j++]!);
   }
   return { add, drop };
-}
-
-function mergeSorted(a: readonly RowText[], b: readonly RowText[]): RowText[] {
-  const out: RowText[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(compareText(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
 }
 
 /** Parses row texts at once (one JSON.parse is much faster than one per row). */
