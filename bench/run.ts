@@ -130,7 +130,9 @@ const startedAt = new Date().toISOString();
 const figures: BenchFigure[] = [];
 const partSeconds: Record<string, number> = {};
 const load = { before: loadavg().map((x) => Math.round(x * 100) / 100), during: [] as number[][] };
-const loadSampler = setInterval(() => load.during.push(loadavg().map((x) => Math.round(x * 100) / 100)), 30_000);
+const sampleLoad = () => load.during.push(loadavg().map((x) => Math.round(x * 100) / 100));
+// Also sampled when each part ends: a part that keeps the event loop busy (the store year) holds the timer off.
+const loadSampler = setInterval(sampleLoad, 30_000);
 loadSampler.unref();
 const adopt = (group: string, rs: readonly Result[]) => figures.push(...rs.map((r) => ({ group, ...r })));
 const day = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
@@ -171,6 +173,7 @@ try {
       figures.push({ group: part, name: `${part} did not finish: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`, value: 1, unit: '', target: 0 });
     }
     partSeconds[part] = Math.round((performance.now() - began) / 1000);
+    sampleLoad();
   }
 } finally {
   clearInterval(loadSampler);

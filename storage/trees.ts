@@ -74,19 +74,31 @@ function applyDelta(base: readonly RowText[], drop: readonly number[], add: read
   const out: RowText[] = new Array<RowText>(base.length - drop.length + add.length);
   let n = 0;
   let d = 0;
-  let j = 0;
-  for (let i = 0; i < base.length; i++) {
-    if (d < drop.length && drop[d] === i) {
-      d++;
-      continue;
+  let i = 0;
+  // Each added row goes before the first base row after it, found by bisection: a day's delta adds
+  // a few rows to thousands, so comparing every base row would cost more than the copy.
+  for (let j = 0; j <= add.length; j++) {
+    const until = j < add.length ? firstAfter(base, add[j]!, i) : base.length;
+    for (; i < until; i++) {
+      if (d < drop.length && drop[d] === i) d++;
+      else out[n++] = base[i]!;
     }
-    const row = base[i]!;
-    while (j < add.length && compareText(add[j]!, row) < 0) out[n++] = add[j++]!;
-    out[n++] = row;
+    if (j < add.length) out[n++] = add[j]!;
   }
-  while (j < add.length) out[n++] = add[j++]!;
   if (d !== drop.length || n !== out.length) throw new Error('a delta tree does not fit its base');
   return out;
+}
+
+/** The first position at or after `from` in sorted `rows` whose row sorts after `row`. */
+function firstAfter(rows: readonly RowText[], row: RowText, from: number): number {
+  let low = from;
+  let high = rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareText(rows[middle]!, row) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /**
