@@ -77,8 +77,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const attempt = helpers.job.attempts;
     const jobLogger = logger.child({ run: payload.runId, unit: payload.unit, attempt });
     const instance = options.config.connectors.find((c) => c.id === unitInstance(payload.unit));
-    const known = instance && unitsOf(instance).some((u) => u.unit === payload.unit);
-    if (!instance || !known) {
+    // The unit's instance, its settings narrowed to the unit: planned here once, and collected as is.
+    const planned = instance && unitsOf(instance).find((u) => u.unit === payload.unit);
+    if (!instance || !planned) {
       // This worker's config does not know the unit: every worker should share one config.
       jobLogger.error({}, `${options.config.file} has no ${instance ? `unit ${payload.unit} of ` : ''}connector ${unitInstance(payload.unit)}: the unit gives up`);
       await shared.endUnit(payload.runId, payload.unit, options.name, attempt, 'gave_up', options.clock.now());
@@ -100,8 +101,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const signal = helpers.abortSignal ?? new AbortController().signal;
     try {
       await collectInto(handBackOnAbort(writer, signal), {
-        plan: { instances: [{ instance, collectors }] },
-        unit: payload.unit,
+        // Already the unit's plan: no `unit` option, which would split the instance again.
+        plan: { instances: [{ instance: planned.instance, collectors }] },
         store,
         fetch: options.fetch,
         clock: options.clock,
@@ -203,12 +204,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * end by itself: it gives up, so its run is sealed (partial) instead of staying open forever.
    */
   async function giveUpExhaustedUnits(): Promise<void> {
-    for (const { runId, unit } of await shared.unfinishedUnits()) {
-      const { rows } = await pool.query<{ attempts: number; max_attempts: number; locked_at: Date | null }>(
-        `SELECT attempts, max_attempts, locked_at FROM ${queueSchema}.jobs WHERE key = $1`,
-        [`${runId}:${unit}`],
-      );
-      const job = rows[0];
+    const unfinished = await shared.unfinishedUnits();
+    if (unfinished.length === 0) return;
+    // Every unfinished unit's job in one query, not one per unit at every heartbeat of every worker.
+    const { rows } = await pool.query<{ key: string; attempts: number; max_attempts: number; locked_at: Date | null }>(
+      `SELECT key, attempts, max_attempts, locked_at FROM ${queueSchema}.jobs WHERE key = ANY($1::text[])`,
+      [unfinished.map(({ runId, unit }) => `${runId}:${unit}`)],
+    );
+    const jobs = new Map(rows.map((r) => [r.key, r]));
+    for (const { runId, unit } of unfinished) {
+      const job = jobs.get(`${runId}:${unit}`);
       if (job && (job.attempts < job.max_attempts || job.locked_at !== null)) continue;
       // Re-read: the unit may have ended while we looked at the queue.
       if (!(await shared.unfinishedUnits()).some((u) => u.runId === runId && u.unit === unit)) continue;
