@@ -125,6 +125,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
   private readonly trees = new TreeCache();
   /** Stream ids by kind, instance and collector (see `streamId`). */
   private readonly streamIds = new Map<string, number>();
+  /** Streams an open transaction created, by its client: they join `streamIds` when it commits. */
+  private readonly createdStreams = new Map<Queryable, Map<string, number>>();
   /** The request index of the collection `requestsOf` read last. */
   private requestIndex: { key: string; rows: Map<string, number[]>; requests: RequestRef[] } | undefined;
   readonly sharedRuns: SharedRuns;
@@ -152,9 +154,12 @@ export class PostgresEvidenceStore implements EvidenceStore {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
+      for (const [key, id] of this.createdStreams.get(client) ?? []) this.streamIds.set(key, id);
+      this.createdStreams.delete(client);
       client.release();
       return result;
     } catch (error) {
+      this.createdStreams.delete(client);
       await client.query('ROLLBACK').catch(() => {});
       // The connection may be what failed (a restarted server): never hand it out again.
       client.release(true);
@@ -413,7 +418,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
     const key = `${kind}\u0000${instanceId}\u0000${collectorId}`;
     const known = this.streamIds.get(key);
     if (known !== undefined) return known;
-    // `committed`: not written by this transaction, whose rollback would take it away again.
+    // `committed`: not written by this transaction (a rollback would take it away again).
     const existing = `SELECT id, xmin::text::bigint <> pg_current_xact_id()::text::bigint % 4294967296 AS committed FROM streams WHERE kind = $1 AND instance_id = $2 AND collector_id = $3`;
     const [row] = await this.rows<{ id: number; committed: boolean }>(
       `WITH ins AS (INSERT INTO streams (kind, instance_id, collector_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id)
@@ -424,6 +429,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
     // Nothing when another writer's insert committed after this statement's snapshot: read it now.
     const found = row ?? (await this.rows<{ id: number; committed: boolean }>(existing, [kind, instanceId, collectorId], client))[0]!;
     if (found.committed) this.streamIds.set(key, found.id);
+    // Created by this transaction: remembered once it commits (`tx`), forgotten if it rolls back.
+    else this.createdStreams.set(client, new Map(this.createdStreams.get(client)).set(key, found.id));
     return found.id;
   }
 
