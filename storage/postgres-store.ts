@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
-import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
+import { buildCollection, foldPopulation, resolveRequests, type PendingRecord, type RecordRow } from './collection.js';
 import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
@@ -123,10 +123,6 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
  */
 export class PostgresEvidenceStore implements EvidenceStore {
   private readonly trees = new TreeCache();
-  /** Stream ids by kind, instance and collector (see `streamId`). */
-  private readonly streamIds = new Map<string, number>();
-  /** Streams an open transaction created, by its client: they join `streamIds` when it commits. */
-  private readonly createdStreams = new Map<Queryable, Map<string, number>>();
   /** The request index of the collection `requestsOf` read last. */
   private requestIndex: { key: string; rows: Map<string, number[]>; requests: RequestRef[] } | undefined;
   readonly sharedRuns: SharedRuns;
@@ -154,12 +150,9 @@ export class PostgresEvidenceStore implements EvidenceStore {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
-      for (const [key, id] of this.createdStreams.get(client) ?? []) this.streamIds.set(key, id);
-      this.createdStreams.delete(client);
       client.release();
       return result;
     } catch (error) {
-      this.createdStreams.delete(client);
       await client.query('ROLLBACK').catch(() => {});
       // The connection may be what failed (a restarted server): never hand it out again.
       client.release(true);
@@ -341,26 +334,19 @@ export class PostgresEvidenceStore implements EvidenceStore {
     );
   }
 
-  /** @internal An outcome ends a collection: its waiting records become a tree (in a transaction of its own, or `on`'s). */
+  /**
+   * @internal An outcome ends a collection: its waiting records become a tree. Two round trips
+   * (read, then one statement that writes everything or nothing), no transaction, unless the
+   * stream is new (then `commitCollection` in a transaction creates it first) or `on` is given (a
+   * transaction of the caller's). A unit writes one per collector: each round trip costs the
+   * worker and PostgreSQL CPU.
+   */
   async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient): Promise<void> {
-    const write = async (client: pg.PoolClient) => {
-      // The seal check and the insert in one statement (one round trip fewer per collector).
-      const [row] = await this.rows<{ id: number }>(
-        `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
-         SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text
-         WHERE NOT EXISTS (SELECT 1 FROM run_seals WHERE run_seq = $1::bigint) RETURNING id`,
-        [seq, ...outcomeValues(o)],
-        client,
-      );
-      if (!row) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
-      await this.commitCollection(
-        client,
-        seq,
-        { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind },
-        { id: row!.id, status: o.status, finishedAt: o.finishedAt.toISOString(), connectorType: o.connectorType },
-      );
-    };
-    await (on ? write(on) : this.tx(write));
+    const key = { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind };
+    if (on) return this.commitCollection(on, seq, key, o);
+    const read = await this.readCollection(this.pool, seq, key);
+    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o));
+    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o);
   }
 
   /**
@@ -379,94 +365,75 @@ export class PostgresEvidenceStore implements EvidenceStore {
     await client.query('DELETE FROM pending WHERE run_seq = $1', [seq]);
   }
 
-  private async commitCollection(
-    client: Queryable,
-    seq: number,
-    key: { instance_id: string; collector_id: string; kind: string },
-    outcome: { id: number; status: 'collected' | 'failed'; finishedAt: string; connectorType: string } | undefined,
-  ): Promise<void> {
-    // Read and cleared in one statement (the transaction rolls the delete back if the write fails).
-    const pending = (
-      await this.rows<{ id: number; tool: string; connector_type: string; data: string }>(
-        'DELETE FROM pending WHERE run_seq = $1 AND instance_id = $2 AND collector_id = $3 AND kind = $4 RETURNING id, tool, connector_type, data',
-        [seq, key.instance_id, key.collector_id, key.kind],
-        client,
-      )
-    ).sort((a, b) => a.id - b.id);
-    const streamId = await this.streamId(client, key.kind, key.instance_id, key.collector_id);
-    if (pending.length === 0 && outcome?.status !== 'collected') return;
-    const records: PendingRecord[] = [];
-    for (const p of pending) {
-      for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
-        records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
-      }
-    }
-    const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
-    const built = buildCollection(records, source);
-    const status = outcome?.status ?? 'incomplete';
-    const finishedAt =
-      outcome?.finishedAt ?? built.collectedAt ?? (await this.rows<{ started_at: string }>('SELECT started_at FROM runs WHERE seq = $1', [seq], client))[0]!.started_at;
-    await this.writeCollection(client, seq, streamId, outcome?.id ?? null, status, finishedAt, built);
+  /** A collection's waiting records (and the outcome, if given) written in `client`'s transaction; creates its stream if new. */
+  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined): Promise<void> {
+    const read = await this.readCollection(client, seq, key);
+    const streamId = read.streamId ?? (await this.streamId(client, key.kind, key.instance_id, key.collector_id));
+    await this.writeCollection(client, seq, { ...read, streamId }, outcome);
+  }
+
+  /** A collection's stream, the stream's newest collected tree and the records waiting for it, in one query. */
+  private async readCollection(client: Queryable, seq: number, key: CollectionKey): Promise<CollectionRead> {
+    const rows = await this.rows<{ stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
+      `SELECT s.id AS stream_id, prev.tree, prev.depth, p.id, p.tool, p.connector_type, p.data FROM (SELECT 1) one
+       LEFT JOIN streams s ON s.kind = $4 AND s.instance_id = $2 AND s.collector_id = $3
+       LEFT JOIN LATERAL (SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = s.id AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1) prev ON true
+       LEFT JOIN LATERAL (SELECT id, tool, connector_type, data FROM pending WHERE run_seq = $1 AND instance_id = $2 AND collector_id = $3 AND kind = $4) p ON true
+       ORDER BY p.id`,
+      [seq, key.instance_id, key.collector_id, key.kind],
+      client,
+    );
+    const first = rows[0]!;
+    return {
+      key,
+      streamId: first.stream_id,
+      previous: first.tree !== null ? { tree: first.tree, depth: first.depth! } : undefined,
+      pending: rows.filter((r) => r.id !== null) as { id: number; tool: string; connector_type: string; data: string }[],
+    };
   }
 
   /**
    * @internal The id of a stream, created on first use (safe when two writers create it at once).
-   * Ids of committed streams are remembered: a stream never changes or goes, and a worker asks
-   * for the same streams every run.
    */
   async streamId(client: Queryable, kind: string, instanceId: string, collectorId: string): Promise<number> {
-    const key = `${kind}\u0000${instanceId}\u0000${collectorId}`;
-    const known = this.streamIds.get(key);
-    if (known !== undefined) return known;
-    // `committed`: not written by this transaction (a rollback would take it away again).
-    const existing = `SELECT id, xmin::text::bigint <> pg_current_xact_id()::text::bigint % 4294967296 AS committed FROM streams WHERE kind = $1 AND instance_id = $2 AND collector_id = $3`;
-    const [row] = await this.rows<{ id: number; committed: boolean }>(
-      `WITH ins AS (INSERT INTO streams (kind, instance_id, collector_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id)
-       SELECT id, false AS committed FROM ins UNION ALL ${existing}`,
-      [kind, instanceId, collectorId],
-      client,
-    );
-    // Nothing when another writer's insert committed after this statement's snapshot: read it now.
-    const found = row ?? (await this.rows<{ id: number; committed: boolean }>(existing, [kind, instanceId, collectorId], client))[0]!;
-    if (found.committed) this.streamIds.set(key, found.id);
-    // Created by this transaction: remembered once it commits (`tx`), forgotten if it rolls back.
-    else this.createdStreams.set(client, new Map(this.createdStreams.get(client)).set(key, found.id));
-    return found.id;
+    await client.query('INSERT INTO streams (kind, instance_id, collector_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [kind, instanceId, collectorId]);
+    const [row] = await this.rows<{ id: number }>('SELECT id FROM streams WHERE kind = $1 AND instance_id = $2 AND collector_id = $3', [kind, instanceId, collectorId], client);
+    return row!.id;
   }
 
-  /** Writes a collection: its tree (a delta against the stream's previous tree when small), provenance and change rows. */
-  private async writeCollection(
-    client: Queryable,
-    seq: number,
-    streamId: number,
-    outcomeId: number | null,
-    status: string,
-    finishedAt: string,
-    built: BuiltCollection,
-  ): Promise<void> {
-    const [previous] = await this.rows<{ tree: string; depth: number }>(
-      `SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = $1 AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1`,
-      [streamId],
-      client,
-    );
-    const templatesJson = canonicalJson(built.templates);
-    const templatesDigest = sha256Hex(templatesJson);
-    const provenance: CollectionProvenance = { ...built.provenance, templates: templatesDigest };
-    const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
-    const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
-    const changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
-    const provenanceJson = canonicalJson(provenance);
-    // The templates, provenance, tree, collection and change rows in one statement: five round
-    // trips were most of a collector's store CPU (each costs a write and a parse on both sides).
-    await client.query(
-      `WITH b AS (INSERT INTO blobs (digest, json, size) VALUES ($1, $2::text, octet_length($2::text)) ON CONFLICT (digest) DO NOTHING),
-       p AS (INSERT INTO packed_blobs (digest, data, size) VALUES ($3, $4, $5) ON CONFLICT (digest) DO NOTHING),
-       t AS (INSERT INTO trees (digest, base, depth, row_count, data) VALUES ($6, $7, $8, $9, $10) ON CONFLICT (digest) DO NOTHING),
-       c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
-             VALUES ($11, $12, $13, $14, $6, $3, $15, $16, $17) RETURNING id)
-       INSERT INTO subject_changes (stream_id, collection_id, subject, entry)
-       SELECT $12::bigint, c.id, s, e FROM c, unnest($18::text[], $19::text[]) WITH ORDINALITY AS u(s, e, n) ORDER BY n`,
-      [
+  /**
+   * Writes a collection in one statement: the outcome (unless there is none: leftovers), the
+   * collection's tree (a delta against the stream's previous tree when small), templates,
+   * provenance and change rows, and clears the records it read. Nothing is written when the run
+   * is sealed meanwhile. A failed collector without records gets its outcome and no collection.
+   */
+  private async writeCollection(client: Queryable, seq: number, read: CollectionRead & { streamId: number }, outcome: OutcomeInput | undefined): Promise<void> {
+    const { pending, previous } = read;
+    const collect = pending.length > 0 || outcome?.status === 'collected';
+    // The collection's parameters ($15, $16, $18 to $29), all null when there is none.
+    let collection: unknown[] = Array(14).fill(null);
+    let changes: [string, string | null][] = [];
+    if (collect) {
+      const records: PendingRecord[] = [];
+      for (const p of pending) {
+        for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
+          records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
+        }
+      }
+      const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
+      const built = buildCollection(records, source);
+      const status = outcome?.status ?? 'incomplete';
+      const finishedAt =
+        outcome?.finishedAt.toISOString() ??
+        built.collectedAt ??
+        (await this.rows<{ started_at: string }>('SELECT started_at FROM runs WHERE seq = $1', [seq], client))[0]!.started_at;
+      const templatesJson = canonicalJson(built.templates);
+      const templatesDigest = sha256Hex(templatesJson);
+      const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
+      const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
+      const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
+      changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
+      collection = [
         templatesDigest,
         templatesJson,
         sha256Hex(provenanceJson),
@@ -477,18 +444,42 @@ export class PostgresEvidenceStore implements EvidenceStore {
         tree.depth,
         tree.rowCount,
         tree.data,
-        seq,
-        streamId,
-        outcomeId,
         status,
         built.recordCount,
         built.collectedAt,
         finishedAt,
+      ];
+      this.trees.set(tree.digest, built.rows);
+    }
+    const [result] = await this.rows<{ written: boolean }>(
+      `WITH o AS (INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
+         SELECT $1::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text
+         WHERE $3::boolean AND NOT EXISTS (SELECT 1 FROM run_seals WHERE run_seq = $1::bigint) RETURNING id),
+       ok AS (SELECT (SELECT id FROM o) AS outcome_id WHERE NOT $3::boolean OR EXISTS (SELECT 1 FROM o)),
+       d AS (DELETE FROM pending WHERE id = ANY($14::bigint[]) AND EXISTS (SELECT 1 FROM ok)),
+       b AS (INSERT INTO blobs (digest, json, size) SELECT $15::text, $16::text, octet_length($16::text) WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       p AS (INSERT INTO packed_blobs (digest, data, size) SELECT $18::text, $19::bytea, $20::bigint WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       t AS (INSERT INTO trees (digest, base, depth, row_count, data) SELECT $21::text, $22::text, $23::integer, $24::bigint, $25::text WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
+         SELECT $1::bigint, $2::bigint, ok.outcome_id, $26::text, $21::text, $18::text, $27::bigint, $28::text, $29::text FROM ok WHERE $17::boolean RETURNING id),
+       x AS (INSERT INTO subject_changes (stream_id, collection_id, subject, entry)
+         SELECT $2::bigint, c.id, s, e FROM c, unnest($30::text[], $31::text[]) WITH ORDINALITY AS u(s, e, n) ORDER BY n)
+       SELECT EXISTS (SELECT 1 FROM ok) AS written`,
+      [
+        seq,
+        read.streamId,
+        outcome !== undefined,
+        ...(outcome ? outcomeValues(outcome) : Array(10).fill(null)),
+        pending.map((p) => p.id),
+        ...collection.slice(0, 2),
+        collect,
+        ...collection.slice(2),
         changes.map((c) => c[0]),
         changes.map((c) => c[1]),
       ],
+      client,
     );
-    this.trees.set(tree.digest, built.rows);
+    if (!result?.written) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
   }
 
   /**
@@ -949,6 +940,15 @@ export class PostgresEvidenceStore implements EvidenceStore {
   async close(): Promise<void> {
     await this.pool.end().catch(() => {});
   }
+}
+
+/** Which collection `readCollection` read: its key, stream (null when new), previous tree and waiting records. */
+type CollectionKey = { instance_id: string; collector_id: string; kind: string };
+interface CollectionRead {
+  key: CollectionKey;
+  streamId: number | null;
+  previous: { tree: string; depth: number } | undefined;
+  pending: { id: number; tool: string; connector_type: string; data: string }[];
 }
 
 /** Digests and JSON texts without duplicates, in digest order (concurrent writers take row locks in one order). */

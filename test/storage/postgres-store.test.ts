@@ -7,7 +7,7 @@ import { openSqliteStore } from '../../storage/sqlite-store.js';
 import { appendOnlyTriggersSql, grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
 import { runCli } from '../cli/helpers.js';
 import { testDatabase } from './postgres-helpers.js';
-import { collectorFor, instanceId, makeTempDir, writeRun } from './helpers.js';
+import { makeTempDir, writeRun } from './helpers.js';
 
 const database = await testDatabase('pgstore');
 const tmp = makeTempDir('annexa-pgstore-');
@@ -128,32 +128,6 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
     expect(await a.verify()).toMatchObject({ ok: true, runsChecked: 8, headHash: chain.at(-1)!.hash });
     await a.close();
     await b.close();
-  });
-
-  it('remembers a stream id once its transaction committed, never one a rollback took away', async () => {
-    const url = await database!.freshSchema();
-    const store = await openPostgresStore(url);
-    try {
-      const kind = 'test.rollback.v1';
-      await expect(
-        store.tx(async (client) => {
-          await store.streamId(client, kind, instanceId, collectorFor(kind));
-          throw new Error('the write failed');
-        }),
-      ).rejects.toThrow('the write failed');
-      // Had the rolled-back id been kept, this collection would name a stream that does not exist.
-      await writeRun(store, day(1), [{ kind, records: people(2) }]);
-      expect((await store.latest(kind))[0]?.records).toHaveLength(2);
-      // The committed one is remembered: asked again, the store sends no query.
-      const queries: string[] = [];
-      const noQueries = { query: async (text: string) => void queries.push(text) } as unknown as pg.PoolClient;
-      const id = await store.streamId(noQueries, kind, instanceId, collectorFor(kind));
-      expect(queries).toEqual([]);
-      expect((await sql<{ id: string }>(url, 'SELECT id FROM streams WHERE kind = $1', [kind])).map((r) => Number(r.id))).toEqual([id]);
-      expect(await store.verify()).toMatchObject({ ok: true, problems: [] });
-    } finally {
-      await store.close();
-    }
   });
 
   it('streams a large manual evidence file in 1 MiB chunks and reads it back', async () => {
