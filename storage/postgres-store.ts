@@ -143,6 +143,15 @@ export class PostgresEvidenceStore implements EvidenceStore {
     return (await on.query(sql, params)).rows as T[];
   }
 
+  /**
+   * @internal Rows of a statement each connection prepares once (parsed and planned once, not per
+   * call): for the statements every collector runs. graphile-worker prepares its own statements
+   * too, so a connection pooler in front must support prepared statements (PgBouncer 1.21+).
+   */
+  async prepared<T>(name: string, sql: string, params: unknown[], on: Queryable = this.pool): Promise<T[]> {
+    return (await on.query({ name: `annexa.${name}`, text: sql, values: params })).rows as T[];
+  }
+
   /** @internal Runs `fn` in one transaction on one client. */
   async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
@@ -315,7 +324,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
     });
     const blobs = sortedBlobs(digests, jsons);
     const pending = [...groups.values()];
-    await this.pool.query(
+    await this.prepared(
+      'insert-observations',
       `WITH b AS (${insertBlobsSql('$1', '$2')})
        INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data)
        SELECT $3, i, c, k, t, ct, n, d FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[]) WITH ORDINALITY AS g(i, c, k, t, ct, n, d, o) ORDER BY o`,
@@ -374,7 +384,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
 
   /** A collection's stream, the stream's newest collected tree and the records waiting for it, in one query. */
   private async readCollection(client: Queryable, seq: number, key: CollectionKey): Promise<CollectionRead> {
-    const rows = await this.rows<{ stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
+    const rows = await this.prepared<{ stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
+      'read-collection',
       `SELECT s.id AS stream_id, prev.tree, prev.depth, p.id, p.tool, p.connector_type, p.data FROM (SELECT 1) one
        LEFT JOIN streams s ON s.kind = $4 AND s.instance_id = $2 AND s.collector_id = $3
        LEFT JOIN LATERAL (SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = s.id AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1) prev ON true
@@ -451,7 +462,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
       ];
       this.trees.set(tree.digest, built.rows);
     }
-    const [result] = await this.rows<{ written: boolean }>(
+    const [result] = await this.prepared<{ written: boolean }>(
+      'write-collection',
       `WITH o AS (INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          SELECT $1::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text
          WHERE $3::boolean AND NOT EXISTS (SELECT 1 FROM run_seals WHERE run_seq = $1::bigint) RETURNING id),
