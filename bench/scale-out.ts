@@ -186,10 +186,17 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number, c
     const jobs = await store.sharedRuns.jobs(runId);
     const unitMs = jobs.map((j) => Date.parse(j.endedAt!) - Date.parse(j.startedAt));
     const perWorker = names.map((name) => jobs.filter((j) => j.worker === name).length);
+    // Time a worker spent between its units (taking the next job, the queue's polling): the queue's overhead.
+    const gaps = names.map((name) => {
+      const own = jobs.filter((j) => j.worker === name).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+      return own.slice(1).map((j, i) => Date.parse(j.startedAt) - Date.parse(own[i]!.endedAt!));
+    });
+    const allGaps = gaps.flat();
     const firstStart = Math.min(...jobs.map((j) => Date.parse(j.startedAt)));
     const lastEnd = Math.max(...jobs.map((j) => Date.parse(j.endedAt!)));
     console.log(
       `      ${workers} worker(s) × concurrency ${concurrency}: units per worker ${perWorker.join('/')}, first unit started ${Math.round(firstStart - startedAt)} ms after enqueue, last ended ${Math.round(lastEnd - startedAt)} ms after;` +
+        ` between a worker's units ${allGaps.length ? `${Math.round(allGaps.reduce((a, b) => a + b, 0) / allGaps.length)} ms on average, at most ${Math.max(...allGaps)} ms` : '-'};` +
         ` CPU s: workers ${cpu.workers.toFixed(1)}, sandbox+proxy ${cpu.bench.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}`,
     );
     return { ms, requests: sandbox.requestCount() - requestsBefore, unitMs: unitMs.reduce((a, b) => a + b, 0) / unitMs.length, cpu };

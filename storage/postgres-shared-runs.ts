@@ -62,14 +62,26 @@ export class PostgresSharedRuns implements SharedRuns {
     });
   }
 
-  private async shared(runId: string, on?: Queryable): Promise<{ seq: number; units: string[]; sealed: boolean }> {
-    const [row] = await this.store.rows<{ seq: number; units: string; sealed: boolean }>(
-      `SELECT r.seq, x.units, s.run_seq IS NOT NULL AS sealed FROM runs r JOIN shared_runs x ON x.run_seq = r.seq LEFT JOIN run_seals s ON s.run_seq = r.seq WHERE r.id = $1`,
+  /** Seq and units of the shared runs this process has seen: both are fixed when the run is created. */
+  private readonly known = new Map<string, { seq: number; units: string[] }>();
+
+  /**
+   * A shared run's seq and units, read once per run and process (every job begins and ends with
+   * it). Whether the run is sealed is not remembered: each append checks it under the run's lock.
+   */
+  private async shared(runId: string): Promise<{ seq: number; units: string[] }> {
+    const known = this.known.get(runId);
+    if (known) return known;
+    const [row] = await this.store.rows<{ seq: number; units: string }>(
+      'SELECT r.seq, x.units FROM runs r JOIN shared_runs x ON x.run_seq = r.seq WHERE r.id = $1',
       [runId],
-      on,
     );
     if (!row) throw new Error(`no shared run ${runId}`);
-    return { seq: row.seq, units: JSON.parse(row.units) as string[], sealed: row.sealed };
+    const run = { seq: row.seq, units: JSON.parse(row.units) as string[] };
+    // A long-lived worker sees a run a day: the few newest are enough.
+    if (this.known.size >= 16) this.known.delete(this.known.keys().next().value!);
+    this.known.set(runId, run);
+    return run;
   }
 
   /**
@@ -87,34 +99,25 @@ export class PostgresSharedRuns implements SharedRuns {
 
   async beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }> {
     const run = await this.shared(runId);
-    if (run.sealed) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
     if (!run.units.includes(unit)) throw new Error(`shared run ${runId} has no unit ${unit}`);
     const instanceId = unitInstance(unit);
     const part = unit !== instanceId;
-    const done = await this.appendToOpenRun(run.seq, runId, async (client) => {
-      await client.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        run.seq,
-        unit,
-        worker,
-        attempt,
-        'started',
-        new Date().toISOString(),
-      ]);
-      // Records an earlier attempt wrote without reaching an outcome are collected again. A part's
-      // records wait under the unit's name until the merge, also those of collectors that ended.
-      await client.query(
-        `DELETE FROM pending p WHERE p.run_seq = $1 AND p.instance_id = $2
-           AND NOT EXISTS (SELECT 1 FROM unit_outcomes o WHERE o.run_seq = p.run_seq AND o.unit = p.instance_id AND o.collector_id = p.collector_id AND o.kind = p.kind)`,
-        [run.seq, unit],
-      );
-      return this.store.rows<{ key: string }>(
-        part
-          ? "SELECT instance_id || '/' || collector_id AS key FROM unit_outcomes WHERE run_seq = $1 AND unit = $2"
-          : "SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = $1 AND instance_id = $2",
-        [run.seq, unit],
+    // The start in the worker log, the clean-up and the collectors already done in one statement
+    // (its parts see the same snapshot: none reads what another writes).
+    const done = await this.appendToOpenRun(run.seq, runId, (client) =>
+      this.store.rows<{ key: string }>(
+        `WITH started AS (INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, at) VALUES ($1, $2, $3, $4, 'started', $5)),
+         -- Records an earlier attempt wrote without reaching an outcome are collected again. A part's
+         -- records wait under the unit's name until the merge, also those of collectors that ended.
+         dropped AS (DELETE FROM pending p WHERE p.run_seq = $1 AND p.instance_id = $2
+           AND NOT EXISTS (SELECT 1 FROM unit_outcomes o WHERE o.run_seq = p.run_seq AND o.unit = p.instance_id AND o.collector_id = p.collector_id AND o.kind = p.kind))
+         ${part
+           ? "SELECT instance_id || '/' || collector_id AS key FROM unit_outcomes WHERE run_seq = $1 AND unit = $2"
+           : "SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = $1 AND instance_id = $2"}`,
+        [run.seq, unit, worker, attempt, new Date().toISOString()],
         client,
-      );
-    });
+      ),
+    );
     const writer = new PostgresRunWriter(this.store, run.seq, runId, undefined);
     return { writer: part ? new UnitPartWriter(writer, this.store, run.seq, unit, (append) => this.appendToOpenRun(run.seq, runId, append)) : writer, done: new Set(done.map((d) => d.key)) };
   }
@@ -196,14 +199,14 @@ export class PostgresSharedRuns implements SharedRuns {
   }
 
   async unfinishedUnits(): Promise<{ runId: string; unit: string }[]> {
-    const open = await this.store.rows<{ id: string; seq: number; units: string }>(
-      'SELECT r.id, r.seq, x.units FROM shared_runs x JOIN runs r ON r.seq = x.run_seq LEFT JOIN run_seals s ON s.run_seq = x.run_seq WHERE s.run_seq IS NULL ORDER BY r.seq',
+    // One query for every open run (each worker asks at every heartbeat).
+    const open = await this.store.rows<{ id: string; units: string; ended: string[] }>(
+      `SELECT r.id, x.units, ARRAY(SELECT DISTINCT j.unit FROM run_jobs j WHERE j.run_seq = x.run_seq AND j.event = 'ended' AND j.detail IN ('ended', 'gave_up')) AS ended
+       FROM shared_runs x JOIN runs r ON r.seq = x.run_seq LEFT JOIN run_seals s ON s.run_seq = x.run_seq WHERE s.run_seq IS NULL ORDER BY r.seq`,
     );
     const out: { runId: string; unit: string }[] = [];
     for (const run of open) {
-      const ended = new Set(
-        (await this.store.rows<{ unit: string }>("SELECT DISTINCT unit FROM run_jobs WHERE run_seq = $1 AND event = 'ended' AND detail IN ('ended', 'gave_up')", [run.seq])).map((r) => r.unit),
-      );
+      const ended = new Set(run.ended);
       for (const unit of JSON.parse(run.units) as string[]) if (!ended.has(unit)) out.push({ runId: run.id, unit });
     }
     return out;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
-import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
+import { buildCollection, foldPopulation, resolveRequests, type PendingRecord, type RecordRow } from './collection.js';
 import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
@@ -141,6 +141,15 @@ export class PostgresEvidenceStore implements EvidenceStore {
   /** @internal Rows of a query on the pool or a transaction's client. */
   async rows<T>(sql: string, params: unknown[] = [], on: Queryable = this.pool): Promise<T[]> {
     return (await on.query(sql, params)).rows as T[];
+  }
+
+  /**
+   * @internal Rows of a statement each connection prepares once (parsed and planned once, not per
+   * call): for the statements every collector runs. graphile-worker prepares its own statements
+   * too, so a connection pooler in front must support prepared statements (PgBouncer 1.21+).
+   */
+  async prepared<T>(name: string, sql: string, params: unknown[], on: Queryable = this.pool): Promise<T[]> {
+    return (await on.query({ name: `annexa.${name}`, text: sql, values: params })).rows as T[];
   }
 
   /** @internal Runs `fn` in one transaction on one client. */
@@ -293,71 +302,61 @@ export class PostgresEvidenceStore implements EvidenceStore {
   async putBlobs(client: Queryable, values: readonly unknown[]): Promise<string[]> {
     const jsons = values.map((v) => canonicalJson(v));
     const digests = jsons.map((j) => sha256Hex(j));
-    const unique = new Map(digests.map((d, i) => [d, jsons[i]!]));
-    const keys = [...unique.keys()].sort();
-    if (keys.length > 0) {
-      await client.query(
-        'INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest($1::text[], $2::text[]) AS t(d, j) ON CONFLICT (digest) DO NOTHING',
-        [keys, keys.map((k) => unique.get(k)!)],
-      );
-    }
+    const blobs = sortedBlobs(digests, jsons);
+    if (blobs.digests.length > 0) await client.query(insertBlobsSql('$1', '$2'), [blobs.digests, blobs.jsons]);
     return digests;
   }
 
-  /** @internal Stores a JSON value deflated (as the SQLite store does), addressed by the sha256 of its canonical JSON. */
-  async putPackedBlob(client: Queryable, value: unknown): Promise<string> {
-    const json = canonicalJson(value);
-    const digest = sha256Hex(json);
-    await client.query('INSERT INTO packed_blobs (digest, data, size) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING', [
-      digest,
-      deflateRawSync(json, { level: 9 }),
-      Buffer.byteLength(json),
-    ]);
-    return digest;
-  }
-
-  /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
+  /**
+   * @internal Payloads go to blobs at once; the records wait in `pending` until their collection
+   * ends. One statement (atomic on its own, so no transaction around it): every round trip costs
+   * the worker and the database CPU, and a unit writes a batch per collector.
+   */
   async insertObservations(seq: number, batch: readonly ObservationInput[]): Promise<void> {
-    await this.tx(async (client) => {
-      const digests = await this.putBlobs(
-        client,
-        batch.map((o) => o.payload),
-      );
-      const groups = new Map<string, { o: ObservationInput; records: { s: string; d: string; t: string; r: readonly RequestRef[]; a?: string }[] }>();
-      batch.forEach((o, i) => {
-        const key = `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
-        let group = groups.get(key);
-        if (!group) groups.set(key, (group = { o, records: [] }));
-        group.records.push({ s: o.subject, d: digests[i]!, t: o.collectedAt.toISOString(), r: o.provenance.requests, ...(o.attachment ? { a: o.attachment } : {}) });
-      });
-      for (const { o, records } of groups.values()) {
-        await client.query(
-          'INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [seq, o.instanceId, o.collectorId, o.kind, o.provenance.tool, o.provenance.connectorType, records.length, JSON.stringify(records)],
-        );
-      }
+    const jsons = batch.map((o) => canonicalJson(o.payload));
+    const digests = jsons.map((j) => sha256Hex(j));
+    const groups = new Map<string, { o: ObservationInput; records: { s: string; d: string; t: string; r: readonly RequestRef[]; a?: string }[] }>();
+    batch.forEach((o, i) => {
+      const key = `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { o, records: [] }));
+      group.records.push({ s: o.subject, d: digests[i]!, t: o.collectedAt.toISOString(), r: o.provenance.requests, ...(o.attachment ? { a: o.attachment } : {}) });
     });
+    const blobs = sortedBlobs(digests, jsons);
+    const pending = [...groups.values()];
+    await this.prepared(
+      'insert-observations',
+      `WITH b AS (${insertBlobsSql('$1', '$2')})
+       INSERT INTO pending (run_seq, instance_id, collector_id, kind, tool, connector_type, record_count, data)
+       SELECT $3, i, c, k, t, ct, n, d FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[]) WITH ORDINALITY AS g(i, c, k, t, ct, n, d, o) ORDER BY o`,
+      [
+        blobs.digests,
+        blobs.jsons,
+        seq,
+        pending.map((g) => g.o.instanceId),
+        pending.map((g) => g.o.collectorId),
+        pending.map((g) => g.o.kind),
+        pending.map((g) => g.o.provenance.tool),
+        pending.map((g) => g.o.provenance.connectorType),
+        pending.map((g) => g.records.length),
+        pending.map((g) => JSON.stringify(g.records)),
+      ],
+    );
   }
 
-  /** @internal An outcome ends a collection: its waiting records become a tree (in a transaction of its own, or `on`'s). */
+  /**
+   * @internal An outcome ends a collection: its waiting records become a tree. Two round trips
+   * (read, then one statement that writes everything or nothing), no transaction, unless the
+   * stream is new (then `commitCollection` in a transaction creates it first) or `on` is given (a
+   * transaction of the caller's). A unit writes one per collector: each round trip costs the
+   * worker and PostgreSQL CPU.
+   */
   async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient): Promise<void> {
-    const write = async (client: pg.PoolClient) => {
-      const [sealed] = await this.rows('SELECT 1 FROM run_seals WHERE run_seq = $1', [seq], client);
-      if (sealed) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
-      const [row] = await this.rows<{ id: number }>(
-        `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-        [seq, ...outcomeValues(o)],
-        client,
-      );
-      await this.commitCollection(
-        client,
-        seq,
-        { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind },
-        { id: row!.id, status: o.status, finishedAt: o.finishedAt.toISOString(), connectorType: o.connectorType },
-      );
-    };
-    await (on ? write(on) : this.tx(write));
+    const key = { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind };
+    if (on) return this.commitCollection(on, seq, key, o);
+    const read = await this.readCollection(this.pool, seq, key);
+    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o));
+    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o);
   }
 
   /**
@@ -376,76 +375,123 @@ export class PostgresEvidenceStore implements EvidenceStore {
     await client.query('DELETE FROM pending WHERE run_seq = $1', [seq]);
   }
 
-  private async commitCollection(
-    client: Queryable,
-    seq: number,
-    key: { instance_id: string; collector_id: string; kind: string },
-    outcome: { id: number; status: 'collected' | 'failed'; finishedAt: string; connectorType: string } | undefined,
-  ): Promise<void> {
-    const pending = await this.rows<{ tool: string; connector_type: string; data: string }>(
-      'SELECT tool, connector_type, data FROM pending WHERE run_seq = $1 AND instance_id = $2 AND collector_id = $3 AND kind = $4 ORDER BY id',
+  /** A collection's waiting records (and the outcome, if given) written in `client`'s transaction; creates its stream if new. */
+  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined): Promise<void> {
+    const read = await this.readCollection(client, seq, key);
+    const streamId = read.streamId ?? (await this.streamId(client, key.kind, key.instance_id, key.collector_id));
+    await this.writeCollection(client, seq, { ...read, streamId }, outcome);
+  }
+
+  /** A collection's stream, the stream's newest collected tree and the records waiting for it, in one query. */
+  private async readCollection(client: Queryable, seq: number, key: CollectionKey): Promise<CollectionRead> {
+    const rows = await this.prepared<{ stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
+      'read-collection',
+      `SELECT s.id AS stream_id, prev.tree, prev.depth, p.id, p.tool, p.connector_type, p.data FROM (SELECT 1) one
+       LEFT JOIN streams s ON s.kind = $4 AND s.instance_id = $2 AND s.collector_id = $3
+       LEFT JOIN LATERAL (SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = s.id AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1) prev ON true
+       LEFT JOIN LATERAL (SELECT id, tool, connector_type, data FROM pending WHERE run_seq = $1 AND instance_id = $2 AND collector_id = $3 AND kind = $4) p ON true
+       ORDER BY p.id`,
       [seq, key.instance_id, key.collector_id, key.kind],
       client,
     );
-    const streamId = await this.streamId(client, key.kind, key.instance_id, key.collector_id);
-    if (pending.length === 0 && outcome?.status !== 'collected') return;
-    const records: PendingRecord[] = [];
-    for (const p of pending) {
-      for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
-        records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
-      }
-    }
-    const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
-    const built = buildCollection(records, source);
-    const status = outcome?.status ?? 'incomplete';
-    const finishedAt =
-      outcome?.finishedAt ?? built.collectedAt ?? (await this.rows<{ started_at: string }>('SELECT started_at FROM runs WHERE seq = $1', [seq], client))[0]!.started_at;
-    await this.writeCollection(client, seq, streamId, outcome?.id ?? null, status, finishedAt, built);
-    await client.query('DELETE FROM pending WHERE run_seq = $1 AND instance_id = $2 AND collector_id = $3 AND kind = $4', [seq, key.instance_id, key.collector_id, key.kind]);
+    const first = rows[0]!;
+    return {
+      key,
+      streamId: first.stream_id,
+      previous: first.tree !== null ? { tree: first.tree, depth: first.depth! } : undefined,
+      pending: rows.filter((r) => r.id !== null) as { id: number; tool: string; connector_type: string; data: string }[],
+    };
   }
 
-  /** @internal The id of a stream, created on first use (safe when two writers create it at once). */
+  /**
+   * @internal The id of a stream, created on first use (safe when two writers create it at once).
+   */
   async streamId(client: Queryable, kind: string, instanceId: string, collectorId: string): Promise<number> {
     await client.query('INSERT INTO streams (kind, instance_id, collector_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [kind, instanceId, collectorId]);
     const [row] = await this.rows<{ id: number }>('SELECT id FROM streams WHERE kind = $1 AND instance_id = $2 AND collector_id = $3', [kind, instanceId, collectorId], client);
     return row!.id;
   }
 
-  /** Writes a collection: its tree (a delta against the stream's previous tree when small), provenance and change rows. */
-  private async writeCollection(
-    client: Queryable,
-    seq: number,
-    streamId: number,
-    outcomeId: number | null,
-    status: string,
-    finishedAt: string,
-    built: BuiltCollection,
-  ): Promise<void> {
-    const [previous] = await this.rows<{ tree: string; depth: number }>(
-      `SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = $1 AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1`,
-      [streamId],
-      client,
-    );
-    const templatesDigest = sha256Hex(canonicalJson(built.templates));
-    const provenance: CollectionProvenance = { ...built.provenance, templates: templatesDigest };
-    const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
-    const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
-    const changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
-    await this.putBlobs(client, [built.templates]);
-    const provenanceDigest = await this.putPackedBlob(client, provenance);
-    await this.insertTree(client, tree, built.rows);
-    const [collection] = await this.rows<{ id: number }>(
-      `INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [seq, streamId, outcomeId, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt],
-      client,
-    );
-    if (changes.length > 0) {
-      await client.query(
-        'INSERT INTO subject_changes (stream_id, collection_id, subject, entry) SELECT $1, $2, s, e FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS t(s, e, n) ORDER BY n',
-        [streamId, collection!.id, changes.map((c) => c[0]), changes.map((c) => c[1])],
-      );
+  /**
+   * Writes a collection in one statement: the outcome (unless there is none: leftovers), the
+   * collection's tree (a delta against the stream's previous tree when small), templates,
+   * provenance and change rows, and clears the records it read. Nothing is written when the run
+   * is sealed meanwhile. A failed collector without records gets its outcome and no collection.
+   */
+  private async writeCollection(client: Queryable, seq: number, read: CollectionRead & { streamId: number }, outcome: OutcomeInput | undefined): Promise<void> {
+    const { pending, previous } = read;
+    const collect = pending.length > 0 || outcome?.status === 'collected';
+    // The collection's parameters ($15, $16, $18 to $29), all null when there is none.
+    let collection: unknown[] = Array(14).fill(null);
+    let changes: [string, string | null][] = [];
+    if (collect) {
+      const records: PendingRecord[] = [];
+      for (const p of pending) {
+        for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
+          records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
+        }
+      }
+      const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
+      const built = buildCollection(records, source);
+      const status = outcome?.status ?? 'incomplete';
+      const finishedAt =
+        outcome?.finishedAt.toISOString() ??
+        built.collectedAt ??
+        (await this.rows<{ started_at: string }>('SELECT started_at FROM runs WHERE seq = $1', [seq], client))[0]!.started_at;
+      const templatesJson = canonicalJson(built.templates);
+      const templatesDigest = sha256Hex(templatesJson);
+      const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
+      const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
+      const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
+      changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
+      collection = [
+        templatesDigest,
+        templatesJson,
+        sha256Hex(provenanceJson),
+        deflateRawSync(provenanceJson, { level: 9 }),
+        Buffer.byteLength(provenanceJson),
+        tree.digest,
+        tree.base,
+        tree.depth,
+        tree.rowCount,
+        tree.data,
+        status,
+        built.recordCount,
+        built.collectedAt,
+        finishedAt,
+      ];
+      this.trees.set(tree.digest, built.rows);
     }
+    const [result] = await this.prepared<{ written: boolean }>(
+      'write-collection',
+      `WITH o AS (INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
+         SELECT $1::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text
+         WHERE $3::boolean AND NOT EXISTS (SELECT 1 FROM run_seals WHERE run_seq = $1::bigint) RETURNING id),
+       ok AS (SELECT (SELECT id FROM o) AS outcome_id WHERE NOT $3::boolean OR EXISTS (SELECT 1 FROM o)),
+       d AS (DELETE FROM pending WHERE id = ANY($14::bigint[]) AND EXISTS (SELECT 1 FROM ok)),
+       b AS (INSERT INTO blobs (digest, json, size) SELECT $15::text, $16::text, octet_length($16::text) WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       p AS (INSERT INTO packed_blobs (digest, data, size) SELECT $18::text, $19::bytea, $20::bigint WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       t AS (INSERT INTO trees (digest, base, depth, row_count, data) SELECT $21::text, $22::text, $23::integer, $24::bigint, $25::text WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
+         SELECT $1::bigint, $2::bigint, ok.outcome_id, $26::text, $21::text, $18::text, $27::bigint, $28::text, $29::text FROM ok WHERE $17::boolean RETURNING id),
+       x AS (INSERT INTO subject_changes (stream_id, collection_id, subject, entry)
+         SELECT $2::bigint, c.id, s, e FROM c, unnest($30::text[], $31::text[]) WITH ORDINALITY AS u(s, e, n) ORDER BY n)
+       SELECT EXISTS (SELECT 1 FROM ok) AS written`,
+      [
+        seq,
+        read.streamId,
+        outcome !== undefined,
+        ...(outcome ? outcomeValues(outcome) : Array(10).fill(null)),
+        pending.map((p) => p.id),
+        ...collection.slice(0, 2),
+        collect,
+        ...collection.slice(2),
+        changes.map((c) => c[0]),
+        changes.map((c) => c[1]),
+      ],
+      client,
+    );
+    if (!result?.written) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
   }
 
   /**
@@ -906,6 +952,27 @@ export class PostgresEvidenceStore implements EvidenceStore {
   async close(): Promise<void> {
     await this.pool.end().catch(() => {});
   }
+}
+
+/** Which collection `readCollection` read: its key, stream (null when new), previous tree and waiting records. */
+type CollectionKey = { instance_id: string; collector_id: string; kind: string };
+interface CollectionRead {
+  key: CollectionKey;
+  streamId: number | null;
+  previous: { tree: string; depth: number } | undefined;
+  pending: { id: number; tool: string; connector_type: string; data: string }[];
+}
+
+/** Digests and JSON texts without duplicates, in digest order (concurrent writers take row locks in one order). */
+function sortedBlobs(digests: readonly string[], jsons: readonly string[]): { digests: string[]; jsons: string[] } {
+  const unique = new Map(digests.map((d, i) => [d, jsons[i]!]));
+  const keys = [...unique.keys()].sort();
+  return { digests: keys, jsons: keys.map((k) => unique.get(k)!) };
+}
+
+/** Inserts content-addressed JSON blobs from two text arrays (digests, JSON), skipping those stored. */
+function insertBlobsSql(digests: string, jsons: string): string {
+  return `INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest(${digests}::text[], ${jsons}::text[]) AS t(d, j) ON CONFLICT (digest) DO NOTHING`;
 }
 
 /** Manual evidence files are stored in chunks of this size (the same as the SQLite store). */

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,25 +95,30 @@ export async function startScaleOutSandbox(options: {
   };
 }
 
-/** An HTTP proxy on 127.0.0.1 that forwards every request to `target` after `latencyMs`. */
+/**
+ * A proxy on 127.0.0.1 that delays every request to `target` by `latencyMs`, as a network would.
+ * It forwards bytes, not HTTP: each chunk a client sends reaches the API `latencyMs` after it
+ * arrived (in order), answers flow back at once. An HTTP proxy parsed and re-sent every request
+ * and answer, which cost this process CPU a real network does not (the bench counts it). The Host
+ * header stays the proxy's, so the links the API builds (next pages) lead back through it.
+ */
 export async function startLatencyProxy(target: string, latencyMs: number): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
-  const server: Server = createServer((req, res) => {
-    setTimeout(() => {
-      const forward = httpRequest(
-        // The Host header stays the proxy's, so the links the API builds (next pages) lead back through it.
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(forward);
-    }, latencyMs);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const api = connect(Number(upstream.port), upstream.hostname);
+    for (const socket of [client, api]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      // Either side gone: so is the other (a client's aborted request, a closed API).
+      socket.on('error', () => (socket === client ? api : client).destroy());
+    }
+    // Timers of one duration fire in the order they were set: chunks stay in order.
+    client.on('data', (chunk: Buffer) => setTimeout(() => api.destroyed || api.write(chunk), latencyMs));
+    client.once('end', () => setTimeout(() => api.destroyed || api.end(), latencyMs));
+    api.pipe(client);
+    client.once('close', () => api.destroy());
+    api.once('close', () => client.destroy());
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const { port } = server.address() as AddressInfo;
@@ -122,7 +126,7 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((done) => {
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => done());
       }),
   };

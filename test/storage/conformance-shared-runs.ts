@@ -51,6 +51,9 @@ export function sharedRunsConformance(fresh: () => Promise<EvidenceStore>): void
       expect(sealed).toMatchObject({ id: runId, status: 'complete', observationCount: 3, finishedAt: plus(day(2), 700).toISOString() });
       // Sealed once: a late end changes nothing, not even the sealed worker log.
       expect((await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', plus(day(2), 800)))!.hash).toBe(sealed!.hash);
+      // Outcomes written after the seal (a worker presumed dead) are refused, for a stream stored before and a new one.
+      await expect(a.writer.addOutcome(outcome(member, 'failed', 0, day(2), plus(day(2), 900)))).rejects.toThrow(/already sealed/);
+      await expect(b1.writer.addOutcome({ ...outcome(member, 'collected', 0, day(2), plus(day(2), 900)), instanceId: 'other-acme' })).rejects.toThrow(/already sealed/);
       const run = await store.run(runId);
       expect(run!.outcomes.map((o) => `${o.instanceId}/${o.collectorId}`)).toEqual([`${instanceId}/${collectorFor(member)}`, `other-acme/${collectorFor(repo)}`]);
       expect((await store.latest(repo))[0]!.records.map((r) => r.subject)).toEqual(['api', 'web']);
