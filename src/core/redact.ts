@@ -26,11 +26,11 @@ export class Redactor {
     for (const secret of this.ordered) {
       if (out.includes(secret)) out = out.split(secret).join(Redactor.mask);
     }
-    // `replace` returns its input unchanged when the pattern does not match.
-    return out
-      .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, Redactor.mask)
-      .replace(/\b(authorization|x-api-key|api[_-]?key)(["']?\s*[:=]\s*["']?)(bearer |token |basic )?[^\s"',}]+/gi, `$1$2$3${Redactor.mask}`)
-      .replace(/([?&](?:access_token|token|api_key|key|sig|signature|client_secret|code)=)[^&#\s]+/gi, `$1${Redactor.mask}`);
+    // Most strings hold none of these shapes: a test (which builds no match result) comes first.
+    if (tokenShape.test(out)) out = out.replace(tokenShapes, Redactor.mask);
+    if (headerShape.test(out)) out = out.replace(headerShapes, `$1$2$3${Redactor.mask}`);
+    if (queryShape.test(out)) out = out.replace(queryShapes, `$1${Redactor.mask}`);
+    return out;
   }
 
   /**
@@ -43,14 +43,15 @@ export class Redactor {
    * `Date`) still become plain copies of their enumerable properties, as before.
    */
   redactDeep<T>(value: T): T {
-    return this.#redactDeep(value, new Set()) as T;
+    return this.#redactDeep(value, []) as T;
   }
 
-  #redactDeep(value: unknown, ancestors: Set<object>): unknown {
+  /** `ancestors`: the objects above `value` (a short stack, so an array: no hash set per call). */
+  #redactDeep(value: unknown, ancestors: object[]): unknown {
     if (typeof value === 'string') return this.redact(value);
     if (value === null || typeof value !== 'object') return value;
-    if (ancestors.has(value)) return '[Circular]';
-    ancestors.add(value);
+    if (ancestors.includes(value)) return '[Circular]';
+    ancestors.push(value);
     try {
       if (Array.isArray(value)) {
         let out: unknown[] | undefined;
@@ -63,24 +64,43 @@ export class Redactor {
         return out ?? (isSharable(value) ? value : [...value]);
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record);
-      let out: Record<string, unknown> | undefined = isSharable(value) ? undefined : {};
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        const v = record[k];
-        const r = this.#redactDeep(v, ancestors);
-        if (r !== v && !out) {
-          out = {};
-          for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
+      if (isSharable(value)) {
+        // A plain object has no inherited enumerable keys: for-in visits exactly Object.keys, without the array.
+        let out: Record<string, unknown> | undefined;
+        let i = 0;
+        for (const k in record) {
+          const v = record[k];
+          const r = this.#redactDeep(v, ancestors);
+          if (r !== v && !out) {
+            out = {};
+            let j = 0;
+            for (const before in record) {
+              if (j++ === i) break;
+              out[before] = record[before];
+            }
+          }
+          if (out) out[k] = r;
+          i++;
         }
-        if (out) out[k] = r;
+        return out ?? value;
       }
-      return out ?? value;
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(record)) out[k] = this.#redactDeep(record[k], ancestors);
+      return out;
     } finally {
-      ancestors.delete(value);
+      ancestors.pop();
     }
   }
 }
+
+// The shapes `redact` masks without being told the secret; each `…Shape` (no `g` flag, so `test`
+// keeps no state) finds whether its `…Shapes` would replace anything.
+const tokenShapes = /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g;
+const tokenShape = new RegExp(tokenShapes.source);
+const headerShapes = /\b(authorization|x-api-key|api[_-]?key)(["']?\s*[:=]\s*["']?)(bearer |token |basic )?[^\s"',}]+/gi;
+const headerShape = new RegExp(headerShapes.source, 'i');
+const queryShapes = /([?&](?:access_token|token|api_key|key|sig|signature|client_secret|code)=)[^&#\s]+/gi;
+const queryShape = new RegExp(queryShapes.source, 'i');
 
 /**
  * Whether a value may be returned as it is when nothing in it was masked: an array or a plain
