@@ -6,6 +6,7 @@ import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
 import { processIO, type CliIO } from './runtime.js';
 import { exitCodes } from './exit-codes.js';
+import { compactHeap } from './heap.js';
 import type { BundleCommandOptions } from './commands/bundle.js';
 import type { SampleCommandOptions } from './commands/sample.js';
 
@@ -303,6 +304,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       if (error.code === 'EPIPE') process.exit(exitCodes.ok);
       throw error;
     });
+    // A process of its own (not a test calling main): keep its heap near what it uses.
+    compactHeap();
   }
   let code: number = exitCodes.ok;
   const program = buildProgram(io, (c) => (code = c));
