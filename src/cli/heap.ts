@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * How much V8 lets the heap grow past what the last full collection kept: 30 % (V8 would use up
+ * How much V8 lets the heap grow past what the last full collection kept: 15 % (V8 would use up
  * to 300 % on a machine with 4 GB or more of heap limit). See {@link compactHeap}.
  */
-export const heapGrowingPercent = 30;
+export const heapGrowingPercent = 15;
 
 /**
  * Asks V8 to collect sooner, so the process stays near the memory it actually uses.
