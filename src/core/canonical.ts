@@ -31,14 +31,30 @@ function serialize(value: unknown): string {
     case 'object': {
       const withToJson = value as { toJSON?: () => unknown };
       if (typeof withToJson.toJSON === 'function') return serialize(withToJson.toJSON());
-      if (Array.isArray(value)) return `[${value.map((item) => (isAbsent(item) ? 'null' : serialize(item))).join(',')}]`;
+      // Built by concatenation, not map/filter/join: every stored payload passes through here, and
+      // the intermediate arrays were a large share of what a collection allocated.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (i > 0) out += ',';
+          out += isAbsent(item) ? 'null' : serialize(item);
+        }
+        return out + ']';
+      }
       const record = value as Record<string, unknown>;
       // Default sort compares UTF-16 code units: exactly RFC 8785's member order.
-      const members = Object.keys(record)
-        .sort()
-        .filter((key) => !isAbsent(record[key]))
-        .map((key) => `${JSON.stringify(key)}:${serialize(record[key])}`);
-      return `{${members.join(',')}}`;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const member = record[key];
+        if (isAbsent(member)) continue;
+        if (!first) out += ',';
+        first = false;
+        out += JSON.stringify(key) + ':' + serialize(member);
+      }
+      return out + '}';
     }
     default:
       // Functions and symbols, as JSON.stringify treats them inside arrays.

@@ -168,9 +168,9 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
       // The body is read here, inside the attempt: a connection reset or a body cut short of its
       // Content-Length is a network failure of this request (retried, then `network` naming the
       // endpoint), never an error surfacing later in a parser as if the API had answered.
-      let body: ArrayBuffer;
+      let body: Uint8Array[];
       try {
-        body = await response.arrayBuffer();
+        body = await readChunks(response);
       } catch (error) {
         await transportFailed(error, timeout, attempt, retriesLeft, 'body was cut off');
         continue;
@@ -206,10 +206,35 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
   return wrapped as typeof fetch;
 }
 
-/** A response with its body already read, keeping status, headers and URL. */
-function withBody(response: Response, body: ArrayBuffer): Response {
+/** A response body as the chunks that arrived (none when it has no body). */
+async function readChunks(response: Response): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  if (!response.body) return chunks;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
+/**
+ * A response with its body already read, keeping status, headers and URL. The body is handed on
+ * as the chunks that arrived: a `Response` built from an `ArrayBuffer` copies it, and joining the
+ * chunks first copied it once more, so a page sat in memory four times before the caller parsed it
+ * (tens of MB of array buffers at once at scale 50); now the caller's `text()` joins them once.
+ */
+function withBody(response: Response, chunks: Uint8Array[]): Response {
   const nullBody = [101, 204, 205, 304].includes(response.status);
-  const copy = new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  const body = nullBody
+    ? null
+    : new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+  const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   Object.defineProperty(copy, 'url', { value: response.url });
   return copy;
 }

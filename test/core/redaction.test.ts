@@ -104,6 +104,46 @@ describe('Redactor.redactDeep', () => {
     expect(out.a).toEqual({ s: MASK });
     expect(out.b).toEqual({ s: MASK });
   });
+
+  it('returns clean plain objects and arrays as they are, and copies only the path to a masked string', () => {
+    const r = new Redactor();
+    r.add(SECRET);
+    const clean = { name: 'alice', tags: ['a', 'b'], nested: { n: 1 } };
+    expect(r.redactDeep(clean)).toBe(clean);
+    const mixed = { clean: { n: 1, list: ['x'] }, dirty: { s: `x ${SECRET}`, keep: { k: 'v' } }, after: 'plain' };
+    const out = r.redactDeep(mixed);
+    expect(out).not.toBe(mixed);
+    expect(out.clean).toBe(mixed.clean);
+    expect(out.dirty).not.toBe(mixed.dirty);
+    expect(out.dirty.keep).toBe(mixed.dirty.keep);
+    expect(out).toEqual({ clean: { n: 1, list: ['x'] }, dirty: { s: `x ${MASK}`, keep: { k: 'v' } }, after: 'plain' });
+    expect(mixed.dirty.s).toBe(`x ${SECRET}`);
+    const list = ['a', `b ${SECRET}`, 'c'];
+    expect(r.redactDeep(list)).toEqual(['a', `b ${MASK}`, 'c']);
+    expect(list[1]).toBe(`b ${SECRET}`);
+  });
+
+  it('still turns other objects into plain copies, as JSON would see them', () => {
+    const r = new Redactor();
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const point = new Point(1);
+    const out = r.redactDeep({ point, date: new Date(0), bare: Object.assign(Object.create(null) as object, { k: 'v' }) });
+    expect(out.point).not.toBe(point);
+    expect(Object.getPrototypeOf(out.point)).toBe(Object.prototype);
+    expect(out.point).toEqual({ x: 1 });
+    expect(out.date).toEqual({});
+    expect(Object.getPrototypeOf(out.bare)).toBe(Object.prototype);
+  });
+
+  it('masks strings equally when a secret is registered after earlier calls', () => {
+    const r = new Redactor();
+    expect(r.redact(`a ${SECRET}`)).toBe(`a ${SECRET}`);
+    r.add(SECRET);
+    r.add(SECRET.slice(0, 6));
+    expect(r.redact(`a ${SECRET} ${SECRET.slice(0, 6)}`)).toBe(`a ${MASK} ${MASK}`);
+  });
 });
 
 describe('createLogger', () => {
