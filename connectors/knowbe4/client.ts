@@ -4,6 +4,7 @@ import { toolName } from '../../src/core/version.js';
 import { getJson, type Fetched, type JsonApiOptions } from '../../src/http/json-api.js';
 import { kb4Campaign, type Kb4Campaign } from './api-schemas.js';
 import { knowbe4RegionUrls, type KnowBe4Settings } from './settings.js';
+import { readAhead } from '../../src/core/concurrency.js';
 
 /** The Reporting API's largest page. */
 export const knowbe4PageSize = 500;
@@ -34,7 +35,12 @@ export class KnowBe4Api {
    * Every item of a list endpoint, page by page at the largest page size. The API sends no total
    * or next link: a page shorter than `per_page` is the last.
    */
-  async *list<S extends z.ZodType>(path: string, item: S, params: Record<string, string> = {}): AsyncGenerator<Fetched<z.output<S>[]>> {
+  list<S extends z.ZodType>(path: string, item: S, params: Record<string, string> = {}): AsyncGenerator<Fetched<z.output<S>[]>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.listInOrder<S>(path, item, params));
+  }
+
+  private async *listInOrder<S extends z.ZodType>(path: string, item: S, params: Record<string, string> = {}): AsyncGenerator<Fetched<z.output<S>[]>> {
     for (let page = 1; ; page++) {
       const query = new URLSearchParams({ ...params, page: String(page), per_page: String(knowbe4PageSize) });
       const fetched = await getJson(this.options, `${this.baseUrl}${path}?${query}`, z.array(item));
