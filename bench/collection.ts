@@ -251,7 +251,7 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
       if (bound.seconds > slowestBound) [slowestBound, slowestApi] = [bound.seconds, api];
       figures.push({
         group: 'collection',
-        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight)`,
+        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s)`,
         value: span / Math.max(bound.seconds, 0.001),
         unit: '×',
         target: 1.25,
