@@ -78,6 +78,8 @@ export class AccountSession {
  * request takes to reach CloudTrail varies between calls (connection reuse, scheduling).
  */
 export const lookupMarginMs = 25;
+/** LookupEvents answers seen before their shortest round trip is trusted as the time a call takes when nothing holds it back. */
+const trustedRoundTrips = 8;
 
 /**
  * The AWS side of the connector: the standard credential chain (environment, profile, container
@@ -91,8 +93,10 @@ export class AwsApi {
   private readonly sts: STSClient;
   private accountsPromise: Promise<AccountTarget[]> | undefined;
   private readonly sessions = new Map<string, Promise<AccountSession>>();
-  /** Per account and region: the last two LookupEvents calls (started, answered) and the shortest round trip seen. */
-  private readonly lookupPacing = new Map<string, { calls: { startedAt: number; answeredAt?: number }[]; shortestRoundTrip: number }>();
+  /** Per account and region: the last two LookupEvents calls (started, answered). */
+  private readonly lookupPacing = new Map<string, { calls: { startedAt: number; answeredAt?: number }[] }>();
+  /** LookupEvents round trips of every account and region (one endpoint): how many came back, and the shortest. */
+  private readonly lookupRoundTrips = { count: 0, shortest: Infinity };
 
   constructor(
     readonly settings: AwsSettings,
@@ -200,14 +204,16 @@ export class AwsApi {
    */
   async lookupEventsSlot(account: string, region: string): Promise<() => void> {
     const key = `${account}/${region}`;
-    const pacing = this.lookupPacing.get(key) ?? { calls: [], shortestRoundTrip: Infinity };
+    const pacing = this.lookupPacing.get(key) ?? { calls: [] };
     this.lookupPacing.set(key, pacing);
+    const roundTrips = this.lookupRoundTrips;
     const last = pacing.calls.at(-1);
     const beforeLast = pacing.calls.length >= 2 ? pacing.calls.at(-2) : undefined;
     let earliest = last ? last.startedAt + 500 : -Infinity;
     if (beforeLast) {
       const answered = beforeLast.answeredAt ?? Infinity;
-      const heldBack = Number.isFinite(answered) && Number.isFinite(pacing.shortestRoundTrip) ? answered - beforeLast.startedAt - pacing.shortestRoundTrip : Infinity;
+      // The shortest round trip is trusted once a few calls came back: the first ones of a run often wait in the queue behind every collector's first calls.
+      const heldBack = Number.isFinite(answered) && roundTrips.count >= trustedRoundTrips ? answered - beforeLast.startedAt - roundTrips.shortest : Infinity;
       const bySend = beforeLast.startedAt + 1000 + lookupMarginMs + heldBack;
       earliest = Math.max(earliest, Math.min(bySend, answered + 1000));
     }
@@ -218,7 +224,8 @@ export class AwsApi {
     return () => {
       if (call.answeredAt !== undefined) return;
       call.answeredAt = this.io.clock.now().getTime();
-      pacing.shortestRoundTrip = Math.min(pacing.shortestRoundTrip, call.answeredAt - call.startedAt);
+      roundTrips.shortest = Math.min(roundTrips.shortest, call.answeredAt - call.startedAt);
+      roundTrips.count += 1;
     };
   }
 
