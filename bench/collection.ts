@@ -118,7 +118,7 @@ export function apiMinimums(env: SandboxEnvironment): Record<SandboxApiName, Api
     github: {
       requests: githubRequests,
       chain: pages(n, 100) + longestPrChain,
-      chainWhat: `${pages(n, 100)} repository pages then the ${longestPrChain} pull-request pages of the busiest repository (the ${Math.ceil(p / 50)} batches of 50 repositories do not depend on one another)`,
+      chainWhat: `${pages(n, 100)} repository pages then the busiest repository's pull-request pages (${longestPrChain}; the ${Math.ceil(p / 50)} batches of 50 repositories do not depend on one another)`,
       concurrency: 100,
       // 2,000 GraphQL points and 900 REST points a minute: far above these counts.
       rateSeconds: 0,
