@@ -78,6 +78,12 @@ export class AccountSession {
  * request takes to reach CloudTrail varies between calls (connection reuse, scheduling).
  */
 export const lookupMarginMs = 25;
+/** One paced LookupEvents call: when it was handed to the SDK, when its answer came back (and a promise of that). */
+interface LookupCall {
+  startedAt: number;
+  answeredAt?: number;
+  answer: Promise<void>;
+}
 /** LookupEvents answers seen before their shortest round trip is trusted as the time a call takes when nothing holds it back. */
 const trustedRoundTrips = 8;
 
@@ -94,7 +100,7 @@ export class AwsApi {
   private accountsPromise: Promise<AccountTarget[]> | undefined;
   private readonly sessions = new Map<string, Promise<AccountSession>>();
   /** Per account and region: the last two LookupEvents calls (started, answered). */
-  private readonly lookupPacing = new Map<string, { calls: { startedAt: number; answeredAt?: number }[] }>();
+  private readonly lookupPacing = new Map<string, { calls: LookupCall[] }>();
   /** LookupEvents round trips of every account and region (one endpoint): how many came back, and the shortest. */
   private readonly lookupRoundTrips = { count: 0, shortest: Infinity };
 
@@ -197,7 +203,8 @@ export class AwsApi {
    * when they would arrive if nothing held them back. Something can: the shared HTTP queue may
    * hold a request behind other calls of the connector (the benchmark once measured 79 throttled
    * calls of 451 that way). Such a delay shows as a round trip longer than the shortest one seen
-   * for this account and region, and is added to the wait. And a request arrived no later than its
+   * (over every account and region, once {@link trustedRoundTrips} came back), and is added to
+   * the wait. And a request arrived no later than its
    * answer came back, so 1 s after the answer to the call before the previous one is always
    * enough: the wait never exceeds that. Pairs of calls are then 1 s + the margin apart, not 1 s
    * plus a round trip. Call the returned function when the answer (or error) has come back.
@@ -210,20 +217,24 @@ export class AwsApi {
     const last = pacing.calls.at(-1);
     const beforeLast = pacing.calls.length >= 2 ? pacing.calls.at(-2) : undefined;
     let earliest = last ? last.startedAt + 500 : -Infinity;
+    // Asked before the call two back was answered (no caller does today; cheap to be safe): that answer comes first.
+    if (beforeLast && beforeLast.answeredAt === undefined) await beforeLast.answer;
     if (beforeLast) {
-      const answered = beforeLast.answeredAt ?? Infinity;
+      const answered = beforeLast.answeredAt!;
       // The shortest round trip is trusted once a few calls came back: the first ones of a run often wait in the queue behind every collector's first calls.
-      const heldBack = Number.isFinite(answered) && roundTrips.count >= trustedRoundTrips ? answered - beforeLast.startedAt - roundTrips.shortest : Infinity;
+      const heldBack = roundTrips.count >= trustedRoundTrips ? answered - beforeLast.startedAt - roundTrips.shortest : Infinity;
       const bySend = beforeLast.startedAt + 1000 + lookupMarginMs + heldBack;
       earliest = Math.max(earliest, Math.min(bySend, answered + 1000));
     }
     const wait = earliest - this.io.clock.now().getTime();
     if (wait > 0) await this.io.clock.sleep(wait, this.io.signal);
-    const call: { startedAt: number; answeredAt?: number } = { startedAt: this.io.clock.now().getTime() };
+    let answer!: () => void;
+    const call: LookupCall = { startedAt: this.io.clock.now().getTime(), answer: new Promise<void>((resolve) => (answer = resolve)) };
     pacing.calls = [...pacing.calls.slice(-1), call];
     return () => {
       if (call.answeredAt !== undefined) return;
       call.answeredAt = this.io.clock.now().getTime();
+      answer();
       roundTrips.shortest = Math.min(roundTrips.shortest, call.answeredAt - call.startedAt);
       roundTrips.count += 1;
     };
