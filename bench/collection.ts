@@ -11,7 +11,8 @@
  *
  * where t is the API's mean time per request as measured at the server (the 50 ms latency plus
  * the fake's own handling, which shares this machine's CPU), chain the longest run of requests
- * that must follow one another (cursor pages, or a poll), R the formula's requests, C the
+ * that must follow one another (cursor pages, or a poll; requests a collector happens to send one
+ * after another but that need nothing from each other are not a chain), R the formula's requests, C the
  * concurrency the API allows (GitHub 100; the others document none, so R × t / C is 0), and the
  * rate bound what the API's rate limits allow for R requests. The whole collection is bounded by
  * the slowest API (connectors run in parallel).
@@ -74,6 +75,8 @@ export function apiMinimums(env: SandboxEnvironment): Record<SandboxApiName, Api
   }
   const pushed = g.repositories.filter((r) => Date.parse(r.pushedAt) >= since);
   const p = pushed.reduce((s, r) => s + pages(byRepo.get(r.name) ?? 0, 50), 0);
+  // Pull-request pages depend only on their own repository's previous page: the longest such run is the chain, not the number of batches.
+  const longestPrChain = pushed.reduce((m, r) => Math.max(m, pages(byRepo.get(r.name) ?? 0, 50)), 0);
   const collaborators = new Map<string, number>();
   for (const c of g.outsideCollaborators) for (const a of c.access) collaborators.set(a.repository, (collaborators.get(a.repository) ?? 0) + 1);
   const overflow = [...collaborators.values()].reduce((s, c) => s + (c > 100 ? Math.ceil((c - 100) / 100) : 0), 0);
@@ -114,8 +117,8 @@ export function apiMinimums(env: SandboxEnvironment): Record<SandboxApiName, Api
   return {
     github: {
       requests: githubRequests,
-      chain: pages(n, 100) + Math.ceil(p / 50),
-      chainWhat: `${pages(n, 100)} repository pages then ${Math.ceil(p / 50)} pull-request batches`,
+      chain: pages(n, 100) + longestPrChain,
+      chainWhat: `${pages(n, 100)} repository pages then the busiest repository's pull-request pages (${longestPrChain}; the ${Math.ceil(p / 50)} batches of 50 repositories do not depend on one another)`,
       concurrency: 100,
       // 2,000 GraphQL points and 900 REST points a minute: far above these counts.
       rateSeconds: 0,
@@ -251,7 +254,7 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
       if (bound.seconds > slowestBound) [slowestBound, slowestApi] = [bound.seconds, api];
       figures.push({
         group: 'collection',
-        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight)`,
+        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s)`,
         value: span / Math.max(bound.seconds, 0.001),
         unit: '×',
         target: 1.25,

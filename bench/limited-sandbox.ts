@@ -22,6 +22,14 @@ export interface ApiObservation {
   peakInFlight: number;
   /** Σ of admitted requests' time at the server (latency + handling + sending), ms. */
   busyMs: number;
+  /**
+   * ms between the first arrival and the last answer with no request in flight: time the API
+   * waited for the client (pacing, processing, a cursor chain's round trip back). Span − idle is
+   * the time the API was working for the collection.
+   */
+  idleMs: number;
+  /** The longest such wait, ms, and when it began (ms after the first arrival). */
+  longestIdle: { ms: number; at: number };
 }
 
 /** A limiter that also records an {@link ApiObservation}; `reset()` starts a new measurement. */
@@ -32,8 +40,19 @@ export interface ObservedLimiter extends SandboxLimiter {
 
 function observe(rules: readonly ApiLimitRule[]): ObservedLimiter {
   let inner = createApiLimiter(rules);
-  let o: ApiObservation = { requests: 0, refused: {}, peakInFlight: 0, busyMs: 0 };
+  const fresh = (): ApiObservation => ({ requests: 0, refused: {}, peakInFlight: 0, busyMs: 0, idleMs: 0, longestIdle: { ms: 0, at: 0 } });
+  let o = fresh();
   let inFlight = 0;
+  /** When the last request in flight was answered (idle since then), undefined while busy or before the first. */
+  let idleSince: number | undefined;
+  const arrive = (at: number) => {
+    if (idleSince !== undefined && inFlight === 0) {
+      const gap = at - idleSince;
+      o.idleMs += gap;
+      if (gap > o.longestIdle.ms) o.longestIdle = { ms: gap, at: idleSince - (o.firstAt ?? idleSince) };
+      idleSince = undefined;
+    }
+  };
   return {
     admit(request, api) {
       const at = performance.now();
@@ -41,9 +60,12 @@ function observe(rules: readonly ApiLimitRule[]): ObservedLimiter {
       o.firstAt ??= at;
       const answer = inner.admit(request, api);
       if ('response' in answer) {
+        arrive(at);
+        if (inFlight === 0) idleSince = at;
         o.lastAt = Math.max(o.lastAt ?? 0, at);
         return answer;
       }
+      arrive(at);
       inFlight += 1;
       o.peakInFlight = Math.max(o.peakInFlight, inFlight);
       return {
@@ -51,6 +73,7 @@ function observe(rules: readonly ApiLimitRule[]): ObservedLimiter {
           answer.release();
           inFlight -= 1;
           const done = performance.now();
+          if (inFlight === 0) idleSince = done;
           o.busyMs += done - at;
           o.lastAt = Math.max(o.lastAt ?? 0, done);
         },
@@ -60,8 +83,9 @@ function observe(rules: readonly ApiLimitRule[]): ObservedLimiter {
     observation: () => ({ ...o, refused: inner.refused() }),
     reset: () => {
       inner = createApiLimiter(rules);
-      o = { requests: 0, refused: {}, peakInFlight: 0, busyMs: 0 };
+      o = fresh();
       inFlight = 0;
+      idleSince = undefined;
     },
   };
 }

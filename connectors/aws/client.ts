@@ -74,6 +74,20 @@ export class AccountSession {
 }
 
 /**
+ * Added to the 1 s between a LookupEvents call and the one two calls later, for what the time a
+ * request takes to reach CloudTrail varies between calls (connection reuse, scheduling).
+ */
+export const lookupMarginMs = 25;
+/** One paced LookupEvents call: when it was handed to the SDK, when its answer came back (and a promise of that). */
+interface LookupCall {
+  startedAt: number;
+  answeredAt?: number;
+  answer: Promise<void>;
+}
+/** LookupEvents answers seen before their shortest round trip is trusted as the time a call takes when nothing holds it back. */
+const trustedRoundTrips = 8;
+
+/**
  * The AWS side of the connector: the standard credential chain (environment, profile, container
  * or instance role, web identity), one role assumed per configured account, and SDK clients whose
  * HTTP goes through the shared HTTP layer (queue, timeouts, network and 5xx retries). AWS
@@ -85,8 +99,10 @@ export class AwsApi {
   private readonly sts: STSClient;
   private accountsPromise: Promise<AccountTarget[]> | undefined;
   private readonly sessions = new Map<string, Promise<AccountSession>>();
-  /** Per account and region: when the last LookupEvents call started, and when the last two were answered. */
-  private readonly lookupPacing = new Map<string, { startedAt: number; answeredAt: number[] }>();
+  /** Per account and region: the last two LookupEvents calls (started, answered). */
+  private readonly lookupPacing = new Map<string, { calls: LookupCall[] }>();
+  /** LookupEvents round trips of every account and region (one endpoint): how many came back, and the shortest. */
+  private readonly lookupRoundTrips = { count: 0, shortest: Infinity };
 
   constructor(
     readonly settings: AwsSettings,
@@ -181,26 +197,46 @@ export class AwsApi {
 
   /**
    * Waits so that LookupEvents stays within its 2 requests per second per account and region, as
-   * CloudTrail counts them: on arrival. Spacing the starts 500 ms apart is not enough, because the
-   * shared HTTP queue may hold a request back after its slot and let it arrive right before the
-   * next one (the benchmark measured 79 throttled calls of 451 that way). A request reached
-   * CloudTrail no later than its answer came back, so a call that starts at least 1 s after the
-   * answer to the call before the previous one can never be the third in any second. Call the
-   * returned function when the answer (or error) has come back.
+   * CloudTrail counts them: on arrival, so no three calls may arrive within one second. A call
+   * starts at least 500 ms after the previous one and at least 1 s (plus {@link lookupMarginMs})
+   * after the one before that, measured between the times they were handed to the SDK, which is
+   * when they would arrive if nothing held them back. Something can: the shared HTTP queue may
+   * hold a request behind other calls of the connector (the benchmark once measured 79 throttled
+   * calls of 451 that way). Such a delay shows as a round trip longer than the shortest one seen
+   * (over every account and region, once {@link trustedRoundTrips} came back), and is added to
+   * the wait. And a request arrived no later than its
+   * answer came back, so 1 s after the answer to the call before the previous one is always
+   * enough: the wait never exceeds that. Pairs of calls are then 1 s + the margin apart, not 1 s
+   * plus a round trip. Call the returned function when the answer (or error) has come back.
    */
   async lookupEventsSlot(account: string, region: string): Promise<() => void> {
     const key = `${account}/${region}`;
-    const pacing = this.lookupPacing.get(key) ?? { startedAt: -Infinity, answeredAt: [] };
+    const pacing = this.lookupPacing.get(key) ?? { calls: [] };
     this.lookupPacing.set(key, pacing);
-    const secondLast = pacing.answeredAt.length >= 2 ? pacing.answeredAt[pacing.answeredAt.length - 2]! : -Infinity;
-    const wait = Math.max(pacing.startedAt + 500, secondLast + 1000) - this.io.clock.now().getTime();
+    const roundTrips = this.lookupRoundTrips;
+    const last = pacing.calls.at(-1);
+    const beforeLast = pacing.calls.length >= 2 ? pacing.calls.at(-2) : undefined;
+    let earliest = last ? last.startedAt + 500 : -Infinity;
+    // Asked before the call two back was answered (no caller does today; cheap to be safe): that answer comes first.
+    if (beforeLast && beforeLast.answeredAt === undefined) await beforeLast.answer;
+    if (beforeLast) {
+      const answered = beforeLast.answeredAt!;
+      // The shortest round trip is trusted once a few calls came back: the first ones of a run often wait in the queue behind every collector's first calls.
+      const heldBack = roundTrips.count >= trustedRoundTrips ? answered - beforeLast.startedAt - roundTrips.shortest : Infinity;
+      const bySend = beforeLast.startedAt + 1000 + lookupMarginMs + heldBack;
+      earliest = Math.max(earliest, Math.min(bySend, answered + 1000));
+    }
+    const wait = earliest - this.io.clock.now().getTime();
     if (wait > 0) await this.io.clock.sleep(wait, this.io.signal);
-    pacing.startedAt = this.io.clock.now().getTime();
-    let answered = false;
+    let answer!: () => void;
+    const call: LookupCall = { startedAt: this.io.clock.now().getTime(), answer: new Promise<void>((resolve) => (answer = resolve)) };
+    pacing.calls = [...pacing.calls.slice(-1), call];
     return () => {
-      if (answered) return;
-      answered = true;
-      pacing.answeredAt = [...pacing.answeredAt.slice(-1), this.io.clock.now().getTime()];
+      if (call.answeredAt !== undefined) return;
+      call.answeredAt = this.io.clock.now().getTime();
+      answer();
+      roundTrips.shortest = Math.min(roundTrips.shortest, call.answeredAt - call.startedAt);
+      roundTrips.count += 1;
     };
   }
 

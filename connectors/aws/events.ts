@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { defineCollector, type EvidenceRecord } from '../../src/core/connector.js';
 import { type AccountSession, type AwsApi } from './client.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
-import { eachRegion, type AwsContext } from './scopes.js';
+import { eachRegionConcurrently, type AwsContext } from './scopes.js';
+import { readAhead } from '../../src/core/concurrency.js';
 import { incrementalWindow } from '../../src/core/incremental-window.js';
 import { CollectError } from '../../src/core/errors.js';
 import type { AwsSettings } from './settings.js';
@@ -71,47 +72,63 @@ async function* lookup(ctx: AwsContext, session: AccountSession, region: string,
       createdAt: (p) => p.eventTime,
     });
     const fetchedIds = new Set<string>();
-    const fetched: EvidenceRecord<EventPayload>[] = [];
-    let token: string | undefined;
-    do {
-      const answered = await ctx.client.lookupEventsSlot(session.account, region);
-      const { output, request } = await ctx.client
-        .send<unknown>(
-          session.cloudtrail(region),
-          new LookupEventsCommand({ LookupAttributes: [attribute], StartTime: window.since, EndTime: now, MaxResults: 50, ...(token ? { NextToken: token } : {}) }),
-          'LookupEvents',
-        )
-        .finally(answered);
-      const page = parse(lookupPage, output, 'CloudTrail LookupEvents');
-      for (const e of page.Events) {
-        if (!keep(e.ReadOnly) || fetchedIds.has(e.EventId)) continue;
-        fetchedIds.add(e.EventId);
-        const d = e.CloudTrailEvent ? parse(eventDetail, eventJson(e.CloudTrailEvent, e.EventId), 'CloudTrail LookupEvents CloudTrailEvent') : {};
-        const mfa = d.additionalEventData?.MFAUsed;
-        fetched.push({
-          subject: `${session.account}/${region}/${e.EventId}`,
-          requests: [request],
-          payload: {
-            account: session.account,
-            region,
-            population,
-            eventId: e.EventId,
-            eventName: e.EventName,
-            eventTime: e.EventTime.toISOString(),
-            username: e.Username ?? null,
-            sourceIpAddress: d.sourceIPAddress ?? null,
-            resources: e.Resources.map((r) => ({ type: r.ResourceType ?? null, name: r.ResourceName ?? null })),
-            signInResult: population === 'console_sign_in' ? (d.responseElements?.ConsoleLogin ?? null) : null,
-            mfaUsed: population === 'console_sign_in' && mfa !== undefined ? mfa === 'Yes' : null,
-            errorCode: d.errorCode ?? null,
-          },
-        });
+    // One page ahead: the next LookupEvents waits only for its pacing slot, never for this page's records to be stored.
+    for await (const records of readAhead(pages(ctx, session, region, population, attribute, keep, window.since, now))) {
+      for (const r of records) {
+        if (fetchedIds.has(r.payload.eventId)) continue;
+        fetchedIds.add(r.payload.eventId);
+        yield r;
       }
-      token = page.NextToken;
-    } while (token);
+    }
     for (const r of window.carried) if (!fetchedIds.has(r.payload.eventId)) yield r;
-    yield* fetched;
   }
+}
+
+/** The pages of one population's LookupEvents chain in one account and region, as records. */
+async function* pages(
+  ctx: AwsContext,
+  session: AccountSession,
+  region: string,
+  population: EventPayload['population'],
+  attribute: LookupAttribute,
+  keep: (readOnly: string | undefined) => boolean,
+  since: Date,
+  now: Date,
+): AsyncGenerator<EvidenceRecord<EventPayload>[]> {
+  let token: string | undefined;
+  do {
+    const answered = await ctx.client.lookupEventsSlot(session.account, region);
+    const { output, request } = await ctx.client
+      .send<unknown>(session.cloudtrail(region), new LookupEventsCommand({ LookupAttributes: [attribute], StartTime: since, EndTime: now, MaxResults: 50, ...(token ? { NextToken: token } : {}) }), 'LookupEvents')
+      .finally(answered);
+    const page = parse(lookupPage, output, 'CloudTrail LookupEvents');
+    const records: EvidenceRecord<EventPayload>[] = [];
+    for (const e of page.Events) {
+      if (!keep(e.ReadOnly)) continue;
+      const d = e.CloudTrailEvent ? parse(eventDetail, eventJson(e.CloudTrailEvent, e.EventId), 'CloudTrail LookupEvents CloudTrailEvent') : {};
+      const mfa = d.additionalEventData?.MFAUsed;
+      records.push({
+        subject: `${session.account}/${region}/${e.EventId}`,
+        requests: [request],
+        payload: {
+          account: session.account,
+          region,
+          population,
+          eventId: e.EventId,
+          eventName: e.EventName,
+          eventTime: e.EventTime.toISOString(),
+          username: e.Username ?? null,
+          sourceIpAddress: d.sourceIPAddress ?? null,
+          resources: e.Resources.map((r) => ({ type: r.ResourceType ?? null, name: r.ResourceName ?? null })),
+          signInResult: population === 'console_sign_in' ? (d.responseElements?.ConsoleLogin ?? null) : null,
+          mfaUsed: population === 'console_sign_in' && mfa !== undefined ? mfa === 'Yes' : null,
+          errorCode: d.errorCode ?? null,
+        },
+      });
+    }
+    token = page.NextToken;
+    yield records;
+  } while (token);
 }
 
 /** An event's `CloudTrailEvent` JSON; one that does not parse is a malformed answer, never an event without details. */
@@ -134,6 +151,6 @@ export const eventsCollector = defineCollector<AwsApi, AwsSettings, typeof cloud
   payload: cloudtrailEventPayload,
   async *collect(ctx) {
     const previous = await ctx.previous?.();
-    yield* eachRegion(ctx, (session, region) => lookup(ctx, session, region, previous));
+    yield* eachRegionConcurrently(ctx, (session, region) => lookup(ctx, session, region, previous));
   },
 });

@@ -1,6 +1,7 @@
 import type { CollectorContext } from '../../src/core/connector.js';
 import type { AccountSession, AwsApi } from './client.js';
 import type { AwsSettings } from './settings.js';
+import { mergeConcurrent } from '../../src/core/concurrency.js';
 
 /** What an AWS collector receives. */
 export type AwsContext = CollectorContext<AwsApi, AwsSettings>;
@@ -69,6 +70,38 @@ export async function* eachRegion<T>(ctx: AwsContext, collect: (session: Account
       }
     }
   }
+  tracker.finish();
+}
+
+/**
+ * Like {@link eachRegion}, but the accounts and regions are collected side by side (up to
+ * `concurrency` at once) and their records interleave. For collectors whose time is a cursor chain
+ * per account and region under a per-account-and-region rate limit (CloudTrail LookupEvents): one
+ * after another, the chains would add up; side by side the collection takes the longest one.
+ */
+export async function* eachRegionConcurrently<T>(ctx: AwsContext, collect: (session: AccountSession, region: string) => AsyncIterable<T>, concurrency = 8): AsyncGenerator<T> {
+  const tracker = new ScopeTracker(ctx);
+  const parts: (() => AsyncIterable<T>)[] = [];
+  for (const target of await ctx.client.accounts()) {
+    let session: AccountSession;
+    try {
+      session = await ctx.client.session(target);
+    } catch (error) {
+      tracker.fail(`account ${target.id}`, error);
+      continue;
+    }
+    for (const region of ctx.config.regions) {
+      parts.push(async function* () {
+        try {
+          yield* collect(session, region);
+          tracker.ok();
+        } catch (error) {
+          tracker.fail(`account ${target.id} region ${region}`, error);
+        }
+      });
+    }
+  }
+  yield* mergeConcurrent(parts, concurrency);
   tracker.finish();
 }
 

@@ -8,6 +8,7 @@ import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { Secret } from '../../src/core/secret.js';
 import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
+import { readAhead } from '../../src/core/concurrency.js';
 
 /** A page of results and the request that produced it (the record's provenance). */
 export interface Page<T> {
@@ -62,7 +63,12 @@ export class GitHubApi {
    * Follows `Link: rel="next"` (page numbers or cursors alike) and yields each page validated,
    * so a collector streams records instead of buffering the whole listing.
    */
-  async *paginate<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  paginate<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.paginateInOrder<S>(route, params, itemSchema));
+  }
+
+  private async *paginateInOrder<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     let response = await this.octokit.request(route, { per_page: 100, ...params });
     for (;;) {
       const request = this.requestRef('GET', response);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import { CollectError } from '../../src/core/errors.js';
+import { mapOrdered } from '../../src/core/concurrency.js';
 import type { GitHubApi, Fetched } from './client.js';
 import type { GitHubSettings } from './settings.js';
 import {
@@ -45,6 +46,12 @@ const maxBatch = Math.min(50, Math.floor(GRAPHQL_MAX_NODES / nodesPerRepository)
 const maxPointsPerQuery = 30;
 const estimatedPointsPerRepository = (1 + PULL_REQUEST_PAGE) / 100;
 
+/**
+ * Pull-request batches sent at once: the HTTP queue's default concurrency. Each batch stays
+ * within {@link maxPointsPerQuery}, so a wave costs at most 120 of GitHub's 2,000 GraphQL points a minute.
+ */
+const batchesAtOnce = 4;
+
 /** One repository's next page to read. */
 interface PendingPage {
   repo: RepositoryNode;
@@ -80,42 +87,50 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
       page.items.filter((r) => r.defaultBranchRef && r.pushedAt !== null && r.pushedAt >= since).map((repo) => ({ repo, pageRequest: page.request, cursor: null })),
     );
     // Many repositories per query (one alias each); a repository with more pages goes back in the queue.
+    // The batches need nothing from one another, so a few go out at once (a wave); only a
+    // repository's next page waits for its previous one, in the next wave.
     let previous: { rateLimit: RateLimit; batch: number } | undefined;
     while (queue.length > 0) {
-      const batch = queue.splice(0, nextBatchSize(previous));
-      const variables: Record<string, unknown> = { owner: client.org };
-      batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
-      const fetched: Fetched<z.output<typeof mergedPullRequestsResponse>> = await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse);
-      const { data, request } = fetched;
-      previous = { rateLimit: data.rateLimit, batch: batch.length };
-      for (const [i, pending] of batch.entries()) {
-        const connection = data[`r${i}`]?.pullRequests;
-        if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
-        let reachedPeriodStart = false;
-        for (const pr of connection.nodes) {
-          // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
-          if (pr.updatedAt < since) {
-            reachedPeriodStart = true;
-            break;
+      const wave: PendingPage[][] = [];
+      while (wave.length < batchesAtOnce && queue.length > 0) wave.push(queue.splice(0, nextBatchSize(previous)));
+      const answers = mapOrdered(wave, wave.length, async (batch) => {
+        const variables: Record<string, unknown> = { owner: client.org };
+        batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
+        const fetched: Fetched<z.output<typeof mergedPullRequestsResponse>> = await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse);
+        return { batch, fetched };
+      });
+      for await (const { batch, fetched } of answers) {
+        const { data, request } = fetched;
+        previous = { rateLimit: data.rateLimit, batch: batch.length };
+        for (const [i, pending] of batch.entries()) {
+          const connection = data[`r${i}`]?.pullRequests;
+          if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
+          let reachedPeriodStart = false;
+          for (const pr of connection.nodes) {
+            // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
+            if (pr.updatedAt < since) {
+              reachedPeriodStart = true;
+              break;
+            }
+            if (!pr.mergedAt || pr.mergedAt < since) continue;
+            const payload: MergedPullRequest = {
+              repository: pending.repo.nameWithOwner,
+              number: pr.number,
+              title: pr.title,
+              url: pr.url,
+              author: pr.author?.login ?? null,
+              mergedBy: pr.mergedBy?.login ?? null,
+              createdAt: pr.createdAt,
+              mergedAt: pr.mergedAt,
+              baseBranch: pr.baseRefName,
+              mergeCommit: pr.mergeCommit?.oid ?? null,
+              reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
+              reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
+            };
+            yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
           }
-          if (!pr.mergedAt || pr.mergedAt < since) continue;
-          const payload: MergedPullRequest = {
-            repository: pending.repo.nameWithOwner,
-            number: pr.number,
-            title: pr.title,
-            url: pr.url,
-            author: pr.author?.login ?? null,
-            mergedBy: pr.mergedBy?.login ?? null,
-            createdAt: pr.createdAt,
-            mergedAt: pr.mergedAt,
-            baseBranch: pr.baseRefName,
-            mergeCommit: pr.mergeCommit?.oid ?? null,
-            reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
-            reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
-          };
-          yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
+          if (!reachedPeriodStart && connection.pageInfo.hasNextPage) queue.push({ ...pending, cursor: connection.pageInfo.endCursor });
         }
-        if (!reachedPeriodStart && connection.pageInfo.hasNextPage) queue.push({ ...pending, cursor: connection.pageInfo.endCursor });
       }
     }
   },

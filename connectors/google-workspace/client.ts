@@ -6,6 +6,7 @@ import { CollectError, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { googleScopes, type GoogleWorkspaceSettings } from './settings.js';
+import { readAhead } from '../../src/core/concurrency.js';
 
 /** The token endpoint google-auth-library signs its JWT grant for. */
 const googleTokenUrl = 'https://oauth2.googleapis.com/token';
@@ -74,7 +75,12 @@ export class GoogleAdminApi {
    * Follows `nextPageToken` to the end, yielding each page's `field` validated.
    * `list` calls a generated method; `params` are its parameters (the page token is added here).
    */
-  async *pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.pagesInOrder<P, S>(list, params, field, itemSchema));
+  }
+
+  private async *pagesInOrder<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
     let pageToken: string | undefined;
     do {

@@ -4,6 +4,7 @@ import { toolName } from '../../src/core/version.js';
 import { getJson, type Fetched, type JsonApiOptions } from '../../src/http/json-api.js';
 import { changelogPage, searchFields, searchResponse, usersPage, type ChangelogHistory } from './api-schemas.js';
 import type { JiraSettings } from './settings.js';
+import { readAhead } from '../../src/core/concurrency.js';
 
 /** Largest page `/search/jql` serves when fields and the changelog are requested. */
 export const searchPageSize = 100;
@@ -37,7 +38,12 @@ export class JiraApi {
   }
 
   /** Issues matching `jql`, with their embedded changelog, page by page (`nextPageToken`). */
-  async *search(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
+  search(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.searchInOrder(jql));
+  }
+
+  private async *searchInOrder(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
     let nextPageToken: string | undefined;
     do {
       const params = new URLSearchParams({ jql, fields: searchFields.join(','), expand: 'changelog', maxResults: String(searchPageSize) });
@@ -63,7 +69,12 @@ export class JiraApi {
   }
 
   /** Every user of the site, page by page; a short page can still be followed by more, so paging stops on an empty one. */
-  async *users(): AsyncGenerator<Fetched<z.output<typeof usersPage>>> {
+  users(): AsyncGenerator<Fetched<z.output<typeof usersPage>>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.usersInOrder());
+  }
+
+  private async *usersInOrder(): AsyncGenerator<Fetched<z.output<typeof usersPage>>> {
     for (let startAt = 0; ; ) {
       const params = new URLSearchParams({ startAt: String(startAt), maxResults: String(usersPageSize) });
       const page = await getJson(this.options, `${this.site}/rest/api/3/users/search?${params}`, usersPage);

@@ -9,6 +9,7 @@ import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError }
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
+import { readAhead } from '../../src/core/concurrency.js';
 
 /** A page of items and the request that produced it. */
 export interface Page<T> {
@@ -218,7 +219,12 @@ export class GraphApi {
   }
 
   /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
-  async *pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
+    return readAhead(this.pagesInOrder<S>(path, itemSchema));
+  }
+
+  private async *pagesInOrder<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
     let next: string | undefined = path;
     while (next) {

@@ -25,3 +25,75 @@ export async function* mapOrdered<T, R>(
     yield result;
   }
 }
+
+/**
+ * Yields what `source` yields, asking it for the next item as soon as the current one is handed
+ * over, so a cursor chain requests its next page while the consumer still processes (validates,
+ * redacts, stores) the current one: the chain then takes its requests' time, not their time plus
+ * the processing. At most one item is held ahead. An error of the item ahead surfaces when the
+ * consumer reaches it; a consumer that stops early ends the source.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let ahead = iterator.next();
+  let done = false;
+  try {
+    for (;;) {
+      const current = await ahead;
+      if (current.done) {
+        done = true;
+        return;
+      }
+      ahead = iterator.next();
+      // Observed when awaited in order; avoid unhandled-rejection noise while the consumer works.
+      ahead.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    if (!done) {
+      // Let the request ahead settle before closing the source, so nothing runs on after the consumer stopped.
+      await ahead.catch(() => undefined);
+      await iterator.return?.();
+    }
+  }
+}
+
+/**
+ * Runs up to `concurrency` sources at once and yields their items as they come (no order between
+ * sources; each source's own order is kept). A source advances only when its item was taken, so a
+ * slow consumer slows every source down instead of buffering their output. The first error ends
+ * the merge (the other sources are closed) and is rethrown.
+ */
+export async function* mergeConcurrent<T>(sources: readonly (() => AsyncIterable<T>)[], concurrency: number): AsyncGenerator<T> {
+  type Pull = { iterator: AsyncIterator<T>; result: IteratorResult<T> };
+  const active = new Map<AsyncIterator<T>, Promise<Pull>>();
+  let next = 0;
+  const pull = (iterator: AsyncIterator<T>) => {
+    const p = iterator.next().then((result) => ({ iterator, result }));
+    p.catch(() => undefined);
+    active.set(iterator, p);
+  };
+  const launch = () => {
+    while (active.size < concurrency && next < sources.length) pull(sources[next++]!()[Symbol.asyncIterator]());
+  };
+  try {
+    launch();
+    while (active.size > 0) {
+      const { iterator, result } = await Promise.race(active.values());
+      if (result.done) {
+        active.delete(iterator);
+        launch();
+        continue;
+      }
+      pull(iterator);
+      yield result.value;
+    }
+  } finally {
+    const open = [...active.entries()];
+    active.clear();
+    await Promise.all(open.map(async ([iterator, p]) => {
+      await p.catch(() => undefined);
+      await iterator.return?.(undefined).catch(() => undefined);
+    }));
+  }
+}

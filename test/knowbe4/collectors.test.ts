@@ -126,6 +126,26 @@ describe('knowbe4', () => {
     ]);
   });
 
+  it('keeps to 4 requests a second on its own: no five calls within a second, each a quarter second after the last', async () => {
+    const clock = new FakeClock(NOW, true);
+    const logger = silentLogger();
+    const fetch = createHttpFetch({ policy: defaultHttpPolicy, fetch: globalThis.fetch, clock, logger });
+    const config: KnowBe4Settings = { region: 'eu', token: new Secret(TOKEN, 'env:KB4') };
+    const h = { client: KnowBe4Api.create(config, { fetch, clock, logger, signal: new AbortController().signal }), config, clock, logger, signal: new AbortController().signal };
+    const arrivals: number[] = [];
+    for (let page = 1; page <= 6; page++) {
+      const items = Array.from({ length: page < 6 ? 500 : 3 }, (_, i) => user(page * 1000 + i, `u${page}.${i}@acme.example`));
+      kb4().get('/v1/users').query({ page: String(page), per_page: '500' }).reply(() => {
+        arrivals.push(clock.now().getTime());
+        return [200, items];
+      });
+    }
+    expect(await collect(usersCollector, h as never)).toHaveLength(2503);
+    expect(arrivals).toHaveLength(6);
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThanOrEqual(250);
+    for (let i = 4; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 4]!).toBeGreaterThanOrEqual(1000);
+  });
+
   it('honours 429 Retry-After', async () => {
     const h = harness();
     kb4().get('/v1/users').query({ page: '1', per_page: '500' }).reply(429, { message: 'API Limit Reached' }, { 'retry-after': '2' });

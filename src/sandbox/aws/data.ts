@@ -252,12 +252,21 @@ function serviceUser(account: string, name: string, now: number, keyAgeDays: num
   };
 }
 
-function events(account: AwsAccount, rng: SeededRandom, now: number): TrailEvent[] {
+/**
+ * Extra console sign-ins per console user in 30 days, at most: none up to scale 4 (the small
+ * worlds of tests and the demo keep their events), then growing with the company, since a larger
+ * company runs more of its operations through the console (on-call, support). On average
+ * scale / 9 more each: at scale 50 about 50,000 events in the 30-day look-back, the issue's figure.
+ */
+const extraSignInsAtMost = (scale: number) => Math.floor((2 * scale) / 9);
+
+function events(account: AwsAccount, rng: SeededRandom, now: number, scale: number): TrailEvent[] {
   const out: TrailEvent[] = [];
   const from = now - 30 * DAY_MS;
   const ip = () => `203.0.113.${rng.int(1, 254)}`;
-  const add = (e: Omit<TrailEvent, 'id' | 'region'>) =>
-    out.push({ ...e, region: 'us-east-1', id: `${hashString(`${account.id}/${e.name}/${e.time}/${out.length}`).toString(16).padStart(8, '0')}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}` });
+  const extraAtMost = extraSignInsAtMost(scale);
+  const add = (e: Omit<TrailEvent, 'id' | 'region'>, region = 'us-east-1') =>
+    out.push({ ...e, region, id: `${hashString(`${account.id}/${e.name}/${e.time}/${out.length}`).toString(16).padStart(8, '0')}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}` });
   for (const user of account.users) {
     if (user.createdAt >= from) {
       add({ name: 'CreateUser', source: 'iam.amazonaws.com', time: user.createdAt, readOnly: false, username: 'admin.tooling', sourceIp: ip(), resources: [{ ResourceType: 'AWS::IAM::User', ResourceName: user.name }] });
@@ -273,6 +282,13 @@ function events(account: AwsAccount, rng: SeededRandom, now: number): TrailEvent
       for (const time of times) {
         add({ name: 'ConsoleLogin', source: 'signin.amazonaws.com', time, readOnly: false, username: user.name, sourceIp: ip(), resources: [], signIn: { result: 'Success', mfaUsed: user.mfa } });
       }
+      if (extraAtMost > 0) {
+        // A person signs in through one regional endpoint: half of them through eu-west-1 (CloudTrail records it there).
+        const region = hashString(user.name) % 2 === 0 ? 'us-east-1' : 'eu-west-1';
+        for (let i = rng.int(0, extraAtMost); i > 0; i--) {
+          add({ name: 'ConsoleLogin', source: 'signin.amazonaws.com', time: rng.int(from, user.passwordLastUsed), readOnly: false, username: user.name, sourceIp: ip(), resources: [], signIn: { result: 'Success', mfaUsed: user.mfa } }, region);
+        }
+      }
     }
     // IAM reads are recorded too; the collector keeps only changes.
     if (rng.chance(0.05)) add({ name: 'ListUsers', source: 'iam.amazonaws.com', time: rng.int(from, now), readOnly: true, username: user.name, sourceIp: ip(), resources: [] });
@@ -280,7 +296,15 @@ function events(account: AwsAccount, rng: SeededRandom, now: number): TrailEvent
   return out.sort((a, b) => b.time - a.time || a.id.localeCompare(b.id));
 }
 
-function regionalBackup(account: string, region: string, rng: SeededRandom, now: number, scale: number, seeded: boolean): RegionalBackup {
+/**
+ * Days of backup-job history: 40 (the collector's 35-day default and a margin) up to scale 5, so
+ * the small worlds of tests and the demo stay small, then longer with the company, reaching the
+ * issue's year at scale 50. The collector still asks only for its look-back; the rest is history
+ * the API filters out.
+ */
+export const backupHistoryDays = (scale: number) => Math.min(365, Math.max(40, Math.round(scale * 7.3)));
+
+function regionalBackup(account: string, region: string, rng: SeededRandom, now: number, scale: number, historyDays: number, seeded: boolean): RegionalBackup {
   const daily = region === 'us-east-1';
   const planId = `${hashString(`${account}/${region}/plan`).toString(16).padStart(8, '0')}-0000-4000-8000-${hashString(region).toString(16).padStart(12, '0')}`;
   const vault = daily ? 'prod-vault' : 'eu-vault';
@@ -301,7 +325,7 @@ function regionalBackup(account: string, region: string, rng: SeededRandom, now:
   const jobs: BackupJob[] = [];
   const everyDays = daily ? 1 : 7;
   for (const r of resources.filter((x) => x.type !== 'EFS')) {
-    for (let d = 40; d >= 1; d -= everyDays) {
+    for (let d = historyDays - ((historyDays - 40) % everyDays); d >= 1; d -= everyDays) {
       const created = now - d * DAY_MS + 5 * HOUR_MS;
       if (created > now) continue;
       jobs.push({
@@ -494,9 +518,9 @@ export function createAwsWorld(company: SyntheticCompany): AwsWorld {
     backup: {},
   };
   for (const account of [prod, dev]) {
-    account.events = events(account, rng.fork(`events/${account.id}`), now);
+    account.events = events(account, rng.fork(`events/${account.id}`), now, company.scale);
     const scale = account === prod ? company.scale : Math.max(0.25, company.scale / 4);
-    for (const region of AWS_REGIONS) account.backup[region] = regionalBackup(account.id, region, rng.fork(`backup/${account.id}/${region}`), now, scale, true);
+    for (const region of AWS_REGIONS) account.backup[region] = regionalBackup(account.id, region, rng.fork(`backup/${account.id}/${region}`), now, scale, backupHistoryDays(company.scale), true);
   }
   // Restore tests: production restored 20 days ago; development only tried, 40 days ago, and failed.
   const prodBackup = prod.backup['us-east-1']!;

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
+
+/** A source that logs when each item is started and finished, resolving items when told to. */
+function pagedSource(count: number, log: string[]) {
+  return (async function* () {
+    for (let i = 1; i <= count; i++) {
+      log.push(`request ${i}`);
+      await new Promise((r) => setTimeout(r, 5));
+      log.push(`answer ${i}`);
+      yield i;
+    }
+  })();
+}
+
+describe('readAhead', () => {
+  it('requests the next page while the consumer still processes the current one', async () => {
+    const log: string[] = [];
+    const seen: number[] = [];
+    for await (const page of readAhead(pagedSource(3, log))) {
+      log.push(`process ${page} start`);
+      await new Promise((r) => setTimeout(r, 20));
+      log.push(`process ${page} end`);
+      seen.push(page);
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    // Page 2 was requested (and answered) while page 1 was being processed.
+    expect(log.indexOf('request 2')).toBeLessThan(log.indexOf('process 1 end'));
+    expect(log.indexOf('answer 2')).toBeLessThan(log.indexOf('process 1 end'));
+    // Never more than one page ahead: page 3 is requested only once page 1 is done and page 2 handed over.
+    expect(log.indexOf('request 3')).toBeGreaterThan(log.indexOf('process 1 end'));
+  });
+
+  it('surfaces the error of the page ahead when the consumer reaches it, after the pages before it', async () => {
+    const source = (async function* () {
+      yield 1;
+      throw new Error('page 2 failed');
+    })();
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const page of readAhead(source)) seen.push(page);
+      })(),
+    ).rejects.toThrow('page 2 failed');
+    expect(seen).toEqual([1]);
+  });
+
+  it('closes the source when the consumer stops early', async () => {
+    let closed = false;
+    const source = (async function* () {
+      try {
+        for (let i = 1; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    })();
+    for await (const page of readAhead(source)) if (page === 2) break;
+    expect(closed).toBe(true);
+  });
+});
+
+describe('mergeConcurrent', () => {
+  it('runs sources side by side, keeps each source in order, and bounds how many run at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const source = (name: string, n: number) => async function* () {
+      running++;
+      peak = Math.max(peak, running);
+      try {
+        for (let i = 1; i <= n; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          yield `${name}${i}`;
+        }
+      } finally {
+        running--;
+      }
+    };
+    const out: string[] = [];
+    for await (const item of mergeConcurrent([source('a', 5), source('b', 5), source('c', 5)], 2)) out.push(item);
+    expect(out.sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5', 'c1', 'c2', 'c3', 'c4', 'c5']);
+    for (const name of ['a', 'b', 'c']) expect(out.filter((x) => x.startsWith(name))).toEqual([1, 2, 3, 4, 5].map((i) => `${name}${i}`));
+    // Side by side (two had started before either ended), never more than two.
+    expect(peak).toBe(2);
+  });
+
+  it('rethrows the first error and closes the other sources', async () => {
+    let closed = false;
+    const endless = async function* () {
+      try {
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 1));
+          yield 'x';
+        }
+      } finally {
+        closed = true;
+      }
+    };
+    const failing = async function* () {
+      await new Promise((r) => setTimeout(r, 5));
+      yield 'y';
+      throw new Error('region failed');
+    };
+    await expect(
+      (async () => {
+        for await (const _ of mergeConcurrent([endless, failing], 2)) void _;
+      })(),
+    ).rejects.toThrow('region failed');
+    expect(closed).toBe(true);
+  });
+});
