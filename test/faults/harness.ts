@@ -60,10 +60,27 @@ export interface FaultWorld {
   /**
    * A collection through the real pipeline into a fresh store `<name>.db`. The clock stands still
    * (sleeps return at once), so a faulted run sees the same "now", hence the same lookback
-   * windows, as a clean one; `advanceClock` moves it by each wait instead.
+   * windows, as a clean one; `advanceClock` moves it by each wait instead. `pauseMs`: each sleep
+   * also lets up to that much real time pass, for faults that depend on real time (requests in
+   * flight behind the sandbox's real latency: a retry sent at once would find them all still there).
    */
-  collect(config: AnnexaConfig, name: string, options?: { advanceClock?: boolean }): Promise<{ result: CollectResult; store: SqliteEvidenceStore; clock: FakeClock }>;
+  collect(config: AnnexaConfig, name: string, options?: { advanceClock?: boolean; pauseMs?: number }): Promise<{ result: CollectResult; store: SqliteEvidenceStore; clock: FakeClock }>;
   close(): Promise<void>;
+}
+
+/** A {@link FakeClock} whose sleeps also let a little real time pass (up to `pauseMs`). */
+class PausingClock extends FakeClock {
+  constructor(
+    start: Date,
+    advanceOnSleep: boolean,
+    private readonly pauseMs: number,
+  ) {
+    super(start, advanceOnSleep);
+  }
+  override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    await super.sleep(ms, signal);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, this.pauseMs)));
+  }
 }
 
 export async function startFaultWorld(scale = 0.2): Promise<FaultWorld> {
@@ -87,7 +104,7 @@ export async function startFaultWorld(scale = 0.2): Promise<FaultWorld> {
       );
     },
     async collect(config, name, options = {}) {
-      const clock = new FakeClock(COMPANY_NOW, options.advanceClock ?? false);
+      const clock = options.pauseMs ? new PausingClock(COMPANY_NOW, options.advanceClock ?? false, options.pauseMs) : new FakeClock(COMPANY_NOW, options.advanceClock ?? false);
       const store = openSqliteStore(config.storePath);
       stores.push(store);
       const result = await runCollection({ plan: planCollection(config), store, fetch: env.transport, clock, logger: silentLogger(), redactor: new Redactor(), command: name });

@@ -61,7 +61,8 @@ describe('a concurrency limit: more than one request in flight gets the API\'s o
     // covered above and by test/aws/aws.test.ts.
     for (const api of limitedApis) world.env.faults[api].set({ maxInFlight: 1, latencyMs: 30, retryAfterSeconds: 1 });
     try {
-      const limited = await world.collect(world.config('in-flight'), 'in-flight');
+      // Waits pause for real, a little longer than the latency: the requests in flight are real.
+      const limited = await world.collect(world.config('in-flight'), 'in-flight', { pauseMs: 60 });
       expect(outcomeLines(limited.result)).toEqual(cleanOutcomes);
       expect(await evidenceSet(limited.store, limited.result.run.id)).toEqual(expected);
       // The APIs the connectors call concurrently were overloaded (KnowBe4 and Jira page one request at a time).
