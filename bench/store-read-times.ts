@@ -43,7 +43,7 @@ for (let round = 0; round < rounds; round++) {
   const copy = `${path}.check-copy.db`;
   copyFileSync(path, copy);
   if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
-  const writable = openSqliteStore(copy);
+  const writable = openSqliteStore(copy, { mapForReading: true }); // as `annexa check` opens it
   try {
     const clock = { now: () => asOf, sleep: async () => {} };
     check.push(await timed(() => recordCheckRun({ store: writable, checks: checkRegistry, connectors: connectorRegistry, params: {}, asOf, clock, command: 'bench check' })));

@@ -17,7 +17,7 @@ export function describeStore(location: StoreLocation): string {
 }
 
 /** Opens the evidence store at a location, through the one contract both backends implement. */
-export async function openEvidenceStore(location: StoreLocation, options: { readonly?: boolean } = {}): Promise<EvidenceStore> {
+export async function openEvidenceStore(location: StoreLocation, options: { readonly?: boolean; mapForReading?: boolean } = {}): Promise<EvidenceStore> {
   if (location.kind === 'sqlite') return openSqliteStore(location.path, options);
-  return openPostgresStore(typeof location.url === 'string' ? location.url : location.url.reveal(), options);
+  return openPostgresStore(typeof location.url === 'string' ? location.url : location.url.reveal(), { ...(options.readonly !== undefined ? { readonly: options.readonly } : {}) });
 }

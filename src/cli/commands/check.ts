@@ -12,7 +12,8 @@ import { json, table } from '../table.js';
 /** `annexa check`: evaluate every check against the store and record the results. */
 export async function checkCommand(options: GlobalOptions & { asOf?: string; json?: boolean }, io: CliIO, command: string): Promise<number> {
   const config = loadConfig(options, io, new Redactor(), true);
-  const store = await openEvidenceStore(config.store);
+  // A check run reads every current payload: mapped, as the reading commands do.
+  const store = await openEvidenceStore(config.store, { mapForReading: true });
   try {
     const asOf = parseAsOf(options.asOf) ?? systemClock.now();
     const { run, evaluations } = await recordCheckRun({
