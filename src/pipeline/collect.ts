@@ -1,4 +1,4 @@
-import { planForUnit, type CollectionPlan } from './plan.js';
+import type { CollectionPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
@@ -30,11 +30,6 @@ export interface CollectOptions {
    * scale 50), so a bound per collector alone let 25 × 5000 records wait in memory.
    */
   batchSize?: number;
-  /**
-   * Collects only this unit of the plan (`aws-prod/111122223333`: one account of the instance, see
-   * `planUnits`): `annexa worker` runs one unit per job. Absent: the whole plan, as `annexa collect`.
-   */
-  unit?: string;
 }
 
 /** How one collector ended. */
@@ -96,7 +91,7 @@ export async function runCollection(options: CollectOptions): Promise<CollectRes
  */
 export async function collectInto(writer: RunWriter, options: Omit<CollectOptions, 'command'>): Promise<CollectorOutcome[]> {
   const { clock, logger } = options;
-  const plan = options.unit === undefined ? options.plan : planForUnit(options.plan, options.unit);
+  const { plan } = options;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const outcomes: CollectorOutcome[] = [];

@@ -124,7 +124,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const signal = helpers.abortSignal ?? new AbortController().signal;
     try {
       await collectInto(handBackOnAbort(writer, signal), {
-        // Already the unit's plan: no `unit` option, which would split the instance again.
+        // The unit's plan: its instance (one account, for AWS) and the collectors still to run.
         plan: { instances: [{ instance: planned.instance, collectors }] },
         store,
         fetch: options.fetch,

@@ -60,8 +60,7 @@ describe('the collect pipeline with a unit filter', () => {
       const writer = await store.startRun({ command: 'test', toolVersion: '0.0.0-test', startedAt: NOW });
       const redactor = new Redactor();
       const outcomes = await collectInto(writer, {
-        plan: planCollection(config),
-        unit: `aws-test/${DEV}`,
+        plan: planForUnit(planCollection(config), `aws-test/${DEV}`),
         store,
         fetch: globalThis.fetch,
         clock: new FakeClock(NOW),
