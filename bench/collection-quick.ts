@@ -19,10 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/core/version.js';
-import { sandboxTls } from '../src/sandbox/tls.js';
-import { awsSandboxCredentials } from '../src/sandbox/aws/server.js';
 import { startSandboxEnvironment } from '../src/demo/sandbox-environment.js';
-import { collectInChild } from './collection.js';
+import { collectInChild, collectionChildEnv } from './collection.js';
 
 const scale = Number(process.argv[2] ?? 50);
 let mains = process.env.ANNEXA_QUICK_MAINS?.split(',');
@@ -35,19 +33,7 @@ if (!mains) {
 const dir = mkdtempSync(join(tmpdir(), 'annexa-quick-'));
 const env = await startSandboxEnvironment({ scale, now: new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z') });
 try {
-  const caFile = join(dir, 'sandbox-ca.pem');
-  writeFileSync(caFile, sandboxTls.cert);
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...env.secrets,
-    AWS_ACCESS_KEY_ID: awsSandboxCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: awsSandboxCredentials.secretAccessKey,
-    NODE_EXTRA_CA_CERTS: caFile,
-    ANNEXA_LOG_LEVEL: 'silent',
-    NODE_OPTIONS: process.env.ANNEXA_QUICK_NODE_OPTIONS ?? '',
-  };
-  delete childEnv.AWS_SESSION_TOKEN;
-  delete childEnv.AWS_PROFILE;
+  const childEnv = collectionChildEnv(dir, env.secrets, { NODE_OPTIONS: process.env.ANNEXA_QUICK_NODE_OPTIONS ?? '' });
   await Promise.all(
     mains.map(async (main, i) => {
       const configPath = join(dir, `collection-${i}.yaml`);

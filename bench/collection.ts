@@ -164,6 +164,28 @@ export function lowerBound(min: ApiMinimum, o: ApiObservation): { seconds: numbe
 }
 
 /**
+ * The environment of an `annexa collect` child against the sandbox: the sandbox's secrets and AWS
+ * keys, silent logs, and trust in the sandbox's certificate (written to `dir`: the Entra sandbox
+ * serves HTTPS with its own), without the caller's AWS session or profile.
+ */
+export function collectionChildEnv(dir: string, secrets: Readonly<Record<string, string>>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const caFile = join(dir, 'sandbox-ca.pem');
+  writeFileSync(caFile, sandboxTls.cert);
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...secrets,
+    AWS_ACCESS_KEY_ID: awsSandboxCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: awsSandboxCredentials.secretAccessKey,
+    NODE_EXTRA_CA_CERTS: caFile,
+    ANNEXA_LOG_LEVEL: 'silent',
+    ...extra,
+  };
+  delete childEnv.AWS_SESSION_TOKEN;
+  delete childEnv.AWS_PROFILE;
+  return childEnv;
+}
+
+/**
  * Runs `annexa collect` in a child process; resolves with its exit code, wall seconds and peak RSS.
  * `mainModule`: the CLI entry, compiled (`.js`, as the container image runs it) or the TypeScript
  * source (run through tsx, as a checkout does).
@@ -217,19 +239,7 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
   try {
     const configPath = join(dir, 'collection.yaml');
     writeFileSync(configPath, stringify({ store: { path: join(dir, 'collection.db') }, connectors: env.connectorEntries() }));
-    const caFile = join(dir, 'sandbox-ca.pem');
-    writeFileSync(caFile, sandboxTls.cert);
-    const childEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...env.secrets,
-      AWS_ACCESS_KEY_ID: awsSandboxCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: awsSandboxCredentials.secretAccessKey,
-      // The Entra sandbox serves HTTPS with its own certificate; the child trusts it, nothing else changes.
-      NODE_EXTRA_CA_CERTS: caFile,
-      ANNEXA_LOG_LEVEL: 'silent',
-    };
-    delete childEnv.AWS_SESSION_TOKEN;
-    delete childEnv.AWS_PROFILE;
+    const childEnv = collectionChildEnv(dir, env.secrets);
     for (const o of Object.values(observers)) o.reset();
     const child = await collectInChild(configPath, childEnv, [], cli?.main);
     // A partial run (exit 3) is a result too: it is reported, with what failed, and judged.
