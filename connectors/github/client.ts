@@ -54,9 +54,9 @@ export class GitHubApi {
 
   /** One GET, validated. */
   async get<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
-    const response = await this.octokit.request(route, params);
+    const response = await this.octokit.request(route, { ...params, request: rawBody });
     const request = this.requestRef('GET', response);
-    return { data: parse(schema, response.data, request), request };
+    return { data: parse(schema, await jsonBody(response.data), request), request };
   }
 
   /**
@@ -69,13 +69,13 @@ export class GitHubApi {
   }
 
   private async *paginateInOrder<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    let response = await this.octokit.request(route, { per_page: 100, ...params });
+    let response = await this.octokit.request(route, { per_page: 100, ...params, request: rawBody });
     for (;;) {
       const request = this.requestRef('GET', response);
-      yield { items: parse(z.array(itemSchema), response.data, request), request };
+      yield { items: parse(z.array(itemSchema), await jsonBody(response.data), request), request };
       const next = nextLink(response.headers.link);
       if (!next) return;
-      response = await this.octokit.request({ method: 'GET', url: next });
+      response = await this.octokit.request({ method: 'GET', url: next, request: rawBody });
     }
   }
 
@@ -86,9 +86,9 @@ export class GitHubApi {
   async graphql<S extends z.ZodType>(query: string, variables: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
     const operation = /query\s+(\w+)/.exec(query)?.[1] ?? 'query';
     for (let attempt = 0; ; attempt++) {
-      const response = await this.octokit.request({ method: 'POST', url: this.graphqlUrl, query, variables });
+      const response = await this.octokit.request({ method: 'POST', url: this.graphqlUrl, query, variables, request: rawBody });
       const request = { ...this.requestRef('POST', response), url: `${sanitizeUrl(response.url)}#${operation}` };
-      const body = parse(graphqlEnvelope, response.data, request);
+      const body = parse(graphqlEnvelope, await jsonBody(response.data), request);
       if (body.errors?.length) {
         const first = body.errors[0]!;
         const code = graphqlErrorCode(first.type);
@@ -163,6 +163,29 @@ function graphqlErrorCode(type: string | undefined): CollectErrorCode {
   }
 }
 
+
+/**
+ * Octokit's own parsing of a successful body is turned off (`rawBody`) and done by {@link jsonBody}:
+ * Octokit parses JSON with json-with-bigint, which on Node 20 scans the whole text with a regular
+ * expression and revives every value, about 8 times the CPU of `JSON.parse` (measured on a page of
+ * 100 members). GitHub's ids are below 2^53, so plain numbers lose nothing. Error bodies are still
+ * parsed by Octokit, for its `RequestError`.
+ */
+const rawBody = { parseSuccessResponseBody: false } as const;
+
+/**
+ * A successful response's body (a stream, as `rawBody` leaves it) parsed as JSON. Like Octokit, a
+ * body that is not JSON stays text, so the schema check rejects it naming the endpoint.
+ */
+async function jsonBody(body: unknown): Promise<unknown> {
+  if (!(body instanceof ReadableStream)) return body;
+  const text = await new Response(body as ReadableStream<Uint8Array>).text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 function nextLink(link: unknown): string | undefined {
   if (typeof link !== 'string') return undefined;
