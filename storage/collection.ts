@@ -35,7 +35,13 @@ export interface BuiltCollection {
 
 export function buildCollection(records: readonly PendingRecord[], source: { tool: string; connectorType: string }): BuiltCollection {
   const byKey = new Map<string, RequestRef>();
-  const keyOf = (r: RequestRef) => `${r.method} ${r.url} ${r.status} ${r.requestId ?? ''} ${r.at}`;
+  // Records of one page share its request object: its key is built once, not once per record.
+  const keys = new Map<RequestRef, string>();
+  const keyOf = (r: RequestRef) => {
+    let key = keys.get(r);
+    if (key === undefined) keys.set(r, (key = `${r.method} ${r.url} ${r.status} ${r.requestId ?? ''} ${r.at}`));
+    return key;
+  };
   for (const record of records) for (const request of record.requests) byKey.set(keyOf(request), request);
   // Sorted by what stays the same from day to day, so an unchanged record keeps the same indexes.
   const requests = [...byKey.values()].sort(

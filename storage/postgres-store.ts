@@ -441,7 +441,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
       const templatesJson = canonicalJson(built.templates);
       const templatesDigest = sha256Hex(templatesJson);
       const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
-      const previousRows = previous ? await this.treeRows(previous.tree, client) : undefined;
+      // Like the SQLite writer, the live writer caches neither this base nor the new tree: nothing reads them again soon.
+      const previousRows = previous ? await this.treeRows(previous.tree, client, false) : undefined;
       const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
       changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
       collection = [
@@ -460,7 +461,6 @@ export class PostgresEvidenceStore implements EvidenceStore {
         built.collectedAt,
         finishedAt,
       ];
-      this.trees.set(tree.digest, built.rows);
     }
     const [result] = await this.prepared<{ written: boolean }>(
       'write-collection',
@@ -598,14 +598,14 @@ export class PostgresEvidenceStore implements EvidenceStore {
 
   // ---------------------------------------------------------------- reading
 
-  /** @internal The rows of a tree, rebuilt through its delta chain (cached). */
-  async treeRows(digest: string, on: Queryable = this.pool): Promise<RowText[]> {
+  /** @internal The rows of a tree, rebuilt through its delta chain (cached, with the chain, unless `cache` is false). */
+  async treeRows(digest: string, on: Queryable = this.pool, cache = true): Promise<RowText[]> {
     const cached = this.trees.get(digest);
     if (cached) return cached;
     const [row] = await this.rows<{ base: string | null; data: string }>('SELECT base, data FROM trees WHERE digest = $1', [digest], on);
     if (!row) throw new Error(`evidence store is missing tree ${digest}; run \`annexa verify\``);
-    const rows = decodeTree(row.data, row.base ? await this.treeRows(row.base, on) : undefined);
-    this.trees.set(digest, rows);
+    const rows = decodeTree(row.data, row.base ? await this.treeRows(row.base, on, cache) : undefined);
+    if (cache) this.trees.set(digest, rows);
     return rows;
   }
 

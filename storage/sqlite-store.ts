@@ -424,27 +424,32 @@ export class SqliteEvidenceStore implements EvidenceStore {
     key: { instance_id: string; collector_id: string; kind: string },
     outcome: { id: number; status: 'collected' | 'failed'; finishedAt: string; connectorType: string } | undefined,
   ): void {
-    const pending = this.sql('SELECT id, tool, connector_type, data FROM pending WHERE run_seq = ? AND instance_id = ? AND collector_id = ? AND kind = ? ORDER BY id').all(
+    const streamId = this.streamId(key.kind, key.instance_id, key.collector_id);
+    // Chunk by chunk (one statement iterates while the rows are parsed): a collection of 50,000
+    // records is never in memory as its pending JSON and its parsed records at once.
+    const records: PendingRecord[] = [];
+    let source: { tool: string; connectorType: string } | undefined;
+    for (const p of this.sql('SELECT tool, connector_type, data FROM pending WHERE run_seq = ? AND instance_id = ? AND collector_id = ? AND kind = ? ORDER BY id').iterate(
       seq,
       key.instance_id,
       key.collector_id,
       key.kind,
-    ) as { id: number; tool: string; connector_type: string; data: string }[];
-    const streamId = this.streamId(key.kind, key.instance_id, key.collector_id);
-    if (pending.length === 0 && outcome?.status !== 'collected') return;
-    const records: PendingRecord[] = [];
-    for (const p of pending) {
+    ) as IterableIterator<{ tool: string; connector_type: string; data: string }>) {
+      source ??= { tool: p.tool, connectorType: p.connector_type };
       const data = JSON.parse(p.data) as { q: [string, string, number, string | null, string][]; r: PendingRow[] };
       const requests = data.q.map(([method, url, status, requestId, at]): RequestRef => ({ method, url, status, ...(requestId ? { requestId } : {}), at }));
       for (const [subject, digest, collectedAt, indexes, attachment] of data.r) {
         records.push({ subject, digest, collectedAt, requests: indexes.map((i) => requests[i]!), attachment: attachment ?? null });
       }
     }
-    const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
-    const built = buildCollection(records, source);
+    if (!source && outcome?.status !== 'collected') return;
+    const built = buildCollection(records, source ?? { tool: '-', connectorType: outcome!.connectorType });
+    records.length = 0;
     const status = outcome?.status ?? 'incomplete';
     const finishedAt = outcome?.finishedAt ?? built.collectedAt ?? (this.sql('SELECT started_at FROM runs WHERE seq = ?').pluck().get(seq) as string);
-    this.writeCollection(seq, streamId, outcome?.id ?? null, status, finishedAt, built);
+    // The live writer keeps no tree it wrote or read in the cache: a run reads neither again, and
+    // at scale 50 a run's trees are about 30 MB of row text (they stayed in memory to the end).
+    this.writeCollection(seq, streamId, outcome?.id ?? null, status, finishedAt, built, { cacheTrees: false });
     this.sql('DELETE FROM pending WHERE run_seq = ? AND instance_id = ? AND collector_id = ? AND kind = ?').run(seq, key.instance_id, key.collector_id, key.kind);
   }
 
@@ -476,11 +481,12 @@ export class SqliteEvidenceStore implements EvidenceStore {
     finishedAt: string,
     built: BuiltCollection,
     previousTree: string | null,
+    options: { cacheTrees?: boolean } = {},
   ): { planned: PlannedCollection; tree: ReturnType<typeof encodeTree>; templates: unknown; provenance: CollectionProvenance } {
     const templatesDigest = sha256Hex(canonicalJson(built.templates));
     const provenance: CollectionProvenance = { ...built.provenance, templates: templatesDigest };
     const provenanceDigest = sha256Hex(canonicalJson(provenance));
-    const previousRows = previousTree ? this.treeRows(previousTree) : undefined;
+    const previousRows = previousTree ? this.treeRows(previousTree, options.cacheTrees) : undefined;
     const depth = previousTree ? ((this.sql('SELECT depth FROM trees WHERE digest = ?').pluck().get(previousTree) as number | undefined) ?? 0) : 0;
     const tree = encodeTree(built.rows, previousTree && previousRows ? { digest: previousTree, depth, rows: previousRows } : undefined);
     const changes = status === 'collected' && tree.digest !== previousTree ? changeRows(previousRows ?? [], built.rows) : [];
@@ -488,13 +494,24 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return { planned: { kind, fields, recordCount: built.recordCount, changes }, tree, templates: built.templates, provenance };
   }
 
-  /** @internal Writes a collection (used by the writer and by the schema-1 upgrade). */
-  writeCollection(seq: number, streamId: number, outcomeId: number | null, status: string, finishedAt: string, built: BuiltCollection): void {
+  /**
+   * @internal Writes a collection (used by the writer and by the schema-1 upgrade, which walks
+   * every run in order and so keeps each stream's latest tree cached as the next one's base).
+   */
+  writeCollection(
+    seq: number,
+    streamId: number,
+    outcomeId: number | null,
+    status: string,
+    finishedAt: string,
+    built: BuiltCollection,
+    options: { cacheTrees?: boolean } = {},
+  ): void {
     const stream = this.sql('SELECT kind, instance_id, collector_id FROM streams WHERE id = ?').get(streamId) as StreamRow;
-    const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId));
+    const { planned, tree, templates, provenance } = this.planCollection(stream.kind, stream, status, finishedAt, built, this.previousTree(streamId), options);
     this.putBlob(templates);
     const provenanceDigest = this.putPackedBlob(provenance);
-    this.insertTree(tree, built.rows);
+    this.insertTree(tree, built.rows, options.cacheTrees);
     const info = this.sql(
       'INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(seq, streamId, outcomeId, status, tree.digest, provenanceDigest, built.recordCount, built.collectedAt, finishedAt);
@@ -542,9 +559,9 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return this.sql('SELECT 1 FROM trees WHERE digest = ?').get(digest) !== undefined;
   }
 
-  private insertTree(tree: ReturnType<typeof encodeTree>, rows: RowText[]): void {
+  private insertTree(tree: ReturnType<typeof encodeTree>, rows: RowText[], cache = true): void {
     this.sql('INSERT OR IGNORE INTO trees (digest, base, depth, row_count, data) VALUES (?, ?, ?, ?, ?)').run(tree.digest, tree.base, tree.depth, tree.rowCount, tree.data);
-    this.trees.set(tree.digest, rows);
+    if (cache) this.trees.set(tree.digest, rows);
   }
 
   /** Stores sorted `rows` as a tree, a delta against `base` (a stored tree) when that is small. */
@@ -688,14 +705,19 @@ export class SqliteEvidenceStore implements EvidenceStore {
 
   // ---------------------------------------------------------------- reading
 
-  /** @internal The rows of a tree, rebuilt through its delta chain (cached). */
-  treeRows(digest: string): RowText[] {
+  /** @internal Rows of rebuilt trees held in memory (tests: the writer keeps none). */
+  get cachedTreeRows(): number {
+    return this.trees.rowCount;
+  }
+
+  /** @internal The rows of a tree, rebuilt through its delta chain (cached, with the chain, unless `cache` is false). */
+  treeRows(digest: string, cache = true): RowText[] {
     const cached = this.trees.get(digest);
     if (cached) return cached;
     const row = this.sql('SELECT base, data FROM trees WHERE digest = ?').get(digest) as { base: string | null; data: string } | undefined;
     if (!row) throw new Error(`evidence store is missing tree ${digest}; run \`annexa verify\``);
-    const rows = decodeTree(row.data, row.base ? this.treeRows(row.base) : undefined);
-    this.trees.set(digest, rows);
+    const rows = decodeTree(row.data, row.base ? this.treeRows(row.base, cache) : undefined);
+    if (cache) this.trees.set(digest, rows);
     return rows;
   }
 

@@ -47,14 +47,16 @@ export function compareText(a: string, b: string): number {
  * of a full copy and the chain stays short, otherwise the full list. `digest`: the rows' tree digest
  * when the caller has computed it already.
  */
-export function encodeTree(rows: readonly RowText[], base?: { digest: string; depth: number; rows: readonly RowText[] }, digest = treeDigest(rows)): StoredTree {
+export function encodeTree(rows: readonly RowText[], base?: { digest: string; depth: number; rows: readonly RowText[] }, digest?: string): StoredTree {
   if (base && base.depth < maxDeltaDepth) {
     const { add, drop } = diffSorted(base.rows, rows);
     if ((add.length + drop.length) * 2 < rows.length) {
-      return { digest, base: base.digest, depth: base.depth + 1, rowCount: rows.length, data: `{"add":[${add.join(',')}],"drop":[${drop.join(',')}]}` };
+      return { digest: digest ?? treeDigest(rows), base: base.digest, depth: base.depth + 1, rowCount: rows.length, data: `{"add":[${add.join(',')}],"drop":[${drop.join(',')}]}` };
     }
   }
-  return { digest, base: null, depth: 0, rowCount: rows.length, data: `[${rows.join(',')}]` };
+  // The full list is the text the digest covers: joined once (at scale 50 a tree's text is up to 6.5 MB).
+  const data = `[${rows.join(',')}]`;
+  return { digest: digest ?? sha256Hex(data), base: null, depth: 0, rowCount: rows.length, data };
 }
 
 /** Rebuilds a tree's rows from its stored data and (for a delta) its base's rows. */
@@ -168,5 +170,11 @@ export class TreeCache {
   }
   clear(): void {
     this.entries.clear();
+  }
+  /** Rows held, over all cached trees. */
+  get rowCount(): number {
+    let n = 0;
+    for (const rows of this.entries.values()) n += rows.length;
+    return n;
   }
 }

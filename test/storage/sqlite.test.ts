@@ -72,6 +72,18 @@ describe('SQLite store v2 storage', () => {
     await store.close();
   });
 
+  it('keeps no collection tree in memory while writing, written or read as a delta base; reads still cache theirs', async () => {
+    const store = openSqliteStore(freshPath());
+    await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
+    expect(store.cachedTreeRows).toBe(0);
+    // The second day is stored as a delta: the writer rebuilt day 1's tree as its base.
+    await writeRun(store, day(2), [{ kind: member, records: people(40, 7) }]);
+    expect(store.cachedTreeRows).toBe(0);
+    expect((await store.latest(member))[0]!.records).toHaveLength(40);
+    expect(store.cachedTreeRows).toBeGreaterThanOrEqual(40);
+    await store.close();
+  });
+
   it('stores an unchanged check run as one row pointing at the same evaluation tree; a changed evaluation adds its result tree only', async () => {
     const file = freshPath();
     const store = openSqliteStore(file);

@@ -16,6 +16,7 @@ describe('trees', () => {
     const next = random(7);
     let rows = toRowTexts(Array.from({ length: 400 }, (_, i) => [`subject-${i}`, `digest-${i}`]));
     let stored = encodeTree(rows);
+    expect(stored.digest).toBe(treeDigest(rows));
     let decoded = decodeTree(stored.data);
     expect(decoded).toEqual(rows);
     for (let day = 1; day <= 20; day++) {
