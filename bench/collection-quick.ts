@@ -41,6 +41,7 @@ try {
       writeFileSync(configPath, stringify({ store: { path: store }, connectors: env.connectorEntries() }));
       const child = await collectInChild(configPath, childEnv, [], main);
       console.log(`${main}: exit ${child.code}, ${child.seconds.toFixed(1)} s, CPU ${child.cpuSeconds.toFixed(1)} s, peak RSS ${child.rssMb.toFixed(0)} MB, store ${store}`);
+      writeFileSync(join(dir, `collection-${i}.stderr`), child.stderr);
       if (child.code !== 0) console.log(child.stderr.slice(-3000));
     }),
   );
