@@ -11,7 +11,8 @@
  * branch's), each into its own store, so their evidence can be compared on the same world and
  * the same time windows. `ANNEXA_QUICK_NODE_OPTIONS`: NODE_OPTIONS for the children (an
  * `--import` of a sampler, `--heapsnapshot-signal=SIGUSR2`). The stores stay in the temporary
- * folder printed, for comparing.
+ * folder printed, for comparing, each beside its child's stderr (`collection-<n>.stderr`: the log,
+ * at the level ANNEXA_LOG_LEVEL gives the child, `silent` unless a sampler sets it).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
