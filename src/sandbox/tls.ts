@@ -1,5 +1,4 @@
-import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { nodeFetch } from '../http/node-fetch.js';
 
 /**
  * A throwaway self-signed certificate for 127.0.0.1 and localhost, for sandbox APIs whose real
@@ -32,37 +31,16 @@ B69dREccyKkM0TU2JfzOqL7cSk2DmRhHeCiMJ4GhmB/cqrq9Q98FZjNQ
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
- * The transport for the demo and tests: `https://` requests to a loopback host are sent with
- * node:https trusting only {@link sandboxTls}; everything else goes to `fallback` (global fetch).
- * Bodies stream in both directions.
+ * The transport for the demo and tests: `https://` requests to a loopback host are sent trusting
+ * only {@link sandboxTls} (through {@link nodeFetch}); everything else goes to `fallback` (the
+ * transport `annexa` itself uses).
  */
-export function sandboxTrustingFetch(fallback: typeof fetch = globalThis.fetch): typeof fetch {
+export function sandboxTrustingFetch(fallback: typeof fetch = nodeFetch()): typeof fetch {
+  const trusting = nodeFetch({ ca: sandboxTls.cert });
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     // Everything but loopback HTTPS goes to the fallback untouched (its body not yet read).
     if (url.protocol !== 'https:' || !loopback.has(url.hostname)) return fallback(input, init);
-    const request = new Request(input, init);
-    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
-    return new Promise<Response>((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        { method: request.method, headers: Object.fromEntries(request.headers), ca: sandboxTls.cert, signal: request.signal },
-        (res) => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-            else if (value !== undefined) headers.set(name, value);
-          }
-          const status = res.statusCode ?? 500;
-          const noBody = status === 204 || status === 304 || request.method === 'HEAD';
-          const response = new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers });
-          // A constructed Response has an empty url; clients record it as provenance.
-          Object.defineProperty(response, 'url', { value: request.url });
-          resolve(response);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    return trusting(input, init);
   };
 }

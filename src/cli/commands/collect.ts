@@ -9,6 +9,7 @@ import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../ru
 import { json, table } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
 import type { Logger } from '../../core/logger.js';
+import { nodeFetch } from '../../http/node-fetch.js';
 
 export interface CollectCommandOptions extends GlobalOptions {
   only?: string[];
@@ -19,7 +20,7 @@ export async function collectCommand(options: CollectCommandOptions, io: CliIO, 
   const redactor = new Redactor();
   const config = loadConfig(options, io, redactor);
   const logger = commandLogger(options, io, redactor, config.logLevel);
-  const result = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: globalThis.fetch });
+  const result = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: nodeFetch() });
   io.stdout(options.json ? json(result) : formatCollectResult(result, config.storePath));
   return result.status === 'complete' ? exitCodes.ok : exitCodes.partial;
 }

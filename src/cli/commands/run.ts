@@ -16,6 +16,7 @@ import { openEvidenceStore } from '../../../storage/open-store.js';
 import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
+import { nodeFetch } from '../../http/node-fetch.js';
 
 export interface RunOptions extends GlobalOptions {
   only?: string[];
@@ -39,7 +40,7 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
   const logger = commandLogger(options, io, redactor, config.logLevel);
   const reportsDir = options.reportsDir ? join(io.cwd, options.reportsDir) : config.reportsDir;
 
-  const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: globalThis.fetch });
+  const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: nodeFetch() });
   const store = await openEvidenceStore(config.store);
   try {
     const previousCheckRun = await store.lastCheckRun();
