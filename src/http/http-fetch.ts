@@ -32,7 +32,7 @@ export const defaultHttpPolicy: HttpPolicy = {
 
 export interface HttpFetchOptions {
   policy: HttpPolicy;
-  /** The transport (global fetch in production; tests may pass their own). */
+  /** The transport (`nodeFetch` in production; tests may pass their own). */
   fetch: typeof fetch;
   clock: Clock;
   logger: Logger;

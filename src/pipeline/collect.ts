@@ -13,7 +13,7 @@ import { toolName, toolVersion } from '../core/version.js';
 export interface CollectOptions {
   plan: CollectionPlan;
   store: EvidenceStore;
-  /** The transport under the shared HTTP layer (global fetch in production). */
+  /** The transport under the shared HTTP layer (`nodeFetch` in production, `src/http/node-fetch.ts`). */
   fetch: typeof fetch;
   clock: Clock;
   logger: Logger;
