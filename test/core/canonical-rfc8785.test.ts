@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/core/canonical.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../src/core/canonical.js';
 
 /** RFC 8785 (JSON Canonicalization Scheme): the published examples of sections 3.2.2 and 3.2.3 and Appendix B. */
 describe('canonicalJson conforms to RFC 8785', () => {
@@ -70,5 +71,16 @@ describe('canonicalJson conforms to RFC 8785', () => {
     expect(canonicalJson({ b: undefined, a: [undefined, new Date('2026-03-01T00:00:00.000Z')], c: { z: 1, y: { x: true } } })).toBe(
       '{"a":[null,"2026-03-01T00:00:00.000Z"],"c":{"y":{"x":true},"z":1}}',
     );
+  });
+});
+
+describe('sha256Hex', () => {
+  it('hashes a long string in slices to exactly the digest of its UTF-8 bytes, surrogate pairs across slice ends included', () => {
+    // 65,535 ASCII units put an emoji's two halves on either side of the first 65,536-unit slice end.
+    const texts = ['a'.repeat(200_000), `${'a'.repeat(65_535)}😀${'é'.repeat(70_000)}😀`, '😀'.repeat(100_001), `x${'😀'.repeat(40_000)}`];
+    for (const text of texts) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'));
+    }
+    expect(sha256Hex('short')).toBe(createHash('sha256').update('short').digest('hex'));
   });
 });
