@@ -58,8 +58,11 @@ export function nodeFetch(options: NodeFetchOptions = {}): typeof fetch {
       if (redirect === 'error' || redirects >= maxRedirects) throw new TypeError(`fetch: too many redirects or redirect refused at ${url.href}`);
       // 303, and 301/302 after a POST, become a GET without a body, as fetch does.
       const asGet = status === 303 || ((status === 301 || status === 302) && method === 'POST');
-      const next: RequestInit = { method: asGet ? 'GET' : method, headers, redirect, ...(signal ? { signal } : {}), ...(!asGet && body !== undefined ? { body } : {}) };
-      return send(new URL(location, url).href, next, redirects + 1);
+      const target = new URL(location, url);
+      // Credentials stay with the origin they were meant for, as fetch does: a redirect elsewhere must not carry a token.
+      const nextHeaders = target.origin === url.origin ? headers : Object.fromEntries(Object.entries(headers).filter(([name]) => !/^(authorization|proxy-authorization|cookie)$/.test(name)));
+      const next: RequestInit = { method: asGet ? 'GET' : method, headers: nextHeaders, redirect, ...(signal ? { signal } : {}), ...(!asGet && body !== undefined ? { body } : {}) };
+      return send(target.href, next, redirects + 1);
     }
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(res.headers)) {

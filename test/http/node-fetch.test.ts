@@ -21,6 +21,10 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       case '/see-other':
         res.writeHead(303, { location: '/echo' }).end();
         return;
+      case '/elsewhere':
+        // The same server under another origin (localhost instead of 127.0.0.1).
+        res.writeHead(302, { location: `http://localhost:${(req.socket.localPort ?? 0).toString()}/echo` }).end();
+        return;
       case '/loop':
         res.writeHead(302, { location: '/loop' }).end();
         return;
@@ -76,6 +80,11 @@ describe('nodeFetch (the transport under the shared HTTP layer)', () => {
     expect(await (await fetch(`${base}/see-other`, { method: 'POST', body: 'x' })).json()).toMatchObject({ method: 'GET', body: '' });
     await expect(fetch(`${base}/loop`)).rejects.toThrow(/too many redirects/);
     expect((await fetch(`${base}/moved`, { redirect: 'manual' })).status).toBe(301);
+  });
+
+  it('keeps the authorization header on a same-origin redirect and drops it on a redirect to another origin', async () => {
+    expect(await (await fetch(`${base}/moved`, { headers: { authorization: 'token secret' } })).json()).toMatchObject({ auth: 'token secret' });
+    expect(await (await fetch(`${base}/elsewhere`, { headers: { authorization: 'token secret' } })).json()).toMatchObject({ auth: null });
   });
 
   it('decodes a gzip body', async () => {
