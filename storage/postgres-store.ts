@@ -16,14 +16,13 @@ import {
   collectionFields,
   collectionSelect,
   genesisHash,
-  hashCollections,
+  CollectionsHash,
   newRunId,
   runHash,
   toOutcome,
   toRunInfo,
   type CollectionRow,
   type OutcomeRow,
-  type PlannedCollection,
   type RunManifest,
   type RunRow,
   type SealRow,
@@ -152,12 +151,15 @@ export class PostgresEvidenceStore implements EvidenceStore {
     return (await on.query({ name: `annexa.${name}`, text: sql, values: params })).rows as T[];
   }
 
-  /** @internal Runs `fn` in one transaction on one client. */
-  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * @internal Runs `fn` in one transaction on one client. `begin`: statements (no parameters) sent
+   * with BEGIN in one round trip, each with its own snapshot; their results go to `fn`.
+   */
+  async tx<T>(fn: (client: pg.PoolClient, begun: pg.QueryResult[]) => Promise<T>, begin: string[] = []): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const result = await fn(client);
+      const begun = (await client.query(['BEGIN', ...begin].join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+      const result = await fn(client, Array.isArray(begun) ? begun.slice(1) : []);
       await client.query('COMMIT');
       client.release();
       return result;
@@ -270,22 +272,36 @@ export class PostgresEvidenceStore implements EvidenceStore {
   /** @internal What a seal (manifest `v`) hashes, recomputed from the stored rows (the same as the SQLite store's). */
   async hashRunContent(seq: number, on: Queryable = this.pool, v: RunManifest['v'] = 3): Promise<Pick<RunManifest, 'kinds' | 'outcomes' | 'checks'>> {
     const collections = await this.rows<CollectionRow>(`${collectionSelect} WHERE c.run_seq = $1 ORDER BY c.id`, [seq], on);
-    const changes = await this.rows<{ collection_id: number; subject: string; entry: string | null }>(
-      'SELECT x.collection_id, x.subject, x.entry FROM subject_changes x JOIN collections c ON c.id = x.collection_id WHERE c.run_seq = $1 ORDER BY x.collection_id, x.subject, x.id',
-      [seq],
-      on,
-    );
-    const byCollection = new Map<number, [string, string | null][]>();
-    for (const change of changes) {
-      let list = byCollection.get(change.collection_id);
-      if (!list) byCollection.set(change.collection_id, (list = []));
-      list.push([change.subject, change.entry]);
+    // Change rows in pages, in the order the seal hashes them: a first run changes every subject,
+    // and one query for all of them held the whole run in memory.
+    const hash = new CollectionsHash();
+    let page: { id: number; collection_id: number; subject: string; entry: string | null }[] = [];
+    let at = 0;
+    let read = false;
+    const nextChange = async () => {
+      if (at === page.length && !read) {
+        const last = page.at(-1);
+        page = await this.rows(
+          `SELECT x.id, x.collection_id, x.subject, x.entry FROM subject_changes x JOIN collections c ON c.id = x.collection_id
+           WHERE c.run_seq = $1 AND ($2::bigint IS NULL OR (x.collection_id, x.subject, x.id) > ($2::bigint, $3::text, $4::bigint))
+           ORDER BY x.collection_id, x.subject, x.id LIMIT ${changePage}`,
+          [seq, last?.collection_id ?? null, last?.subject ?? null, last?.id ?? null],
+          on,
+        );
+        at = 0;
+        read = page.length < changePage;
+      }
+      return page[at];
+    };
+    for (const c of collections) {
+      hash.collection({ kind: c.kind, fields: collectionFields(c), recordCount: c.record_count });
+      for (let change = await nextChange(); change && change.collection_id === c.id; change = await nextChange()) {
+        hash.change([change.subject, change.entry]);
+        at++;
+      }
     }
-    const planned = collections.map(
-      (c): PlannedCollection => ({ kind: c.kind, fields: collectionFields(c), recordCount: c.record_count, changes: byCollection.get(c.id) ?? [] }),
-    );
     return {
-      kinds: hashCollections(planned),
+      kinds: hash.digest(),
       outcomes: await hashRows(
         on,
         'SELECT instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at FROM outcomes WHERE run_seq = $1 ORDER BY id',
@@ -441,21 +457,28 @@ export class PostgresEvidenceStore implements EvidenceStore {
       const templatesJson = canonicalJson(built.templates);
       const templatesDigest = sha256Hex(templatesJson);
       const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
-      // Like the SQLite writer, the live writer caches neither this base nor the new tree: nothing reads them again soon.
-      const previousRows = previous ? await this.treeRows(previous.tree, client, false) : undefined;
-      const tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined);
-      changes = status === 'collected' && tree.digest !== previous?.tree ? changeRows(previousRows ?? [], built.rows) : [];
+      // Rows equal to the previous tree's (most collections of a day change nothing) need neither
+      // the previous rows (a round trip), nor a delta, nor change rows: the stored tree is named again.
+      const digest = previous ? treeDigest(built.rows) : undefined;
+      let tree: ReturnType<typeof encodeTree> | undefined;
+      if (!previous || digest !== previous.tree) {
+        // Like the SQLite writer, the live writer caches neither this base nor the new tree: nothing reads them again soon.
+        const previousRows = previous ? await this.treeRows(previous.tree, client, false) : undefined;
+        tree = encodeTree(built.rows, previous && previousRows ? { digest: previous.tree, depth: previous.depth, rows: previousRows } : undefined, digest);
+        if (status === 'collected') changes = changeRows(previousRows ?? [], built.rows);
+      }
       collection = [
         templatesDigest,
         templatesJson,
         sha256Hex(provenanceJson),
         deflateRawSync(provenanceJson, { level: 9 }),
         Buffer.byteLength(provenanceJson),
-        tree.digest,
-        tree.base,
-        tree.depth,
-        tree.rowCount,
-        tree.data,
+        tree?.digest ?? previous!.tree,
+        // No tree (and no data): it is stored already, and the insert below skips it.
+        tree?.base ?? null,
+        tree?.depth ?? null,
+        tree?.rowCount ?? null,
+        tree?.data ?? null,
         status,
         built.recordCount,
         built.collectedAt,
@@ -471,7 +494,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
        d AS (DELETE FROM pending WHERE id = ANY($14::bigint[]) AND EXISTS (SELECT 1 FROM ok)),
        b AS (INSERT INTO blobs (digest, json, size) SELECT $15::text, $16::text, octet_length($16::text) WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
        p AS (INSERT INTO packed_blobs (digest, data, size) SELECT $18::text, $19::bytea, $20::bigint WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
-       t AS (INSERT INTO trees (digest, base, depth, row_count, data) SELECT $21::text, $22::text, $23::integer, $24::bigint, $25::text WHERE $17::boolean ON CONFLICT (digest) DO NOTHING),
+       t AS (INSERT INTO trees (digest, base, depth, row_count, data) SELECT $21::text, $22::text, $23::integer, $24::bigint, $25::text WHERE $17::boolean AND $25::text IS NOT NULL ON CONFLICT (digest) DO NOTHING),
        c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
          SELECT $1::bigint, $2::bigint, ok.outcome_id, $26::text, $21::text, $18::text, $27::bigint, $28::text, $29::text FROM ok WHERE $17::boolean RETURNING id),
        x AS (INSERT INTO subject_changes (stream_id, collection_id, subject, entry)
@@ -974,6 +997,9 @@ function sortedBlobs(digests: readonly string[], jsons: readonly string[]): { di
 function insertBlobsSql(digests: string, jsons: string): string {
   return `INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest(${digests}::text[], ${jsons}::text[]) AS t(d, j) ON CONFLICT (digest) DO NOTHING`;
 }
+
+/** Change rows a seal reads at once (a first run has one per record it wrote). */
+const changePage = 10_000;
 
 /** Manual evidence files are stored in chunks of this size (the same as the SQLite store). */
 const fileChunkSize = 1024 * 1024;

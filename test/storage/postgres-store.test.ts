@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openPostgresStore } from '../../storage/postgres-store.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
+import { copyStore } from '../../storage/copy-store.js';
 import { appendOnlyTriggersSql, grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
 import { runCli } from '../cli/helpers.js';
 import { testDatabase } from './postgres-helpers.js';
@@ -180,6 +181,36 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
     // A non-empty target is refused.
     const again = await runCli(['store', 'migrate', '--store', sqlitePath, '--to', url], tmp.dir);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/is not empty: copy into a new one/) });
+  });
+
+  it('recomputes a seal over more change rows than it reads at once: a copied first run of 12,000 records verifies against the SQLite seal', async () => {
+    const url = await database!.freshSchema();
+    const sqlitePath = path.join(tmp.dir, 'many-changes.db');
+    const sqlite = openSqliteStore(sqlitePath);
+    // A first run: every record is a change row. Two collections, the page boundary (10,000 rows) inside the second.
+    const head = (await writeRun(sqlite, day(1), [{ kind: member, records: people(4000) }, { kind: 'test.repo.v1', records: people(8000) }])).hash;
+    await sqlite.close();
+    const copied = await copyStore({ kind: 'sqlite', path: sqlitePath }, { kind: 'postgres', url });
+    // PostgreSQL hashed its change rows in pages; a row skipped or read twice would not match the seal SQLite wrote.
+    expect(copied.target).toMatchObject({ ok: true, runsChecked: 1, headHash: head });
+    expect(copied.rows.subject_changes).toBe(12_000);
+    expect(copied.ok).toBe(true);
+  });
+
+  it('writes an unchanged collection without reading its previous tree; a changed one reads it as its delta base', async () => {
+    const store = await openPostgresStore(await database!.freshSchema());
+    try {
+      await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
+      const treeReads = vi.spyOn(store, 'treeRows');
+      const same = await writeRun(store, day(2), [{ kind: member, records: people(40) }]);
+      expect(treeReads).not.toHaveBeenCalled();
+      const changed = await writeRun(store, day(3), [{ kind: member, records: people(40, 7) }]);
+      expect(treeReads).toHaveBeenCalled();
+      expect((await store.changesBetween(same.id, changed.id)).map((c) => c.subject)).toEqual(['user-7']);
+      expect((await store.verify()).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 
   it('prints the GRANTs (INSERT and SELECT only; DELETE on the pending scratch table)', async () => {
