@@ -89,12 +89,16 @@ export class PostgresSharedRuns implements SharedRuns {
    * run is still open: the sealer holds it exclusively while it hashes the worker log.
    */
   private async appendToOpenRun<T>(seq: number, runId: string, append: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.store.tx(async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('run', seq)})`);
-      const [sealed] = await this.store.rows('SELECT 1 FROM run_seals WHERE run_seq = $1', [seq], client);
-      if (sealed) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
-      return append(client);
-    });
+    // BEGIN, the lock and the check in one round trip (a worker appends twice per unit): in READ
+    // COMMITTED each statement of the string takes its own snapshot, so the check, taken after
+    // the lock is granted, sees a seal committed while this waited for it.
+    return this.store.tx(
+      async (client, [, sealed]) => {
+        if (sealed!.rows.length > 0) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
+        return append(client);
+      },
+      [`SELECT pg_advisory_xact_lock_shared(${lockKey('run', seq)})`, `SELECT 1 FROM run_seals WHERE run_seq = ${Math.trunc(seq)}`],
+    );
   }
 
   async beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }> {

@@ -67,22 +67,30 @@ export function sharedRunsOf(store: EvidenceStore): SharedRuns {
 /**
  * Enqueues one run: creates the shared run and its jobs in one transaction. While a run over the
  * same units is still open, returns it instead and enqueues nothing (two schedulers firing at once
- * make one run).
+ * make one run). The queue must exist: {@link prepareQueue} first, once per process (it costs a
+ * connection and graphile-worker's migration check, about 50 ms here).
  */
-export async function scheduleRun(args: { store: EvidenceStore; url: string; plan: CollectionPlan; command: string; now: Date }): Promise<{ runId: string; created: boolean; units: QueuedUnit[] }> {
+export async function scheduleRun(args: { store: EvidenceStore; plan: CollectionPlan; command: string; now: Date }): Promise<{ runId: string; created: boolean; units: QueuedUnit[] }> {
   const units = queuedUnits(args.plan);
-  await prepareQueue(args.url);
   const { runId, created } = await sharedRunsOf(args.store).create(
     { command: args.command, toolVersion, startedAt: args.now },
     units.map((u) => u.unit),
     async (tx, id) => {
-      for (const unit of units) {
-        const payload: UnitJobPayload = { runId: id, unit: unit.unit, collectors: unit.collectors };
-        await tx.query(
-          `SELECT ${queueSchema}.add_job($1, $2::json, queue_name => $3, max_attempts => $4, job_key => $5, job_key_mode => 'preserve_run_at')`,
-          [collectUnitTask, JSON.stringify(payload), unit.queueName, maxAttempts, `${id}:${unit.unit}`],
-        );
-      }
+      // graphile-worker's add_jobs: every job in one statement (add_job per unit cost the run's
+      // start a round trip each). `true`: a job key already queued keeps its run_at.
+      await tx.query(
+        `SELECT COUNT(*) FROM ${queueSchema}.add_jobs(
+           ARRAY(SELECT ROW($1::text, payload, queue_name, NULL::timestamptz, $2::integer, job_key, NULL::integer, NULL::text[])::${queueSchema}.job_spec
+                 FROM unnest($3::json[], $4::text[], $5::text[]) WITH ORDINALITY AS u(payload, queue_name, job_key, n) ORDER BY n),
+           true)`,
+        [
+          collectUnitTask,
+          maxAttempts,
+          units.map((unit) => JSON.stringify({ runId: id, unit: unit.unit, collectors: unit.collectors } satisfies UnitJobPayload)),
+          units.map((unit) => unit.queueName),
+          units.map((unit) => `${id}:${unit.unit}`),
+        ],
+      );
     },
   );
   return { runId, created, units };

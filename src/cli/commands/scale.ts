@@ -3,7 +3,7 @@ import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import { UsageError } from '../../core/errors.js';
 import { planCollection } from '../../pipeline/plan.js';
-import { scheduleRun } from '../../scale/queue.js';
+import { prepareQueue, scheduleRun } from '../../scale/queue.js';
 import { startWorker, workerHealth } from '../../scale/worker.js';
 import type { AnnexaConfig } from '../../config/config.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
@@ -60,7 +60,8 @@ export async function scheduleCommand(options: ScheduleOptions, io: CliIO, comma
   const plan = planCollection(config, options.only ?? []);
   const store = await openEvidenceStore(config.store);
   try {
-    const scheduled = await scheduleRun({ store, url, plan, command, now: systemClock.now() });
+    await prepareQueue(url);
+    const scheduled = await scheduleRun({ store, plan, command, now: systemClock.now() });
     if (!options.wait) {
       io.stdout(
         options.json
