@@ -107,10 +107,11 @@ async function collectFirstDay(dir: string, scale: number): Promise<{ captured: 
           }
           return writer.addObservations(batch);
         },
-        addOutcome: async (o) => {
+        addOutcome: async (o, last = []) => {
           if (!byKey.has(key(o))) byKey.set(key(o), { batches: [[]], outcome: o });
           byKey.get(key(o))!.outcome = o;
-          return writer.addOutcome(o);
+          byKey.get(key(o))!.batches[0]!.push(...last);
+          return writer.addOutcome(o, last);
         },
         addFile: (c) => writer.addFile(c),
         addCheckResults: (b) => writer.addCheckResults(b),

@@ -173,7 +173,11 @@ export interface RunWriter {
    */
   addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile>;
   addCheckResults(batch: readonly CheckResultInput[]): Promise<void>;
-  addOutcome(outcome: OutcomeInput): Promise<void>;
+  /**
+   * Ends a collector's collection. `last`: its records not yet written (of that collector), written
+   * with the outcome in one step, so a store need not park them as waiting records first.
+   */
+  addOutcome(outcome: OutcomeInput, last?: readonly ObservationInput[]): Promise<void>;
   finish(status: Exclude<RunStatus, 'incomplete'>, finishedAt: Date): Promise<RunInfo>;
   /** Releases the writer lock without sealing (the next start seals the run as incomplete). */
   abandon(): Promise<void>;

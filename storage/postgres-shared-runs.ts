@@ -327,7 +327,9 @@ class UnitPartWriter implements RunWriter {
     if (batch.length > 0) await this.store.insertObservations(this.seq, batch.map((o) => ({ ...o, instanceId: this.unit })));
   }
 
-  async addOutcome(o: OutcomeInput): Promise<void> {
+  async addOutcome(o: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
+    // A part's records wait under the unit's name until the parts merge.
+    await this.addObservations(last);
     await this.appendToOpenRun((client) =>
       client.query(
         `INSERT INTO unit_outcomes (run_seq, unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)

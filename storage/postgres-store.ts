@@ -367,12 +367,17 @@ export class PostgresEvidenceStore implements EvidenceStore {
    * transaction of the caller's). A unit writes one per collector: each round trip costs the
    * worker and PostgreSQL CPU.
    */
-  async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient): Promise<void> {
+  async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient, last: readonly ObservationInput[] = []): Promise<void> {
     const key = { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind };
-    if (on) return this.commitCollection(on, seq, key, o);
+    // The collector's last records go into the collection's own statement: parking them in
+    // `pending` cost a round trip to write them and sent them back to be read.
+    if (last.some((r) => r.instanceId !== o.instanceId || r.collectorId !== o.collectorId || r.kind !== o.kind)) {
+      throw new Error(`records given with the outcome of ${o.instanceId}/${o.collectorId} belong to another collector`);
+    }
+    if (on) return this.commitCollection(on, seq, key, o, last);
     const read = await this.readCollection(this.pool, seq, key);
-    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o));
-    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o);
+    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o, last));
+    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o, last);
   }
 
   /**
@@ -392,10 +397,10 @@ export class PostgresEvidenceStore implements EvidenceStore {
   }
 
   /** A collection's waiting records (and the outcome, if given) written in `client`'s transaction; creates its stream if new. */
-  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined): Promise<void> {
+  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined, last: readonly ObservationInput[] = []): Promise<void> {
     const read = await this.readCollection(client, seq, key);
     const streamId = read.streamId ?? (await this.streamId(client, key.kind, key.instance_id, key.collector_id));
-    await this.writeCollection(client, seq, { ...read, streamId }, outcome);
+    await this.writeCollection(client, seq, { ...read, streamId }, outcome, last);
   }
 
   /** A collection's stream, the stream's newest collected tree and the records waiting for it, in one query. */
@@ -434,12 +439,21 @@ export class PostgresEvidenceStore implements EvidenceStore {
    * provenance and change rows, and clears the records it read. Nothing is written when the run
    * is sealed meanwhile. A failed collector without records gets its outcome and no collection.
    */
-  private async writeCollection(client: Queryable, seq: number, read: CollectionRead & { streamId: number }, outcome: OutcomeInput | undefined): Promise<void> {
+  private async writeCollection(
+    client: Queryable,
+    seq: number,
+    read: CollectionRead & { streamId: number },
+    outcome: OutcomeInput | undefined,
+    last: readonly ObservationInput[] = [],
+  ): Promise<void> {
     const { pending, previous } = read;
-    const collect = pending.length > 0 || outcome?.status === 'collected';
+    const collect = pending.length > 0 || last.length > 0 || outcome?.status === 'collected';
     // The collection's parameters ($15, $16, $18 to $29), all null when there is none.
     let collection: unknown[] = Array(14).fill(null);
     let changes: [string, string | null][] = [];
+    const lastJsons = last.map((o) => canonicalJson(o.payload));
+    const lastDigests = lastJsons.map((j) => sha256Hex(j));
+    const lastBlobs = sortedBlobs(lastDigests, lastJsons);
     if (collect) {
       const records: PendingRecord[] = [];
       for (const p of pending) {
@@ -447,7 +461,14 @@ export class PostgresEvidenceStore implements EvidenceStore {
           records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
         }
       }
-      const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : { tool: '-', connectorType: outcome!.connectorType };
+      last.forEach((o, i) =>
+        records.push({ subject: o.subject, digest: lastDigests[i]!, collectedAt: o.collectedAt.toISOString(), requests: o.provenance.requests, attachment: o.attachment ?? null }),
+      );
+      const source = pending[0]
+        ? { tool: pending[0].tool, connectorType: pending[0].connector_type }
+        : last[0]
+          ? { tool: last[0].provenance.tool, connectorType: last[0].provenance.connectorType }
+          : { tool: '-', connectorType: outcome!.connectorType };
       const built = buildCollection(records, source);
       const status = outcome?.status ?? 'incomplete';
       const finishedAt =
@@ -498,7 +519,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
        c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
          SELECT $1::bigint, $2::bigint, ok.outcome_id, $26::text, $21::text, $18::text, $27::bigint, $28::text, $29::text FROM ok WHERE $17::boolean RETURNING id),
        x AS (INSERT INTO subject_changes (stream_id, collection_id, subject, entry)
-         SELECT $2::bigint, c.id, s, e FROM c, unnest($30::text[], $31::text[]) WITH ORDINALITY AS u(s, e, n) ORDER BY n)
+         SELECT $2::bigint, c.id, s, e FROM c, unnest($30::text[], $31::text[]) WITH ORDINALITY AS u(s, e, n) ORDER BY n),
+       r AS (${insertBlobsSql('$32', '$33', 'EXISTS (SELECT 1 FROM ok)')})
        SELECT EXISTS (SELECT 1 FROM ok) AS written`,
       [
         seq,
@@ -511,6 +533,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
         ...collection.slice(2),
         changes.map((c) => c[0]),
         changes.map((c) => c[1]),
+        lastBlobs.digests,
+        lastBlobs.jsons,
       ],
       client,
     );
@@ -993,9 +1017,9 @@ function sortedBlobs(digests: readonly string[], jsons: readonly string[]): { di
   return { digests: keys, jsons: keys.map((k) => unique.get(k)!) };
 }
 
-/** Inserts content-addressed JSON blobs from two text arrays (digests, JSON), skipping those stored. */
-function insertBlobsSql(digests: string, jsons: string): string {
-  return `INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest(${digests}::text[], ${jsons}::text[]) AS t(d, j) ON CONFLICT (digest) DO NOTHING`;
+/** Inserts content-addressed JSON blobs from two text arrays (digests, JSON), skipping those stored; `where`: a condition on inserting any. */
+function insertBlobsSql(digests: string, jsons: string, where = 'true'): string {
+  return `INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest(${digests}::text[], ${jsons}::text[]) AS t(d, j) WHERE ${where} ON CONFLICT (digest) DO NOTHING`;
 }
 
 /** Change rows a seal reads at once (a first run has one per record it wrote). */
@@ -1023,9 +1047,9 @@ export class PostgresRunWriter implements RunWriter {
     if (batch.length > 0) await this.store.insertObservations(this.seq, batch);
   }
 
-  async addOutcome(outcome: OutcomeInput): Promise<void> {
+  async addOutcome(outcome: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     this.assertOpen();
-    await this.store.insertOutcome(this.seq, outcome);
+    await this.store.insertOutcome(this.seq, outcome, undefined, last);
   }
 
   async addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {

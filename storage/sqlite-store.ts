@@ -1152,8 +1152,9 @@ class SqliteRunWriter implements RunWriter {
     this.store.insertObservations(this.seq, batch);
   }
 
-  async addOutcome(outcome: OutcomeInput): Promise<void> {
+  async addOutcome(outcome: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     this.assertOpen();
+    if (last.length > 0) this.store.insertObservations(this.seq, last);
     this.store.insertOutcome(this.seq, outcome);
   }
 

@@ -206,8 +206,11 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     !failure && scopeFailures.length > 0
       ? { code: scopeFailures[0]!.code, message: `partially collected: ${scopeFailures.map((f) => `${f.scope}: ${f.code}: ${f.message}`).join('; ')}` }
       : undefined;
-  // Records seen before a failure are kept: they are evidence of what was visible, marked by the failed outcome.
-  await flush();
+  // Records seen before a failure are kept: they are evidence of what was visible, marked by the
+  // failed outcome. The last batch goes with the outcome: one write, not two.
+  const last = batch;
+  batch = [];
+  job.buffered.records -= last.length;
   const outcome: CollectorOutcome = {
     instanceId: instance.id,
     connectorType: instance.type,
@@ -230,7 +233,7 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
     ...(partial ? { errorCode: partial.code, errorMessage: partial.message } : {}),
     startedAt,
     finishedAt: clock.now(),
-  }));
+  }, last));
   if (failure) logger.error({ collector: collector.id, code: failure.code, err: failure.message }, 'collector failed');
   else logger.info({ collector: collector.id, records: count }, 'collector finished');
   return outcome;

@@ -274,9 +274,10 @@ function handBackOnAbort(writer: RunWriter, signal: AbortSignal): RunWriter {
     addObservations: (batch) => writer.addObservations(batch),
     addFile: (content) => writer.addFile(content),
     addCheckResults: (batch) => writer.addCheckResults(batch),
-    addOutcome: async (outcome) => {
+    addOutcome: async (outcome, last) => {
+      // Its last records go too: the retry collects them again.
       if (signal.aborted && outcome.status === 'failed') return;
-      await writer.addOutcome(outcome);
+      await writer.addOutcome(outcome, last);
     },
     finish: (status, at) => writer.finish(status, at),
     abandon: () => writer.abandon(),

@@ -52,9 +52,11 @@ function fullDiskAfter(store: EvidenceStore, okBatches: number): EvidenceStore &
         if (++batches > okBatches) throw full();
         return writer.addObservations(batch);
       },
-      addOutcome: async (outcome: Parameters<RunWriter['addOutcome']>[0]) => {
+      // A collector's last records come with its outcome: a batch like the others.
+      addOutcome: async (outcome: Parameters<RunWriter['addOutcome']>[0], last: Parameters<RunWriter['addOutcome']>[1] = []) => {
+        if (last.length > 0) ++batches;
         if (batches > okBatches) throw full();
-        return writer.addOutcome(outcome);
+        return writer.addOutcome(outcome, last);
       },
       finish: writer.finish.bind(writer),
       abandon: writer.abandon.bind(writer),

@@ -43,7 +43,12 @@ describe('collectInto', () => {
         written.push(batch.length);
         stored += batch.length;
       },
-      addOutcome: async () => {},
+      // A collector's last records come with its outcome: stored as one more batch.
+      addOutcome: async (_outcome: unknown, last: readonly ObservationInput[] = []) => {
+        if (last.length === 0) return;
+        written.push(last.length);
+        stored += last.length;
+      },
     } as unknown as RunWriter;
     const redactor = new Redactor();
     const origRedact = redactor.redactDeep.bind(redactor);

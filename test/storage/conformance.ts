@@ -297,6 +297,34 @@ export function evidenceStoreConformance(name: string, backend: ConformanceBacke
       });
     });
 
+    it('writes a collector\'s last records with its outcome, after earlier batches, as one collection like any other', async () => {
+      const store = await fresh();
+      const both = await writeRun(store, day(1), [{ kind: member, records: { alice: { mfa: true }, bob: { mfa: true }, carol: { mfa: false } } }]);
+      const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(2) });
+      await writer.addObservations([observation(member, 'alice', { mfa: true }, plus(day(2), 100))]);
+      await writer.addOutcome(outcome(member, 'collected', 3, day(2), plus(day(2), 900)), [
+        observation(member, 'bob', { mfa: true }, plus(day(2), 100)),
+        observation(member, 'carol', { mfa: true }, plus(day(2), 100)),
+      ]);
+      const run = await writer.finish('complete', plus(day(2), 1000));
+      expect(run.observationCount).toBe(3);
+      const [snapshot] = await store.latest(member);
+      expect(snapshot!.records.map((r) => [r.subject, r.payload, r.runId])).toEqual([
+        ['alice', { mfa: true }, run.id],
+        ['bob', { mfa: true }, run.id],
+        ['carol', { mfa: true }, run.id],
+      ]);
+      expect((await store.changesBetween(both.id, run.id)).map((c) => [c.subject, c.change])).toEqual([['carol', 'changed']]);
+      // A failed collector's last records are kept too, marked by its failed outcome.
+      const failing = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(3) });
+      await failing.addOutcome(outcome(member, 'failed', 1, day(3), plus(day(3), 900), { errorCode: 'server_error', errorMessage: 'HTTP 502' }), [
+        observation(member, 'dave', { mfa: false }, plus(day(3), 100)),
+      ]);
+      expect((await failing.finish('failed', plus(day(3), 1000))).observationCount).toBe(1);
+      expect((await store.history(member, 'dave')).map((h) => h.payload)).toEqual([{ mfa: false }]);
+      expect((await store.verify()).ok).toBe(true);
+    });
+
     sharedRunsConformance(fresh);
 
     describe('interrupted run', () => {
