@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
-import { buildCollection, foldPopulation, resolveRequests, type PendingRecord, type RecordRow } from './collection.js';
+import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
 import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
@@ -367,7 +367,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
    * transaction of the caller's). A unit writes one per collector: each round trip costs the
    * worker and PostgreSQL CPU.
    */
-  async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient, last: readonly ObservationInput[] = []): Promise<void> {
+  async insertOutcome(seq: number, o: OutcomeInput, on?: pg.PoolClient, last: readonly ObservationInput[] = [], parked = true): Promise<void> {
     const key = { instance_id: o.instanceId, collector_id: o.collectorId, kind: o.kind };
     // The collector's last records go into the collection's own statement: parking them in
     // `pending` cost a round trip to write them and sent them back to be read.
@@ -375,9 +375,74 @@ export class PostgresEvidenceStore implements EvidenceStore {
       throw new Error(`records given with the outcome of ${o.instanceId}/${o.collectorId} belong to another collector`);
     }
     if (on) return this.commitCollection(on, seq, key, o, last);
-    const read = await this.readCollection(this.pool, seq, key);
+    let read: CollectionRead;
+    let built: BuiltCollection | undefined;
+    if (o.status === 'collected' && !parked) {
+      const tried = await this.writeIfUnchanged(seq, key, o, last);
+      if (!tried) return;
+      ({ read, built } = tried);
+    } else {
+      read = await this.readCollection(this.pool, seq, key);
+    }
     if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o, last));
-    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o, last);
+    // Built from `last` alone: right unless records were waiting after all.
+    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o, last, read.pending.length === 0 ? built : undefined);
+  }
+
+  /**
+   * One round trip for a collection whose records all came with its outcome and whose rows are
+   * its stream's previous tree's (a day that changed nothing): the outcome and the collection,
+   * naming the stored tree, are written if the stream's newest tree is that one and no records
+   * wait; otherwise nothing is written and the statement returns what {@link readCollection}
+   * reads, with the collection built. Undefined when written.
+   */
+  private async writeIfUnchanged(seq: number, key: CollectionKey, o: OutcomeInput, last: readonly ObservationInput[]): Promise<{ read: CollectionRead; built: BuiltCollection } | undefined> {
+    const jsons = last.map((r) => canonicalJson(r.payload));
+    const digests = jsons.map((j) => sha256Hex(j));
+    const records = last.map((r, i): PendingRecord => ({ subject: r.subject, digest: digests[i]!, collectedAt: r.collectedAt.toISOString(), requests: r.provenance.requests, attachment: r.attachment ?? null }));
+    const built = buildCollection(records, last[0] ? { tool: last[0].provenance.tool, connectorType: last[0].provenance.connectorType } : { tool: '-', connectorType: o.connectorType });
+    const templatesJson = canonicalJson(built.templates);
+    const templatesDigest = sha256Hex(templatesJson);
+    const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
+    const blobs = sortedBlobs(digests, jsons);
+    const rows = await this.prepared<{ written: boolean; sealed: boolean; stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
+      'write-if-unchanged',
+      `WITH s AS (SELECT id FROM streams WHERE kind = $2 AND instance_id = $3 AND collector_id = $4),
+       prev AS (SELECT c.tree, t.depth FROM collections c JOIN trees t ON t.digest = c.tree WHERE c.stream_id = (SELECT id FROM s) AND c.status = 'collected' ORDER BY c.id DESC LIMIT 1),
+       waiting AS (SELECT id, tool, connector_type, data FROM pending WHERE run_seq = $1 AND instance_id = $3 AND collector_id = $4 AND kind = $2),
+       sealed AS (SELECT 1 FROM run_seals WHERE run_seq = $1::bigint),
+       o AS (INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
+         SELECT $1::bigint, $6::text, $7::text, $8::text, $9::text, $10::text, $11::bigint, $12::text, $13::text, $14::text, $15::text
+         WHERE EXISTS (SELECT 1 FROM prev WHERE tree = $5::text) AND NOT EXISTS (SELECT 1 FROM waiting) AND NOT EXISTS (SELECT 1 FROM sealed) RETURNING id),
+       b AS (INSERT INTO blobs (digest, json, size) SELECT $16::text, $17::text, octet_length($17::text) WHERE EXISTS (SELECT 1 FROM o) ON CONFLICT (digest) DO NOTHING),
+       p AS (INSERT INTO packed_blobs (digest, data, size) SELECT $18::text, $19::bytea, $20::bigint WHERE EXISTS (SELECT 1 FROM o) ON CONFLICT (digest) DO NOTHING),
+       c AS (INSERT INTO collections (run_seq, stream_id, outcome_id, status, tree, provenance, record_count, collected_at, finished_at)
+         SELECT $1::bigint, (SELECT id FROM s), o.id, $10::text, $5::text, $18::text, $21::bigint, $22::text, $15::text FROM o),
+       r AS (${insertBlobsSql('$23', '$24', 'EXISTS (SELECT 1 FROM o)')})
+       SELECT EXISTS (SELECT 1 FROM o) AS written, EXISTS (SELECT 1 FROM sealed) AS sealed, (SELECT id FROM s) AS stream_id, prev.tree, prev.depth, w.id, w.tool, w.connector_type, w.data
+       FROM (SELECT 1) one LEFT JOIN prev ON true LEFT JOIN waiting w ON true ORDER BY w.id`,
+      [
+        seq,
+        key.kind,
+        key.instance_id,
+        key.collector_id,
+        treeDigest(built.rows),
+        ...outcomeValues(o),
+        templatesDigest,
+        templatesJson,
+        sha256Hex(provenanceJson),
+        deflateRawSync(provenanceJson, { level: 9 }),
+        Buffer.byteLength(provenanceJson),
+        built.recordCount,
+        built.collectedAt,
+        blobs.digests,
+        blobs.jsons,
+      ],
+    );
+    const first = rows[0]!;
+    if (first.written) return undefined;
+    if (first.sealed) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
+    return { read: collectionRead(key, rows), built };
   }
 
   /**
@@ -415,13 +480,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
       [seq, key.instance_id, key.collector_id, key.kind],
       client,
     );
-    const first = rows[0]!;
-    return {
-      key,
-      streamId: first.stream_id,
-      previous: first.tree !== null ? { tree: first.tree, depth: first.depth! } : undefined,
-      pending: rows.filter((r) => r.id !== null) as { id: number; tool: string; connector_type: string; data: string }[],
-    };
+    return collectionRead(key, rows);
   }
 
   /**
@@ -445,6 +504,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
     read: CollectionRead & { streamId: number },
     outcome: OutcomeInput | undefined,
     last: readonly ObservationInput[] = [],
+    /** The collection built from `last` alone (no records waiting), when the caller built it already. */
+    prebuilt?: BuiltCollection,
   ): Promise<void> {
     const { pending, previous } = read;
     const collect = pending.length > 0 || last.length > 0 || outcome?.status === 'collected';
@@ -469,7 +530,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         : last[0]
           ? { tool: last[0].provenance.tool, connectorType: last[0].provenance.connectorType }
           : { tool: '-', connectorType: outcome!.connectorType };
-      const built = buildCollection(records, source);
+      const built = prebuilt ?? buildCollection(records, source);
       const status = outcome?.status ?? 'incomplete';
       const finishedAt =
         outcome?.finishedAt.toISOString() ??
@@ -1001,6 +1062,20 @@ export class PostgresEvidenceStore implements EvidenceStore {
   }
 }
 
+/** A {@link CollectionRead} from the rows of a read: one per waiting record chunk, or one with a null id. */
+function collectionRead(
+  key: CollectionKey,
+  rows: readonly { stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }[],
+): CollectionRead {
+  const first = rows[0]!;
+  return {
+    key,
+    streamId: first.stream_id,
+    previous: first.tree !== null ? { tree: first.tree, depth: first.depth! } : undefined,
+    pending: rows.filter((r) => r.id !== null) as { id: number; tool: string; connector_type: string; data: string }[],
+  };
+}
+
 /** Which collection `readCollection` read: its key, stream (null when new), previous tree and waiting records. */
 type CollectionKey = { instance_id: string; collector_id: string; kind: string };
 interface CollectionRead {
@@ -1034,6 +1109,8 @@ const observationCount = `((SELECT COALESCE(SUM(record_count), 0) FROM collectio
 /** @internal A run writer: a local run (holding its lock session) or one unit of a shared run. */
 export class PostgresRunWriter implements RunWriter {
   private done = false;
+  /** Collectors with records parked in `pending` by this writer (their collection is read back at the outcome). */
+  private readonly parked = new Set<string>();
   constructor(
     private readonly store: PostgresEvidenceStore,
     private readonly seq: number,
@@ -1044,12 +1121,13 @@ export class PostgresRunWriter implements RunWriter {
 
   async addObservations(batch: readonly ObservationInput[]): Promise<void> {
     this.assertOpen();
+    for (const o of batch) this.parked.add(collectorKey(o));
     if (batch.length > 0) await this.store.insertObservations(this.seq, batch);
   }
 
   async addOutcome(outcome: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     this.assertOpen();
-    await this.store.insertOutcome(this.seq, outcome, undefined, last);
+    await this.store.insertOutcome(this.seq, outcome, undefined, last, this.parked.has(collectorKey(outcome)));
   }
 
   async addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
@@ -1094,6 +1172,10 @@ export class PostgresRunWriter implements RunWriter {
 /** @internal An outcome's column values from `instance_id` to `finished_at`, in table order (outcomes, unit_outcomes). */
 export function outcomeValues(o: OutcomeInput): unknown[] {
   return [o.instanceId, o.connectorType, o.collectorId, o.kind, o.status, o.recordCount, o.errorCode ?? null, o.errorMessage ?? null, o.startedAt.toISOString(), o.finishedAt.toISOString()];
+}
+
+function collectorKey(o: { instanceId: string; collectorId: string; kind: string }): string {
+  return `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
 }
 
 function cmp(a: string, b: string): number {

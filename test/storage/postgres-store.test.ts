@@ -8,7 +8,7 @@ import { copyStore } from '../../storage/copy-store.js';
 import { appendOnlyTriggersSql, grantsSql, postgresAppendOnlyTables, postgresMigrations } from '../../storage/postgres-schema.js';
 import { runCli } from '../cli/helpers.js';
 import { testDatabase } from './postgres-helpers.js';
-import { makeTempDir, writeRun } from './helpers.js';
+import { makeTempDir, observation, outcome, writeRun } from './helpers.js';
 
 const database = await testDatabase('pgstore');
 const tmp = makeTempDir('annexa-pgstore-');
@@ -19,6 +19,7 @@ afterAll(async () => {
 
 const member = 'test.member.v1';
 const day = (n: number) => new Date(Date.UTC(2024, 0, n));
+const plus = (d: Date, ms: number) => new Date(d.getTime() + ms);
 const people = (n: number, changed = -1) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`user-${i}`, { login: `user-${i}`, mfa: i !== changed }]));
 
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -207,6 +208,34 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
       const changed = await writeRun(store, day(3), [{ kind: member, records: people(40, 7) }]);
       expect(treeReads).toHaveBeenCalled();
       expect((await store.changesBetween(same.id, changed.id)).map((c) => c.subject)).toEqual(['user-7']);
+      expect((await store.verify()).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes an unchanged collector ending with all its records in one statement; a changed one falls back to read and write', async () => {
+    const store = await openPostgresStore(await database!.freshSchema());
+    try {
+      const collectorRun = async (d: number, records: Record<string, unknown>) => {
+        const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(d) });
+        const last = Object.entries(records).map(([subject, payload]) => observation(member, subject, payload, plus(day(d), 100)));
+        const statements = vi.spyOn(store, 'prepared');
+        await writer.addOutcome(outcome(member, 'collected', last.length, day(d), plus(day(d), 900)), last);
+        const names = statements.mock.calls.map((c) => c[0]);
+        statements.mockRestore();
+        return { names, run: await writer.finish('complete', plus(day(d), 1000)) };
+      };
+      const first = await collectorRun(1, people(20));
+      // A new stream: tried, then read and written in a transaction.
+      expect(first.names[0]).toBe('write-if-unchanged');
+      const same = await collectorRun(2, people(20));
+      expect(same.names).toEqual(['write-if-unchanged']);
+      const changed = await collectorRun(3, people(20, 3));
+      expect(changed.names).toEqual(['write-if-unchanged', 'write-collection']);
+      expect((await store.latest(member))[0]!.records).toHaveLength(20);
+      expect((await store.changesBetween(same.run.id, changed.run.id)).map((c) => c.subject)).toEqual(['user-3']);
+      expect((await store.changesBetween(first.run.id, same.run.id))).toEqual([]);
       expect((await store.verify()).ok).toBe(true);
     } finally {
       await store.close();
