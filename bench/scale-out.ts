@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startScaleOutSandbox, type ScaleOutSandbox } from '../src/sandbox/scale-out.js';
-import { prepareQueue, scheduleRun, queueSchema } from '../src/scale/queue.js';
+import { prepareQueue, scheduleRun, queueSchema, waitForSeal } from '../src/scale/queue.js';
 import { planCollection } from '../src/pipeline/plan.js';
 import { loadConfigFile } from '../src/config/config.js';
 import { connectorRegistry } from '../src/registry.js';
@@ -165,15 +165,15 @@ async function measure(sandbox: ScaleOutSandbox, url: string, workers: number, c
     const config = loadConfigFile(sandbox.configFile, connectorRegistry, { env: sandbox.env, readFile: (p) => readFileSync(p, 'utf8'), redactor: new Redactor(), skipSecrets: true }, checkRegistry);
     const runToSeal = async (command: string) => {
       const { runId } = await scheduleRun({ store, plan: planCollection(config), command, now: new Date() });
-      // One indexed look-up per poll: reading the whole run each time would cost this process and the database CPU the workers need.
-      for (;;) {
+      // Woken by the seal's notification: polling added up to the poll interval to every timed run.
+      let status: string | undefined;
+      await waitForSeal(url, runId, async () => {
         const { rows } = await db.query<{ status: string }>('SELECT s.status FROM run_seals s JOIN runs r ON r.seq = s.run_seq WHERE r.id = $1', [runId]);
-        if (rows[0]) {
-          if (rows[0].status !== 'complete') throw new Error(`scale-out run with ${workers} worker(s) was ${rows[0].status}`);
-          return runId;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+        status = rows[0]?.status;
+        return status !== undefined;
+      });
+      if (status !== 'complete') throw new Error(`scale-out run with ${workers} worker(s) was ${status}`);
+      return runId;
     };
     // Workers are long-lived: untimed runs warm each process (V8 compiles the hot code, pools
     // connect), as the runs of a worker that has been up for a day find it. Each process gets as

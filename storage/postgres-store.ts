@@ -257,14 +257,13 @@ export class PostgresEvidenceStore implements EvidenceStore {
       const manifest: RunManifest = { v: 3, status, finishedAt: at, ...(await this.hashRunContent(seq, client)), ...(await sharedContent?.(client)) };
       const prevHash = prev?.hash ?? genesisHash;
       const row: SealRow = { run_seq: seq, status, finished_at: at, prev_hash: prevHash, manifest: canonicalJson(manifest), hash: runHash(prevHash, run!, manifest) };
-      await client.query('INSERT INTO run_seals (run_seq, status, finished_at, prev_hash, manifest, hash) VALUES ($1, $2, $3, $4, $5, $6)', [
-        row.run_seq,
-        row.status,
-        row.finished_at,
-        row.prev_hash,
-        row.manifest,
-        row.hash,
-      ]);
+      // The notification (the run's id) is delivered when the seal commits: `schedule --wait` and
+      // other waiters learn of it at once instead of polling.
+      await client.query(
+        `WITH s AS (INSERT INTO run_seals (run_seq, status, finished_at, prev_hash, manifest, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING run_seq)
+         SELECT pg_notify('${runSealedChannel}', $7) FROM s`,
+        [row.run_seq, row.status, row.finished_at, row.prev_hash, row.manifest, row.hash, run!.id],
+      );
       return row;
     });
   }
@@ -1096,6 +1095,9 @@ function sortedBlobs(digests: readonly string[], jsons: readonly string[]): { di
 function insertBlobsSql(digests: string, jsons: string, where = 'true'): string {
   return `INSERT INTO blobs (digest, json, size) SELECT d, j, octet_length(j) FROM unnest(${digests}::text[], ${jsons}::text[]) AS t(d, j) WHERE ${where} ON CONFLICT (digest) DO NOTHING`;
 }
+
+/** The PostgreSQL notification channel a seal notifies, with the sealed run's id as payload. */
+export const runSealedChannel = 'annexa_run_sealed';
 
 /** Change rows a seal reads at once (a first run has one per record it wrote). */
 const changePage = 10_000;

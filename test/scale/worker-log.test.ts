@@ -6,6 +6,7 @@ import { testDatabase } from '../storage/postgres-helpers.js';
 import { copyStore } from '../../storage/copy-store.js';
 import { postgresMigrations } from '../../storage/postgres-schema.js';
 import { instanceId, observation, outcome } from '../storage/helpers.js';
+import { waitForSeal } from '../../src/scale/queue.js';
 
 /**
  * The worker log of a shared run (`run_jobs`: which worker took which unit, attempt, result) and
@@ -135,5 +136,30 @@ describe.skipIf(!database)('the worker log is sealed with its run', () => {
     } finally {
       await db.end();
     }
+  });
+});
+
+describe.skipIf(!database)('waiting for a shared run', () => {
+  it('wakes on the seal\'s notification, not the fallback check; a run sealed before the wait resolves at once', async () => {
+    const url = await database!.freshSchema();
+    store = await openPostgresStore(url);
+    const shared = store.sharedRuns;
+    const { runId } = await shared.create({ command: 'schedule', toolVersion: '0.0.0-test', startedAt: day }, [instanceId]);
+    let checks = 0;
+    const sealed = async () => {
+      checks++;
+      return (await store!.run(runId))!.status !== 'running';
+    };
+    // The fallback check is a minute away: only the notification can end this wait within the test's time.
+    const waited = waitForSeal(url, runId, sealed, 60_000);
+    const { writer } = await shared.beginUnit(runId, instanceId, 'w1', 1);
+    await writer.addOutcome(outcome(member, 'collected', 1, day, at(200)), [observation(member, 'alice', { mfa: true }, at(100))]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(checks).toBe(1);
+    await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', at(300));
+    await waited;
+    expect(checks).toBe(2);
+    await waitForSeal(url, runId, sealed, 60_000);
+    expect(checks).toBe(3);
   });
 });

@@ -3,7 +3,7 @@ import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import { UsageError } from '../../core/errors.js';
 import { planCollection } from '../../pipeline/plan.js';
-import { prepareQueue, scheduleRun } from '../../scale/queue.js';
+import { prepareQueue, scheduleRun, waitForSeal } from '../../scale/queue.js';
 import { startWorker, workerHealth } from '../../scale/worker.js';
 import type { AnnexaConfig } from '../../config/config.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
@@ -71,11 +71,11 @@ export async function scheduleCommand(options: ScheduleOptions, io: CliIO, comma
       return exitCodes.ok;
     }
     let run: RunDetail | undefined;
-    for (;;) {
+    await waitForSeal(url, scheduled.runId, async () => {
       run = await store.run(scheduled.runId);
-      if (run && run.status !== 'running') break;
-      await systemClock.sleep(250);
-    }
+      return run !== undefined && run.status !== 'running';
+    });
+    if (!run) throw new Error(`run ${scheduled.runId} is gone from the store`);
     const jobs = (await store.sharedRuns?.jobs(run.id)) ?? [];
     io.stdout(options.json ? json({ ...scheduled, run, jobs }) : formatSharedRun(run, jobs));
     return run.status === 'complete' ? exitCodes.ok : exitCodes.partial;
