@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { lockKey } from './postgres-schema.js';
 import { hashRows } from './postgres-hash.js';
 import { newRunId, type OutcomeRow } from './sqlite-store.js';
@@ -101,6 +101,26 @@ export class PostgresSharedRuns implements SharedRuns {
     );
   }
 
+  /**
+   * Appends to an open run's log in one round trip (a worker appends at the start and the end of
+   * every unit): BEGIN, the run's lock (shared), the seal check, `statement`, COMMIT, then `after`.
+   * Each statement takes its own snapshot: the check sees a seal committed while this waited for
+   * the lock, and `after` sees this commit. `statement` has no parameters (values go in as
+   * {@link literal}s) and must write nothing when the run is sealed (guard it with {@link open}).
+   */
+  private async appendAtOnce(seq: number, runId: string, statement: string, after?: string): Promise<{ appended: pg.QueryResult; after?: pg.QueryResult }> {
+    const results = await this.store.simple([
+      'BEGIN',
+      `SELECT pg_advisory_xact_lock_shared(${lockKey('run', seq)})`,
+      `SELECT 1 FROM run_seals WHERE run_seq = ${literal(seq)}`,
+      statement,
+      'COMMIT',
+      ...(after ? [after] : []),
+    ]);
+    if (results[2]!.rows.length > 0) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
+    return { appended: results[3]!, ...(after ? { after: results[5]! } : {}) };
+  }
+
   async beginUnit(runId: string, unit: string, worker: string, attempt: number): Promise<{ writer: RunWriter; done: ReadonlySet<string> }> {
     const run = await this.shared(runId);
     if (!run.units.includes(unit)) throw new Error(`shared run ${runId} has no unit ${unit}`);
@@ -108,48 +128,46 @@ export class PostgresSharedRuns implements SharedRuns {
     const part = unit !== instanceId;
     // The start in the worker log, the clean-up and the collectors already done in one statement
     // (its parts see the same snapshot: none reads what another writes).
-    const done = await this.appendToOpenRun(run.seq, runId, (client) =>
-      this.store.rows<{ key: string }>(
-        `WITH started AS (INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, at) VALUES ($1, $2, $3, $4, 'started', $5)),
-         -- Records an earlier attempt wrote without reaching an outcome are collected again. A part's
-         -- records wait under the unit's name until the merge, also those of collectors that ended.
-         dropped AS (DELETE FROM pending p WHERE p.run_seq = $1 AND p.instance_id = $2
-           AND NOT EXISTS (SELECT 1 FROM unit_outcomes o WHERE o.run_seq = p.run_seq AND o.unit = p.instance_id AND o.collector_id = p.collector_id AND o.kind = p.kind))
-         ${part
-           ? "SELECT instance_id || '/' || collector_id AS key FROM unit_outcomes WHERE run_seq = $1 AND unit = $2"
-           : "SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = $1 AND instance_id = $2"}`,
-        [run.seq, unit, worker, attempt, new Date().toISOString()],
-        client,
-      ),
+    const [seq, unitLiteral] = [literal(run.seq), literal(unit)];
+    const { appended } = await this.appendAtOnce(
+      run.seq,
+      runId,
+      `WITH started AS (INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, at)
+         SELECT ${seq}, ${unitLiteral}, ${literal(worker)}, ${literal(attempt)}, 'started', ${literal(new Date().toISOString())} WHERE ${open(run.seq)}),
+       -- Records an earlier attempt wrote without reaching an outcome are collected again. A part's
+       -- records wait under the unit's name until the merge, also those of collectors that ended.
+       dropped AS (DELETE FROM pending p WHERE p.run_seq = ${seq} AND p.instance_id = ${unitLiteral} AND ${open(run.seq)}
+         AND NOT EXISTS (SELECT 1 FROM unit_outcomes o WHERE o.run_seq = p.run_seq AND o.unit = p.instance_id AND o.collector_id = p.collector_id AND o.kind = p.kind))
+       ${part
+         ? `SELECT instance_id || '/' || collector_id AS key FROM unit_outcomes WHERE run_seq = ${seq} AND unit = ${unitLiteral}`
+         : `SELECT instance_id || '/' || collector_id AS key FROM outcomes WHERE run_seq = ${seq} AND instance_id = ${unitLiteral}`}`,
     );
+    const done = appended.rows as { key: string }[];
     const writer = new PostgresRunWriter(this.store, run.seq, runId, undefined);
     return { writer: part ? new UnitPartWriter(writer, this.store, run.seq, unit, (append) => this.appendToOpenRun(run.seq, runId, append)) : writer, done: new Set(done.map((d) => d.key)) };
   }
 
   async endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined> {
     const run = await this.shared(runId);
+    let endedRows: pg.QueryResult | undefined;
     try {
-      await this.appendToOpenRun(run.seq, runId, (client) =>
-        client.query('INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          run.seq,
-          unit,
-          worker,
-          attempt,
-          'ended',
-          result,
-          at.toISOString(),
-        ]),
-      );
+      ({ after: endedRows } = await this.appendAtOnce(
+        run.seq,
+        runId,
+        `INSERT INTO run_jobs (run_seq, unit, worker, attempt, event, detail, at)
+         SELECT ${literal(run.seq)}, ${literal(unit)}, ${literal(worker)}, ${literal(attempt)}, 'ended', ${literal(result)}, ${literal(at.toISOString())} WHERE ${open(run.seq)}`,
+        // After the commit, in its own snapshot: of two workers ending the last two units at once, the later one sees both.
+        result === 'released'
+          ? undefined
+          : `SELECT unit, bool_and(detail = 'gave_up') AS gave_up FROM run_jobs WHERE run_seq = ${literal(run.seq)} AND event = 'ended' AND detail IN ('ended', 'gave_up') GROUP BY unit`,
+      ));
     } catch (error) {
       // Sealed meanwhile (a worker presumed dead ends late): the sealed log stays as it was.
       if (error instanceof SharedRunSealedError) return this.store.run(runId);
       throw error;
     }
     if (result === 'released') return undefined;
-    const ended = await this.store.rows<{ unit: string; gave_up: boolean }>(
-      "SELECT unit, bool_and(detail = 'gave_up') AS gave_up FROM run_jobs WHERE run_seq = $1 AND event = 'ended' AND detail IN ('ended', 'gave_up') GROUP BY unit",
-      [run.seq],
-    );
+    const ended = endedRows!.rows as { unit: string; gave_up: boolean }[];
     if (!run.units.every((u) => ended.some((e) => e.unit === u))) return undefined;
     await this.mergeParts(run.seq, run.units);
     const outcomes = await this.store.rows<{ status: string; error_code: string | null }>('SELECT status, error_code FROM outcomes WHERE run_seq = $1', [run.seq]);
@@ -233,6 +251,16 @@ export class PostgresSharedRuns implements SharedRuns {
     }
     return out;
   }
+}
+
+/** A value as an SQL literal, for statements sent without parameters ({@link PostgresSharedRuns.appendAtOnce}). */
+function literal(value: string | number): string {
+  return typeof value === 'number' ? String(Math.trunc(value)) : pg.escapeLiteral(value);
+}
+
+/** An SQL condition: the run is not sealed (guards the writes of an append). */
+function open(seq: number): string {
+  return `NOT EXISTS (SELECT 1 FROM run_seals WHERE run_seq = ${literal(seq)})`;
 }
 
 /** A late write to a shared run that is already sealed (a worker presumed dead that was not). */

@@ -171,6 +171,23 @@ export class PostgresEvidenceStore implements EvidenceStore {
     }
   }
 
+  /**
+   * @internal Statements without parameters sent as one simple query (one round trip), each with
+   * its own snapshot; when one fails, the transaction they opened is rolled back.
+   */
+  async simple(statements: readonly string[]): Promise<pg.QueryResult[]> {
+    const client = await this.pool.connect();
+    try {
+      const result = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+      client.release();
+      return Array.isArray(result) ? result : [result];
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(true);
+      throw error;
+    }
+  }
+
   private assertWritable(): void {
     if (this.readonly) throw new Error('the evidence store was opened read-only');
   }

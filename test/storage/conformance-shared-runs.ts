@@ -25,12 +25,15 @@ export function sharedRunsConformance(fresh: () => Promise<EvidenceStore>): void
       // A second scheduler while it is open joins it.
       expect(await shared.create(meta, [...units].reverse())).toEqual({ runId, created: false });
 
-      const a = await shared.beginUnit(runId, instanceId, 'w1', 1);
+      // A worker's name is the operator's (--name, the host name): quotes and backslashes go into the log as written.
+      const quoted = "w'1\\x";
+      const a = await shared.beginUnit(runId, instanceId, quoted, 1);
       expect([...a.done]).toEqual([]);
       await a.writer.addObservations([observation(member, 'alice', { mfa: true }, plus(day(2), 100))]);
       await a.writer.addOutcome(outcome(member, 'collected', 1, day(2), plus(day(2), 200)));
       await expect(a.writer.finish('complete', day(2))).rejects.toThrow(/sealed when its last unit ends/);
-      expect(await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', plus(day(2), 300))).toBeUndefined();
+      expect(await shared.endUnit(runId, instanceId, quoted, 1, 'ended', plus(day(2), 300))).toBeUndefined();
+      expect((await shared.jobs(runId)).filter((j) => j.unit === instanceId).map((j) => [j.worker, j.result])).toEqual([[quoted, 'ended']]);
 
       // A local run meanwhile neither seals the open shared run nor blocks it.
       const local = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(3) });
@@ -50,7 +53,7 @@ export function sharedRunsConformance(fresh: () => Promise<EvidenceStore>): void
       const sealed = await shared.endUnit(runId, 'other-acme', 'w3', 2, 'ended', plus(day(2), 700));
       expect(sealed).toMatchObject({ id: runId, status: 'complete', observationCount: 3, finishedAt: plus(day(2), 700).toISOString() });
       // Sealed once: a late end changes nothing, not even the sealed worker log.
-      expect((await shared.endUnit(runId, instanceId, 'w1', 1, 'ended', plus(day(2), 800)))!.hash).toBe(sealed!.hash);
+      expect((await shared.endUnit(runId, instanceId, quoted, 1, 'ended', plus(day(2), 800)))!.hash).toBe(sealed!.hash);
       // Outcomes written after the seal (a worker presumed dead) are refused, for a stream stored before and a new one.
       await expect(a.writer.addOutcome(outcome(member, 'failed', 0, day(2), plus(day(2), 900)))).rejects.toThrow(/already sealed/);
       await expect(b1.writer.addOutcome({ ...outcome(member, 'collected', 0, day(2), plus(day(2), 900)), instanceId: 'other-acme' })).rejects.toThrow(/already sealed/);
@@ -60,7 +63,7 @@ export function sharedRunsConformance(fresh: () => Promise<EvidenceStore>): void
       // A sealed run takes no more attempts.
       await expect(shared.beginUnit(runId, instanceId, 'w4', 2)).rejects.toThrow(/already sealed/);
       expect((await shared.jobs(runId)).map((j) => [j.unit, j.attempt, j.worker, j.result ?? null])).toEqual([
-        [instanceId, 1, 'w1', 'ended'],
+        [instanceId, 1, quoted, 'ended'],
         ['other-acme', 1, 'w2', null],
         ['other-acme', 2, 'w3', 'ended'],
       ]);
