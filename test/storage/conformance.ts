@@ -7,7 +7,7 @@
  * `open` returns a fresh empty store and `tamper` edits the backend's persisted state behind the
  * store's back (the only backend-specific part).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import type { EvidenceStore, RunInfo, VerifyProblem } from '../../storage/evidence-store.js';
 import type { RequestRef } from '../../src/core/connector.js';
@@ -43,6 +43,7 @@ const repo = 'test.repo.v1';
 const pr = 'test.pull_request.v1';
 const day = (n: number) => new Date(Date.UTC(2024, 0, n));
 const plus = (d: Date, ms: number) => new Date(d.getTime() + ms);
+const people = (n: number, changed = -1) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`user-${i}`, { login: `user-${i}`, mfa: i !== changed }]));
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const digestOf = (payload: unknown) => sha256(JSON.stringify(payload));
 const slim = (p: VerifyProblem) => ({ problem: p.problem, runId: p.runId, kind: p.kind });
@@ -295,6 +296,20 @@ export function evidenceStoreConformance(name: string, backend: ConformanceBacke
           [r2.id, 'b.pdf', { n: 2 }],
         ]);
       });
+    });
+
+    it('writes an unchanged collection without reading its previous tree; a changed one reads it as its delta base', async () => {
+      const store = await fresh();
+      await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
+      // Both stores rebuild a stored tree's rows through treeRows.
+      const treeReads = vi.spyOn(store as unknown as { treeRows: (digest: string) => unknown }, 'treeRows');
+      const same = await writeRun(store, day(2), [{ kind: member, records: people(40) }]);
+      expect(treeReads).not.toHaveBeenCalled();
+      const changed = await writeRun(store, day(3), [{ kind: member, records: people(40, 7) }]);
+      expect(treeReads).toHaveBeenCalled();
+      // Day 2 names day 1's tree and changed no subject; day 3 changed one.
+      expect((await store.changesBetween(same.id, changed.id)).map((c) => c.subject)).toEqual(['user-7']);
+      expect((await store.verify()).ok).toBe(true);
     });
 
     it('writes a collector\'s last records with its outcome, after earlier batches, as one collection like any other', async () => {

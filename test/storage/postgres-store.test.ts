@@ -198,22 +198,6 @@ describe.skipIf(!database)('PostgreSQL store specifics', () => {
     expect(copied.ok).toBe(true);
   });
 
-  it('writes an unchanged collection without reading its previous tree; a changed one reads it as its delta base', async () => {
-    const store = await openPostgresStore(await database!.freshSchema());
-    try {
-      await writeRun(store, day(1), [{ kind: member, records: people(40) }]);
-      const treeReads = vi.spyOn(store, 'treeRows');
-      const same = await writeRun(store, day(2), [{ kind: member, records: people(40) }]);
-      expect(treeReads).not.toHaveBeenCalled();
-      const changed = await writeRun(store, day(3), [{ kind: member, records: people(40, 7) }]);
-      expect(treeReads).toHaveBeenCalled();
-      expect((await store.changesBetween(same.id, changed.id)).map((c) => c.subject)).toEqual(['user-7']);
-      expect((await store.verify()).ok).toBe(true);
-    } finally {
-      await store.close();
-    }
-  });
-
   it('writes an unchanged collector ending with all its records in one statement; a changed one falls back to read and write', async () => {
     const store = await openPostgresStore(await database!.freshSchema());
     try {
