@@ -345,11 +345,10 @@ export class PostgresEvidenceStore implements EvidenceStore {
    * the worker and the database CPU, and a unit writes a batch per collector.
    */
   async insertObservations(seq: number, batch: readonly ObservationInput[]): Promise<void> {
-    const jsons = batch.map((o) => canonicalJson(o.payload));
-    const digests = jsons.map((j) => sha256Hex(j));
+    const { jsons, digests } = payloadBlobs(batch);
     const groups = new Map<string, { o: ObservationInput; records: { s: string; d: string; t: string; r: readonly RequestRef[]; a?: string }[] }>();
     batch.forEach((o, i) => {
-      const key = `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
+      const key = collectorKey(o);
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { o, records: [] }));
       group.records.push({ s: o.subject, d: digests[i]!, t: o.collectedAt.toISOString(), r: o.provenance.requests, ...(o.attachment ? { a: o.attachment } : {}) });
@@ -390,19 +389,20 @@ export class PostgresEvidenceStore implements EvidenceStore {
     if (last.some((r) => r.instanceId !== o.instanceId || r.collectorId !== o.collectorId || r.kind !== o.kind)) {
       throw new Error(`records given with the outcome of ${o.instanceId}/${o.collectorId} belong to another collector`);
     }
-    if (on) return this.commitCollection(on, seq, key, o, last);
+    const records = lastRecords(last);
+    if (on) return this.commitCollection(on, seq, key, o, records);
     let read: CollectionRead;
-    let built: BuiltCollection | undefined;
+    let prepared: PreparedCollection | undefined;
     if (o.status === 'collected' && !parked) {
-      const tried = await this.writeIfUnchanged(seq, key, o, last);
+      const tried = await this.writeIfUnchanged(seq, key, o, records);
       if (!tried) return;
-      ({ read, built } = tried);
+      ({ read, prepared } = tried);
     } else {
       read = await this.readCollection(this.pool, seq, key);
     }
-    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o, last));
-    // Built from `last` alone: right unless records were waiting after all.
-    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o, last, read.pending.length === 0 ? built : undefined);
+    if (read.streamId === null) return this.tx((client) => this.commitCollection(client, seq, key, o, records));
+    // Prepared from the last records alone: right unless records were waiting after all.
+    await this.writeCollection(this.pool, seq, read as CollectionRead & { streamId: number }, o, records, read.pending.length === 0 ? prepared : undefined);
   }
 
   /**
@@ -410,17 +410,11 @@ export class PostgresEvidenceStore implements EvidenceStore {
    * its stream's previous tree's (a day that changed nothing): the outcome and the collection,
    * naming the stored tree, are written if the stream's newest tree is that one and no records
    * wait; otherwise nothing is written and the statement returns what {@link readCollection}
-   * reads, with the collection built. Undefined when written.
+   * reads, with the collection prepared. Undefined when written.
    */
-  private async writeIfUnchanged(seq: number, key: CollectionKey, o: OutcomeInput, last: readonly ObservationInput[]): Promise<{ read: CollectionRead; built: BuiltCollection } | undefined> {
-    const jsons = last.map((r) => canonicalJson(r.payload));
-    const digests = jsons.map((j) => sha256Hex(j));
-    const records = last.map((r, i): PendingRecord => ({ subject: r.subject, digest: digests[i]!, collectedAt: r.collectedAt.toISOString(), requests: r.provenance.requests, attachment: r.attachment ?? null }));
-    const built = buildCollection(records, last[0] ? { tool: last[0].provenance.tool, connectorType: last[0].provenance.connectorType } : { tool: '-', connectorType: o.connectorType });
-    const templatesJson = canonicalJson(built.templates);
-    const templatesDigest = sha256Hex(templatesJson);
-    const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
-    const blobs = sortedBlobs(digests, jsons);
+  private async writeIfUnchanged(seq: number, key: CollectionKey, o: OutcomeInput, last: LastRecords): Promise<{ read: CollectionRead; prepared: PreparedCollection } | undefined> {
+    const prepared = prepareCollection(buildCollection(last.records, last.source ?? { tool: '-', connectorType: o.connectorType }));
+    const { built } = prepared;
     const rows = await this.prepared<{ written: boolean; sealed: boolean; stream_id: number | null; tree: string | null; depth: number | null; id: number | null; tool: string; connector_type: string; data: string }>(
       'write-if-unchanged',
       `WITH s AS (SELECT id FROM streams WHERE kind = $2 AND instance_id = $3 AND collector_id = $4),
@@ -444,21 +438,17 @@ export class PostgresEvidenceStore implements EvidenceStore {
         key.collector_id,
         treeDigest(built.rows),
         ...outcomeValues(o),
-        templatesDigest,
-        templatesJson,
-        sha256Hex(provenanceJson),
-        deflateRawSync(provenanceJson, { level: 9 }),
-        Buffer.byteLength(provenanceJson),
+        ...prepared.blobs,
         built.recordCount,
         built.collectedAt,
-        blobs.digests,
-        blobs.jsons,
+        last.blobs.digests,
+        last.blobs.jsons,
       ],
     );
     const first = rows[0]!;
     if (first.written) return undefined;
     if (first.sealed) throw new Error(`run #${seq} is already sealed: its outcomes cannot change`);
-    return { read: collectionRead(key, rows), built };
+    return { read: collectionRead(key, rows), prepared };
   }
 
   /**
@@ -478,7 +468,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
   }
 
   /** A collection's waiting records (and the outcome, if given) written in `client`'s transaction; creates its stream if new. */
-  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined, last: readonly ObservationInput[] = []): Promise<void> {
+  private async commitCollection(client: Queryable, seq: number, key: CollectionKey, outcome: OutcomeInput | undefined, last: LastRecords = noLastRecords): Promise<void> {
     const read = await this.readCollection(client, seq, key);
     const streamId = read.streamId ?? (await this.streamId(client, key.kind, key.instance_id, key.collector_id));
     await this.writeCollection(client, seq, { ...read, streamId }, outcome, last);
@@ -519,42 +509,34 @@ export class PostgresEvidenceStore implements EvidenceStore {
     seq: number,
     read: CollectionRead & { streamId: number },
     outcome: OutcomeInput | undefined,
-    last: readonly ObservationInput[] = [],
-    /** The collection built from `last` alone (no records waiting), when the caller built it already. */
-    prebuilt?: BuiltCollection,
+    last: LastRecords = noLastRecords,
+    /** The collection prepared from `last` alone (no records waiting), when the caller prepared it already. */
+    ready?: PreparedCollection,
   ): Promise<void> {
     const { pending, previous } = read;
-    const collect = pending.length > 0 || last.length > 0 || outcome?.status === 'collected';
+    const collect = pending.length > 0 || last.records.length > 0 || outcome?.status === 'collected';
     // The collection's parameters ($15, $16, $18 to $29), all null when there is none.
     let collection: unknown[] = Array(14).fill(null);
     let changes: [string, string | null][] = [];
-    const lastJsons = last.map((o) => canonicalJson(o.payload));
-    const lastDigests = lastJsons.map((j) => sha256Hex(j));
-    const lastBlobs = sortedBlobs(lastDigests, lastJsons);
     if (collect) {
-      const records: PendingRecord[] = [];
-      for (const p of pending) {
-        for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
-          records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
+      let prepared = ready;
+      if (!prepared) {
+        const records: PendingRecord[] = [];
+        for (const p of pending) {
+          for (const r of JSON.parse(p.data) as { s: string; d: string; t: string; r: RequestRef[]; a?: string }[]) {
+            records.push({ subject: r.s, digest: r.d, collectedAt: r.t, requests: r.r, attachment: r.a ?? null });
+          }
         }
+        records.push(...last.records);
+        const source = pending[0] ? { tool: pending[0].tool, connectorType: pending[0].connector_type } : (last.source ?? { tool: '-', connectorType: outcome!.connectorType });
+        prepared = prepareCollection(buildCollection(records, source));
       }
-      last.forEach((o, i) =>
-        records.push({ subject: o.subject, digest: lastDigests[i]!, collectedAt: o.collectedAt.toISOString(), requests: o.provenance.requests, attachment: o.attachment ?? null }),
-      );
-      const source = pending[0]
-        ? { tool: pending[0].tool, connectorType: pending[0].connector_type }
-        : last[0]
-          ? { tool: last[0].provenance.tool, connectorType: last[0].provenance.connectorType }
-          : { tool: '-', connectorType: outcome!.connectorType };
-      const built = prebuilt ?? buildCollection(records, source);
+      const { built } = prepared;
       const status = outcome?.status ?? 'incomplete';
       const finishedAt =
         outcome?.finishedAt.toISOString() ??
         built.collectedAt ??
         (await this.rows<{ started_at: string }>('SELECT started_at FROM runs WHERE seq = $1', [seq], client))[0]!.started_at;
-      const templatesJson = canonicalJson(built.templates);
-      const templatesDigest = sha256Hex(templatesJson);
-      const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
       // Rows equal to the previous tree's (most collections of a day change nothing) need neither
       // the previous rows (a round trip), nor a delta, nor change rows: the stored tree is named again.
       const digest = previous ? treeDigest(built.rows) : undefined;
@@ -566,11 +548,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         if (status === 'collected') changes = changeRows(previousRows ?? [], built.rows);
       }
       collection = [
-        templatesDigest,
-        templatesJson,
-        sha256Hex(provenanceJson),
-        deflateRawSync(provenanceJson, { level: 9 }),
-        Buffer.byteLength(provenanceJson),
+        ...prepared.blobs,
         tree?.digest ?? previous!.tree,
         // No tree (and no data): it is stored already, and the insert below skips it.
         tree?.base ?? null,
@@ -610,8 +588,8 @@ export class PostgresEvidenceStore implements EvidenceStore {
         ...collection.slice(2),
         changes.map((c) => c[0]),
         changes.map((c) => c[1]),
-        lastBlobs.digests,
-        lastBlobs.jsons,
+        last.blobs.digests,
+        last.blobs.jsons,
       ],
       client,
     );
@@ -1076,6 +1054,44 @@ export class PostgresEvidenceStore implements EvidenceStore {
   async close(): Promise<void> {
     await this.pool.end().catch(() => {});
   }
+}
+
+/** The canonical JSON of each record's payload and its digest, in order. */
+function payloadBlobs(batch: readonly ObservationInput[]): { jsons: string[]; digests: string[] } {
+  const jsons = batch.map((o) => canonicalJson(o.payload));
+  return { jsons, digests: jsons.map((j) => sha256Hex(j)) };
+}
+
+/** A collector's last records, given with its outcome, encoded once: as collection records, their payload blobs, their source. */
+interface LastRecords {
+  records: PendingRecord[];
+  blobs: { digests: string[]; jsons: string[] };
+  source: { tool: string; connectorType: string } | undefined;
+}
+
+const noLastRecords: LastRecords = { records: [], blobs: { digests: [], jsons: [] }, source: undefined };
+
+function lastRecords(last: readonly ObservationInput[]): LastRecords {
+  if (last.length === 0) return noLastRecords;
+  const { jsons, digests } = payloadBlobs(last);
+  return {
+    records: last.map((o, i) => ({ subject: o.subject, digest: digests[i]!, collectedAt: o.collectedAt.toISOString(), requests: o.provenance.requests, attachment: o.attachment ?? null })),
+    blobs: sortedBlobs(digests, jsons),
+    source: { tool: last[0]!.provenance.tool, connectorType: last[0]!.provenance.connectorType },
+  };
+}
+
+/** A built collection with the statement parameters of its templates and provenance blobs (digest, JSON; digest, deflated JSON, size). */
+interface PreparedCollection {
+  built: BuiltCollection;
+  blobs: [string, string, string, Buffer, number];
+}
+
+function prepareCollection(built: BuiltCollection): PreparedCollection {
+  const templatesJson = canonicalJson(built.templates);
+  const templatesDigest = sha256Hex(templatesJson);
+  const provenanceJson = canonicalJson({ ...built.provenance, templates: templatesDigest } satisfies CollectionProvenance);
+  return { built, blobs: [templatesDigest, templatesJson, sha256Hex(provenanceJson), deflateRawSync(provenanceJson, { level: 9 }), Buffer.byteLength(provenanceJson)] };
 }
 
 /** A {@link CollectionRead} from the rows of a read: one per waiting record chunk, or one with a null id. */
