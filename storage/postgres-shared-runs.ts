@@ -85,23 +85,6 @@ export class PostgresSharedRuns implements SharedRuns {
   }
 
   /**
-   * Runs `append` in a transaction that holds the run's advisory lock shared, after checking the
-   * run is still open: the sealer holds it exclusively while it hashes the worker log.
-   */
-  private async appendToOpenRun<T>(seq: number, runId: string, append: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    // BEGIN, the lock and the check in one round trip (a worker appends twice per unit): in READ
-    // COMMITTED each statement of the string takes its own snapshot, so the check, taken after
-    // the lock is granted, sees a seal committed while this waited for it.
-    return this.store.tx(
-      async (client, [, sealed]) => {
-        if (sealed!.rows.length > 0) throw new SharedRunSealedError(`shared run ${runId} is already sealed`);
-        return append(client);
-      },
-      [`SELECT pg_advisory_xact_lock_shared(${lockKey('run', seq)})`, `SELECT 1 FROM run_seals WHERE run_seq = ${Math.trunc(seq)}`],
-    );
-  }
-
-  /**
    * Appends to an open run's log in one round trip (a worker appends at the start and the end of
    * every unit): BEGIN, the run's lock (shared), the seal check, `statement`, COMMIT, then `after`.
    * Each statement takes its own snapshot: the check sees a seal committed while this waited for
@@ -144,7 +127,7 @@ export class PostgresSharedRuns implements SharedRuns {
     );
     const done = appended.rows as { key: string }[];
     const writer = new PostgresRunWriter(this.store, run.seq, runId, undefined);
-    return { writer: part ? new UnitPartWriter(writer, this.store, run.seq, unit, (append) => this.appendToOpenRun(run.seq, runId, append)) : writer, done: new Set(done.map((d) => d.key)) };
+    return { writer: part ? new UnitPartWriter(writer, this.store, run.seq, unit, (statement) => this.appendAtOnce(run.seq, runId, statement)) : writer, done: new Set(done.map((d) => d.key)) };
   }
 
   async endUnit(runId: string, unit: string, worker: string, attempt: number, result: 'ended' | 'gave_up' | 'released', at: Date): Promise<RunInfo | undefined> {
@@ -254,8 +237,11 @@ export class PostgresSharedRuns implements SharedRuns {
 }
 
 /** A value as an SQL literal, for statements sent without parameters ({@link PostgresSharedRuns.appendAtOnce}). */
-function literal(value: string | number): string {
-  return typeof value === 'number' ? String(Math.trunc(value)) : pg.escapeLiteral(value);
+function literal(value: unknown): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') return String(Math.trunc(value));
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  throw new TypeError(`no SQL literal for ${typeof value}`);
 }
 
 /** An SQL condition: the run is not sealed (guards the writes of an append). */
@@ -344,7 +330,8 @@ class UnitPartWriter implements RunWriter {
     private readonly store: PostgresEvidenceStore,
     private readonly seq: number,
     private readonly unit: string,
-    private readonly appendToOpenRun: <T>(append: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    /** Appends a statement guarded by {@link open} to the run's log ({@link PostgresSharedRuns.appendAtOnce}). */
+    private readonly append: (statement: string) => Promise<unknown>,
   ) {}
 
   get runId(): string {
@@ -358,12 +345,9 @@ class UnitPartWriter implements RunWriter {
   async addOutcome(o: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     // A part's records wait under the unit's name until the parts merge.
     await this.addObservations(last);
-    await this.appendToOpenRun((client) =>
-      client.query(
-        `INSERT INTO unit_outcomes (run_seq, unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [this.seq, this.unit, ...outcomeValues(o)],
-      ),
+    await this.append(
+      `INSERT INTO unit_outcomes (run_seq, unit, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
+       SELECT ${[this.seq, this.unit, ...outcomeValues(o)].map(literal).join(', ')} WHERE ${open(this.seq)}`,
     );
   }
 

@@ -151,15 +151,12 @@ export class PostgresEvidenceStore implements EvidenceStore {
     return (await on.query({ name: `annexa.${name}`, text: sql, values: params })).rows as T[];
   }
 
-  /**
-   * @internal Runs `fn` in one transaction on one client. `begin`: statements (no parameters) sent
-   * with BEGIN in one round trip, each with its own snapshot; their results go to `fn`.
-   */
-  async tx<T>(fn: (client: pg.PoolClient, begun: pg.QueryResult[]) => Promise<T>, begin: string[] = []): Promise<T> {
+  /** @internal Runs `fn` in one transaction on one client. */
+  async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      const begun = (await client.query(['BEGIN', ...begin].join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
-      const result = await fn(client, Array.isArray(begun) ? begun.slice(1) : []);
+      await client.query('BEGIN');
+      const result = await fn(client);
       await client.query('COMMIT');
       client.release();
       return result;
