@@ -57,7 +57,36 @@ export interface RunningWorker {
 
 const heartbeatsTable = `${queueSchema}.worker_heartbeats`;
 /** Delays (ms) of the quick retries after a worker found no job, before it sleeps the poll interval. */
-const quickRetries = [25, 100, 400];
+export const quickRetries = [10, 100, 400];
+
+/**
+ * graphile-worker finds a job with `FOR UPDATE SKIP LOCKED` over every available job queue (one
+ * per unit here), so a worker asking while another asks skips them all, finds nothing and sleeps
+ * the poll interval though units wait (measured: 2 s lost in one bench run in eight). So a worker
+ * that finds nothing is nudged to ask again soon, a few times ({@link quickRetries}), before it
+ * sleeps. Its streak of empty asks ends with a job, and with every notification of new jobs: a
+ * worker idle past its quick retries would otherwise, when its first ask after the notification
+ * met another worker's, wait out the poll interval (measured: 433 ms lost at a run's start, one
+ * bench run in three). `alive` says whether a queue worker may still be nudged.
+ */
+export function retryEmptyAsks(events: WorkerEvents, alive: (workerId: string) => boolean): void {
+  const emptyStreaks = new Map<string, number>();
+  events.on('job:start', ({ worker }) => emptyStreaks.delete(worker.workerId));
+  events.on('pool:listen:notification', () => emptyStreaks.clear());
+  events.on('worker:getJob:empty', ({ worker }) => {
+    const streak = (emptyStreaks.get(worker.workerId) ?? 0) + 1;
+    emptyStreaks.set(worker.workerId, streak);
+    if (streak > quickRetries.length) return;
+    setTimeout(() => {
+      if (!alive(worker.workerId)) return;
+      try {
+        worker.nudge();
+      } catch {
+        // The worker ended meanwhile (a runner restart): nothing to wake.
+      }
+    }, quickRetries[streak - 1]);
+  });
+}
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { logger, store } = options;
@@ -74,26 +103,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     void beat();
   });
 
-  // graphile-worker finds a job with `FOR UPDATE SKIP LOCKED` over every available job queue (one
-  // per unit here), so a worker asking while another asks skips them all, finds nothing and
-  // sleeps the poll interval though units wait (measured: 2 s lost in one bench run in eight).
-  // A worker that finds nothing asks again soon, a few times, before it sleeps.
   let stopping = false;
-  const emptyStreaks = new Map<string, number>();
-  events.on('job:start', ({ worker }) => emptyStreaks.delete(worker.workerId));
-  events.on('worker:getJob:empty', ({ worker }) => {
-    const streak = (emptyStreaks.get(worker.workerId) ?? 0) + 1;
-    emptyStreaks.set(worker.workerId, streak);
-    if (streak > quickRetries.length) return;
-    setTimeout(() => {
-      if (stopping || !workerIds.has(worker.workerId)) return;
-      try {
-        worker.nudge();
-      } catch {
-        // The worker ended meanwhile (a runner restart): nothing to wake.
-      }
-    }, quickRetries[streak - 1]);
-  });
+  retryEmptyAsks(events, (workerId) => !stopping && workerIds.has(workerId));
 
   const task: Task = async (rawPayload, helpers) => {
     const payload = unitJobPayload.parse(rawPayload);
