@@ -108,7 +108,7 @@ export const iamUsersCollector = defineCollector<AwsApi, AwsSettings, typeof iam
   collect: (ctx) =>
     eachAccount(ctx, async function* (session) {
       const generated = await generateReport(ctx.client, session, ctx.config);
-      const { output, request } = await ctx.client.send<unknown>(session.iam, new GetCredentialReportCommand({}), 'GetCredentialReport');
+      const { output, request } = await ctx.client.send<unknown>(session.iam, new GetCredentialReportCommand({}), 'GetCredentialReport', { base64Member: 'Content' });
       const report = parse(z.object({ Content: z.instanceof(Uint8Array), ReportFormat: z.literal('text/csv') }), output, 'IAM GetCredentialReport');
       const requests = [generated, request];
       for await (const row of reportRows(report.Content, request.url)) {
