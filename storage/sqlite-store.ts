@@ -1250,10 +1250,11 @@ export function hashCollections(collections: Iterable<PlannedCollection>): RunMa
 export function changeRows(before: readonly RowText[], after: readonly RowText[]): [string, string | null][] {
   const group = (rows: readonly RowText[]) => {
     const bySubject = new Map<string, RowText[]>();
-    for (const [i, row] of parseRows<RecordRow>(rows).entries()) {
-      const list = bySubject.get(row[0]);
-      if (list) list.push(rows[i]!);
-      else bySubject.set(row[0], [rows[i]!]);
+    for (const row of rows) {
+      const subject = subjectOfRow(row);
+      const list = bySubject.get(subject);
+      if (list) list.push(row);
+      else bySubject.set(subject, [row]);
     }
     return bySubject;
   };
@@ -1269,6 +1270,24 @@ export function changeRows(before: readonly RowText[], after: readonly RowText[]
   return out.sort(([a], [b]) => cmp(a, b));
 }
 
+
+/**
+ * The subject of a record row (`["subject",...]`), read from the row's text alone: parsing every
+ * row whole (its digest and request indexes too) for its subject made a first run's change rows
+ * cost about four times the rows' size in short-lived memory (21.7 MB for 18,000 rows).
+ */
+function subjectOfRow(row: RowText): string {
+  // The first string's closing quote is the first one not escaped (preceded by an even number of backslashes).
+  for (let quote = row.indexOf('"', 2); quote > 0; quote = row.indexOf('"', quote + 1)) {
+    let slashes = 0;
+    while (row.charCodeAt(quote - 1 - slashes) === 92) slashes++;
+    if (slashes % 2 !== 0) continue;
+    // Without escapes the text between the quotes is the subject; with them, JSON reads it.
+    const escape = row.indexOf('\\', 2);
+    return escape < 0 || escape > quote ? row.slice(2, quote) : (JSON.parse(row.slice(1, quote + 1)) as string);
+  }
+  throw new Error(`not a record row: ${row.slice(0, 80)}`);
+}
 
 /**
  * @internal What a schema-3 seal hashes of a run's check results: its `check_runs` rows (digests as

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTree, encodeTree, toRowTexts, treeDigest } from '../../storage/trees.js';
+import { changeRows } from '../../storage/sqlite-store.js';
 
 /** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
@@ -41,5 +42,31 @@ describe('trees', () => {
     expect(() => decodeTree('{"add":[],"drop":[5]}', base)).toThrow(/does not fit its base/);
     expect(() => decodeTree('{"add":[["d"]],"drop":[2,1]}', base)).toThrow(/does not fit its base/);
     expect(decodeTree('{"add":[["bb"]],"drop":[0]}', base)).toEqual(['["b"]', '["bb"]', '["c"]']);
+  });
+});
+
+describe('changeRows', () => {
+  // Subjects that make reading one from a row's text hard: quotes, backslashes (one ends with one), escapes, text outside ASCII, a prefix of another.
+  const subjects = ['a', 'a b', 'a"b', 'ends with \\', 'tab\there', 'line\nbreak', 'é ünïcode', '\\"', 'a/b/c', ''];
+  const row = (subject: string, n: number) => [subject, `digest-${n}`, [n % 3]];
+
+  it('lists every subject of a first run once, with its rows, ordered by subject; the subjects read from the rows text are the stored ones', () => {
+    const rows = toRowTexts(subjects.flatMap((s, i) => [row(s, i), ...(i % 2 ? [row(s, i + 100)] : [])]));
+    const changes = changeRows([], rows);
+    expect(changes.map(([s]) => s)).toEqual([...subjects].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const [subject, entry] of changes) {
+      const parsed = JSON.parse(entry!) as [string, string, number[]][];
+      expect(parsed.every((r) => r[0] === subject)).toBe(true);
+      expect(parsed.length).toBe(subjects.indexOf(subject) % 2 ? 2 : 1);
+    }
+  });
+
+  it('lists only subjects whose rows changed, and gone subjects as null', () => {
+    const before = toRowTexts(subjects.map((s, i) => row(s, i)));
+    const after = toRowTexts(subjects.filter((s) => s !== 'a"b').map((s) => row(s, s === 'ends with \\' ? 99 : subjects.indexOf(s))));
+    const changes = Object.fromEntries(changeRows(before, after));
+    expect(Object.keys(changes).sort()).toEqual(['a"b', 'ends with \\']);
+    expect(changes['a"b']).toBeNull();
+    expect(JSON.parse(changes['ends with \\']!)).toEqual([['ends with \\', 'digest-99', [0]]]);
   });
 });
