@@ -395,9 +395,13 @@ export class SqliteEvidenceStore implements EvidenceStore {
     })();
   }
 
-  /** @internal An outcome ends a collection: its waiting records become a tree. */
-  insertOutcome(seq: number, o: OutcomeInput): void {
+  /**
+   * @internal An outcome ends a collection: its waiting records become a tree. `last`: the
+   * collector's records not written yet, written in the same transaction (one commit, not two).
+   */
+  insertOutcome(seq: number, o: OutcomeInput, last: readonly ObservationInput[] = []): void {
     this.db.transaction(() => {
+      if (last.length > 0) this.insertObservations(seq, last);
       const info = this.sql(
         `INSERT INTO outcomes (run_seq, instance_id, connector_type, collector_id, kind, status, record_count, error_code, error_message, started_at, finished_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -1154,8 +1158,7 @@ class SqliteRunWriter implements RunWriter {
 
   async addOutcome(outcome: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     this.assertOpen();
-    if (last.length > 0) this.store.insertObservations(this.seq, last);
-    this.store.insertOutcome(this.seq, outcome);
+    this.store.insertOutcome(this.seq, outcome, last);
   }
 
   async addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
@@ -1269,7 +1272,6 @@ export function changeRows(before: readonly RowText[], after: readonly RowText[]
   for (const subject of was.keys()) if (!now.has(subject)) out.push([subject, null]);
   return out.sort(([a], [b]) => cmp(a, b));
 }
-
 
 /**
  * The subject of a record row (`["subject",...]`), read from the row's text alone: parsing every
