@@ -25,17 +25,27 @@ import { createHash, type Hash } from 'node:crypto';
  * schema 2 as a table clustered on the digest, every day's new rows (about 600 bytes each) went to
  * random places in the tree, leaving its pages about half empty, and rows over about 1 KB spilled
  * into overflow pages. Appended in write order, the same rows take half the pages. The upgrade
- * copies the rows over, byte for byte ({@link rewritePackedBlobs}).
+ * copies the rows over, byte for byte ({@link rewriteClusteredTables}).
+ *
+ * `blobs` went the same way on 2026-12-02, without a new schema version (the columns, and every
+ * statement that reads or writes them, are the same; an older Annexa reads and writes the new
+ * layout): a collection's payloads have random digests, so each insert into the table clustered
+ * on the digest dirtied a random page of the whole table. At scale 50 a batch of 5,000 records
+ * rewrote thousands of pages (and synced them), and the first collection spent more time in
+ * those commits than in anything else. Appended in write order, with a unique index on the digest
+ * (about 80 bytes a row), a batch dirties the pages it fills and a few hundred index pages. A
+ * writing open rewrites an older store's table once.
  */
 export const currentSchemaVersion = 3;
 
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (
-  digest TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
   json TEXT NOT NULL,
   size INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS runs (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -221,18 +231,32 @@ export const appendOnlyTriggers = appendOnlyTables
   .join('\n');
 
 /**
- * Rewrites a schema-2 `packed_blobs` table (clustered on the digest) as the schema-3 rowid table,
+ * Rewrites the tables written clustered on their digest (`WITHOUT ROWID`: `packed_blobs` before
+ * schema 3, `blobs` before 2026-12-02) as rowid tables with the digest under a unique index,
  * inside the caller's transaction: the same rows, byte for byte, so every digest still verifies.
+ * Returns the tables rewritten. The caller turns foreign keys off around its transaction (schema-1
+ * `observations` and `check_results` point at `blobs`; dropping the old table would otherwise
+ * check them against an empty one) and recreates the append-only triggers, dropped with the table.
+ *
+ * The new table is built beside the old one and renamed once the old one is gone (SQLite's
+ * procedure for changing a table's layout): renaming the old one first would rename the tables'
+ * references to it too.
  */
-export function rewritePackedBlobs(db: Database.Database): void {
-  const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'packed_blobs'").pluck().get() as string | undefined;
-  if (!sql || !/WITHOUT ROWID/i.test(sql)) return;
-  db.exec(`DROP TRIGGER IF EXISTS packed_blobs_no_update;
-    DROP TRIGGER IF EXISTS packed_blobs_no_delete;
-    ALTER TABLE packed_blobs RENAME TO packed_blobs_v2;
-    CREATE TABLE packed_blobs (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL, size INTEGER NOT NULL);
-    INSERT INTO packed_blobs (digest, data, size) SELECT digest, data, size FROM packed_blobs_v2 ORDER BY digest;
-    DROP TABLE packed_blobs_v2;`);
+export function rewriteClusteredTables(db: Database.Database): string[] {
+  const rewritten: string[] = [];
+  for (const [table, columns, definition] of [
+    ['packed_blobs', 'digest, data, size', 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL, size INTEGER NOT NULL'],
+    ['blobs', 'digest, json, size', 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, json TEXT NOT NULL, size INTEGER NOT NULL'],
+  ] as const) {
+    const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(table) as string | undefined;
+    if (!sql || !/WITHOUT ROWID/i.test(sql)) continue;
+    db.exec(`CREATE TABLE ${table}_rowid (${definition});
+      INSERT INTO ${table}_rowid (${columns}) SELECT ${columns} FROM ${table} ORDER BY digest;
+      DROP TABLE ${table};
+      ALTER TABLE ${table}_rowid RENAME TO ${table};`);
+    rewritten.push(table);
+  }
+  return rewritten;
 }
 
 /** The version a store file says it was written by (1 for files from before the meta key existed). */

@@ -14,7 +14,7 @@ import {
   hashOutcomes,
   hashRows,
   hashV1RunContent,
-  rewritePackedBlobs,
+  rewriteClusteredTables,
   schemaSql,
   schemaV2Sql,
   schemaV3Sql,
@@ -214,21 +214,24 @@ export class SqliteEvidenceStore implements EvidenceStore {
     // FULL: a committed observation survives power loss, which evidence needs more than speed.
     db.pragma('synchronous = FULL');
     this.schemaVersion = currentSchemaVersion;
-    db.transaction(() => {
-      db.exec(schemaSql);
-      const version = storedSchemaVersion(db);
-      db.exec(schemaV2Sql);
-      db.exec(schemaV3Sql);
-      db.exec(appendOnlyTriggers);
-      if (version === 1) this.upgradeFromV1();
-      // From 2: a new table and packed blobs rewritten as they are; schema-2 check evaluations stay as they were.
-      else if (version === 2) {
-        rewritePackedBlobs(db);
+    // Off while the schema may change layout (see rewriteClusteredTables); it cannot change inside a transaction.
+    db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(schemaSql);
+        const version = storedSchemaVersion(db);
+        db.exec(schemaV2Sql);
+        db.exec(schemaV3Sql);
+        rewriteClusteredTables(db);
         db.exec(appendOnlyTriggers);
-        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
-      }
-      else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
-    }).immediate();
+        if (version === 1) this.upgradeFromV1();
+        // From 2: a new table and packed blobs rewritten as they are; schema-2 check evaluations stay as they were.
+        else if (version === 2) db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
+        else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
+      }).immediate();
+    } finally {
+      db.pragma('foreign_keys = ON');
+    }
   }
 
   get location(): string {

@@ -278,3 +278,110 @@ describe('a store written by schema 2', () => {
     expect(upgraded.stdout).toBe(`${file}: store schema 2 → 3\nverify before: OK, 8 runs, head ${headV2}\nverify after:  OK, 8 runs, head ${headV2}\n`);
   });
 });
+
+/** The blobs of a store file, by digest, and how its `blobs` table is declared. */
+function blobsOf(file: string): { rows: unknown[]; sql: string } {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      rows: db.prepare('SELECT digest, json, size FROM blobs ORDER BY digest').all(),
+      sql: db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'blobs'").pluck().get() as string,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('a store whose blobs are clustered on the digest (every store before 2026-12-02)', () => {
+  it('has them rewritten as a rowid table by its first writer: the same rows byte for byte, the same head, append-only, and references intact', async () => {
+    for (const [file, expectedHead] of [
+      [copyOfFixture(), head],
+      [copyOfV2(), headV2],
+    ] as const) {
+      const before = blobsOf(file);
+      expect(before.sql).toMatch(/WITHOUT ROWID/i);
+      const store = openSqliteStore(file);
+      try {
+        const after = blobsOf(file);
+        expect(after.sql).not.toMatch(/WITHOUT ROWID/i);
+        // Every row kept as it was (the schema-1 upgrade adds the blobs of the trees it derives).
+        expect(after.rows).toEqual(expect.arrayContaining(before.rows));
+        expect(before.rows.length).toBeGreaterThan(10);
+        expect(() => store.db.prepare('DELETE FROM blobs').run()).toThrow(/append-only: DELETE on blobs/);
+        expect(() => store.db.prepare("UPDATE blobs SET size = 0").run()).toThrow(/append-only: UPDATE on blobs/);
+        // Schema-1 rows still name `blobs` (not the table the rows were built in), and every one finds its blob.
+        const schema = store.db.prepare("SELECT group_concat(sql, ';') FROM sqlite_master").pluck().get() as string;
+        expect(schema).not.toMatch(/blobs_rowid/);
+        expect(store.db.pragma('foreign_key_check')).toEqual([]);
+        expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+        const report = await store.verify();
+        expect(report.problems).toEqual([]);
+        expect(report).toMatchObject({ ok: true, headHash: expectedHead });
+        // A payload already stored is not stored twice; a new one is appended.
+        const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: new Date('2024-02-01T00:00:00Z') });
+        await writer.addOutcome(
+          { instanceId: 'test-acme', connectorType: 'test', collectorId: 'members', kind: member, status: 'collected', recordCount: 2, startedAt: new Date('2024-02-01T00:00:00Z'), finishedAt: new Date('2024-02-01T00:00:02Z') },
+          ['alice', 'zed'].map((login) => ({
+            instanceId: 'test-acme',
+            collectorId: 'members',
+            kind: member,
+            subject: login,
+            payload: { login, mfa: true },
+            collectedAt: new Date('2024-02-01T00:00:01Z'),
+            provenance: { tool: 'annexa-test/0.0.0', connectorType: 'test', requests: [{ method: 'GET', url: 'https://api.example/x', status: 200, at: '2024-02-01T00:00:01.000Z' }] },
+          })),
+        );
+        await writer.finish('complete', new Date('2024-02-01T00:00:03Z'));
+        const ids = (payload: string) => store.db.prepare('SELECT id FROM blobs WHERE json = ?').pluck().all(payload) as number[];
+        const [zed] = ids('{"login":"zed","mfa":true}');
+        expect(ids('{"login":"alice","mfa":true}')).toHaveLength(1);
+        expect(zed).toBeGreaterThan(before.rows.length);
+        expect((await store.verify()).ok).toBe(true);
+      } finally {
+        await store.close();
+      }
+      // Rewritten once: a second writer finds the rowid table and leaves it.
+      const again = blobsOf(file);
+      openSqliteStore(file).close();
+      expect(blobsOf(file)).toEqual(again);
+    }
+  });
+
+  it('a schema-3 store with clustered blobs (written before the change) is rewritten the same way, and a new store starts with the rowid table', async () => {
+    const file = path.join(tmp.dir, 'v3-clustered.db');
+    const store = openSqliteStore(file);
+    await writeRun(store, new Date('2024-03-01T00:00:00Z'), [{ kind: member, records: { alice: { login: 'alice', mfa: true }, bob: { login: 'bob', mfa: false } } }]);
+    await store.close();
+    expect(blobsOf(file).sql).not.toMatch(/WITHOUT ROWID/i);
+    // Back to the layout a store written before 2026-12-02 has.
+    const db = new Database(file);
+    db.pragma('foreign_keys = OFF');
+    db.transaction(() => {
+      dropTriggers(db, ['blobs']);
+      db.exec(`CREATE TABLE blobs_old (digest TEXT PRIMARY KEY, json TEXT NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO blobs_old SELECT digest, json, size FROM blobs; DROP TABLE blobs; ALTER TABLE blobs_old RENAME TO blobs;`);
+    })();
+    db.close();
+    const before = blobsOf(file);
+    expect(before.sql).toMatch(/WITHOUT ROWID/i);
+    const verifyReadOnly = async () => {
+      const readOnly = openSqliteStore(file, { readonly: true });
+      try {
+        return await readOnly.verify();
+      } finally {
+        await readOnly.close();
+      }
+    };
+    const reportBefore = await verifyReadOnly();
+    expect(reportBefore.ok).toBe(true);
+    const reopened = openSqliteStore(file);
+    try {
+      expect(blobsOf(file).rows).toEqual(before.rows);
+      expect(blobsOf(file).sql).not.toMatch(/WITHOUT ROWID/i);
+      expect((await reopened.latest(member))[0]!.records.map((r) => r.payload)).toEqual([{ login: 'alice', mfa: true }, { login: 'bob', mfa: false }]);
+    } finally {
+      await reopened.close();
+    }
+    expect(await verifyReadOnly()).toEqual(reportBefore);
+  });
+});
