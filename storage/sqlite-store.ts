@@ -181,6 +181,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   }
 }
 
+/**
+ * WAL pages between automatic checkpoints for a writing connection. 100,000 observations in
+ * batches of 500: 4.5-5.1 s with SQLite's default of 1,000, 2.5-2.9 s with 10,000. The WAL file
+ * grows to about 40 MB between checkpoints; the last connection to close checkpoints and removes it.
+ */
+export const walCheckpointPages = 10_000;
+
 /** {@link EvidenceStore} on SQLite (WAL, synchronous transactions, append-only triggers). */
 export class SqliteEvidenceStore implements EvidenceStore {
   /** The schema the file holds: 1 only for a schema-1 store opened read-only (verify works, reads ask for an upgrade). */
@@ -213,6 +220,10 @@ export class SqliteEvidenceStore implements EvidenceStore {
     db.pragma('journal_mode = WAL');
     // FULL: a committed observation survives power loss, which evidence needs more than speed.
     db.pragma('synchronous = FULL');
+    // A checkpoint every 10,000 pages (40 MB of WAL) instead of SQLite's 1,000: a first collection
+    // at scale 50 commits a few hundred batches, and with the default nearly every one ran a
+    // checkpoint, writing the same index pages to the file again and again (see walCheckpointPages).
+    db.pragma(`wal_autocheckpoint = ${walCheckpointPages}`);
     this.schemaVersion = currentSchemaVersion;
     // Off while the schema may change layout (see rewriteClusteredTables); it cannot change inside a transaction.
     db.pragma('foreign_keys = OFF');

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, StoreVersionError } from '../../storage/sqlite-store.js';
+import { openSqliteStore, StoreVersionError, walCheckpointPages } from '../../storage/sqlite-store.js';
 import { appendOnlyTables } from '../../storage/sqlite-schema.js';
 import { evidenceStoreConformance } from './conformance.js';
 import { sqliteTamper } from './sqlite-tamper.js';
@@ -171,6 +172,37 @@ describe('SQLite store v2 storage', () => {
     }
     expect((await store.verify()).ok).toBe(true);
     await store.close();
+  });
+
+  it('checkpoints a writer\'s WAL every walCheckpointPages pages, and leaves no WAL behind when the last connection closes', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(walCheckpointPages);
+    expect(walCheckpointPages).toBeGreaterThan(1000);
+    // 12,000 records of 800 bytes in batches of 500, about 10 MB: SQLite's default would checkpoint
+    // (and start the WAL over) every 1,000 pages, so the file would stay near 4 MB.
+    const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(1) });
+    const records = Array.from({ length: 12_000 }, (_, i) => ({
+      instanceId: 'test-acme',
+      collectorId: 'members',
+      kind: member,
+      subject: `u${i}`,
+      payload: { login: `u${i}`, filler: `${i}`.padEnd(800, 'x') },
+      collectedAt: day(1),
+      provenance: { tool: 'annexa-test/0.0.0', connectorType: 'test', requests: [] },
+    }));
+    for (let i = 0; i < records.length; i += 500) await writer.addObservations(records.slice(i, i + 500));
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(2 * 1000 * 4096);
+    await writer.addOutcome({ instanceId: 'test-acme', connectorType: 'test', collectorId: 'members', kind: member, status: 'collected', recordCount: records.length, startedAt: day(1), finishedAt: day(1) });
+    await writer.finish('complete', day(1));
+    await store.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    const reader = openSqliteStore(file, { readonly: true });
+    try {
+      expect((await reader.verify()).ok).toBe(true);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('refuses a store written by a newer schema, for writing and for reading', async () => {
