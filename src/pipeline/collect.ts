@@ -25,9 +25,8 @@ export interface CollectOptions {
   /** Called as each collector ends (the CLI prints progress from it). */
   onOutcome?: (outcome: CollectorOutcome) => void;
   /**
-   * Records waiting for the store, all collectors of the run together (default 5000): past it, a
-   * collector writes its batch once it holds a tenth of this. Every collector runs at once (25 at
-   * scale 50), so a bound per collector alone let 25 × 5000 records wait in memory.
+   * Records waiting for the store, all collectors of the run together (default 5000): when they
+   * reach it, they are written in one call (see {@link RunBuffer}).
    */
   batchSize?: number;
 }
@@ -95,7 +94,7 @@ export async function collectInto(writer: RunWriter, options: Omit<CollectOption
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const outcomes: CollectorOutcome[] = [];
-  const buffered = { records: 0 };
+  const buffer = new RunBuffer(writer, options.store, options.batchSize ?? 5000);
   await Promise.all(
     plan.instances.map(async ({ instance, collectors }) => {
       const instanceLogger = logger.child({ connector: instance.id });
@@ -114,7 +113,7 @@ export async function collectInto(writer: RunWriter, options: Omit<CollectOption
       }
       await Promise.all(
         collectors.map(async (collector) => {
-          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger, buffered });
+          const outcome = await runCollector({ ...options, writer, instance, collector, client, clientError, signal, logger: instanceLogger, buffer });
           outcomes.push(outcome);
           options.onOutcome?.(outcome);
         }),
@@ -131,25 +130,65 @@ interface CollectorJob extends Omit<CollectOptions, 'command'> {
   client: unknown;
   clientError: unknown;
   signal: AbortSignal;
-  /** Records waiting for the store across the run's collectors. */
-  buffered: { records: number };
+  buffer: RunBuffer;
+}
+
+/**
+ * The records of a run's collectors waiting for the store, all collectors together: when they
+ * reach `limit`, every one of them is written in one call, which the store makes one transaction.
+ *
+ * Why one buffer for the run: every collector runs at once (25 at scale 50). A batch per collector
+ * either let 25 full batches wait in memory or, bounded run-wide, made collectors write small
+ * batches of their own: each a transaction whose cost hardly depends on its size (SQLite, 100,000
+ * records: 2.5-2.9 s in batches of 500, 1.6-1.7 s in batches of 5,000).
+ *
+ * Writes go one at a time, and the collector whose record filled the buffer waits for its write
+ * (the others go on, adding to the next one). A collector's records still waiting when it ends go
+ * with its outcome ({@link takeOf}), after every write begun before, so its outcome is never
+ * stored before records of its own that an earlier write holds.
+ */
+export class RunBuffer {
+  private records: ObservationInput[] = [];
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly writer: RunWriter,
+    private readonly store: EvidenceStore,
+    private readonly limit: number,
+  ) {}
+
+  /** Adds a record; when the buffer is full, resolves once it has been written. */
+  async add(record: ObservationInput): Promise<void> {
+    this.records.push(record);
+    if (this.records.length < this.limit) return;
+    this.writing = this.writing.then(() => this.write());
+    await this.writing;
+  }
+
+  /** Takes out the records of one collector still waiting, once every write begun before has ended. */
+  async takeOf(instanceId: string, collectorId: string): Promise<ObservationInput[]> {
+    await this.writing;
+    const mine: ObservationInput[] = [];
+    const others: ObservationInput[] = [];
+    for (const r of this.records) (r.instanceId === instanceId && r.collectorId === collectorId ? mine : others).push(r);
+    this.records = others;
+    return mine;
+  }
+
+  private async write(): Promise<void> {
+    // A write queued behind another may find the buffer emptied by it.
+    if (this.records.length < this.limit) return;
+    const batch = this.records;
+    this.records = [];
+    await storeWrite(this.store, () => this.writer.addObservations(batch));
+  }
 }
 
 async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
   const { writer, instance, collector, clock, redactor, logger } = job;
-  // Each transaction has a fixed cost (WAL append, sync): large batches keep 100k records to a few seconds (npm run bench).
-  const batchSize = job.batchSize ?? 5000;
   const startedAt = clock.now();
   const started = performance.now();
   let count = 0;
-  let batch: ObservationInput[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const toWrite = batch;
-    batch = [];
-    job.buffered.records -= toWrite.length;
-    await storeWrite(job.store, () => writer.addObservations(toWrite));
-  };
   let failure: { code: CollectErrorCode; message: string } | undefined;
   const classify = (error: unknown) => {
     const classified = instance.definition.classifyError?.(error) ?? classifyError(error);
@@ -181,7 +220,8 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
           `${collector.kind} record "${record.subject}" does not match its schema: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
         );
       }
-      batch.push({
+      count++;
+      await job.buffer.add({
         instanceId: instance.id,
         collectorId: collector.id,
         kind: collector.kind,
@@ -190,11 +230,6 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
         collectedAt: clock.now(),
         provenance: { tool: toolName, connectorType: instance.type, requests: redactor.redactDeep(record.requests) },
       });
-      count++;
-      job.buffered.records += 1;
-      // Past the run's budget, a collector writes once it holds a tenth of it: transactions stay
-      // large, and no more than about max(batchSize, collectors × batchSize / 10) records wait.
-      if (batch.length >= batchSize || (job.buffered.records >= batchSize && batch.length >= batchSize / 10)) await flush();
     }
   } catch (error) {
     // The store failed, not the collector: the run stops (runCollection leaves it unsealed).
@@ -207,10 +242,8 @@ async function runCollector(job: CollectorJob): Promise<CollectorOutcome> {
       ? { code: scopeFailures[0]!.code, message: `partially collected: ${scopeFailures.map((f) => `${f.scope}: ${f.code}: ${f.message}`).join('; ')}` }
       : undefined;
   // Records seen before a failure are kept: they are evidence of what was visible, marked by the
-  // failed outcome. The last batch goes with the outcome: one write, not two.
-  const last = batch;
-  batch = [];
-  job.buffered.records -= last.length;
+  // failed outcome. The records still waiting go with the outcome: one write, not two.
+  const last = await job.buffer.takeOf(instance.id, collector.id);
   const outcome: CollectorOutcome = {
     instanceId: instance.id,
     connectorType: instance.type,

@@ -28,44 +28,79 @@ function counting(id: string, n: number): CollectorDefinition<unknown, unknown> 
   };
 }
 
+/** A plan of `collectors` in one instance of a test connector. */
+function planOf(collectors: CollectorDefinition<unknown, unknown>[]): CollectionPlan {
+  const definition = defineConnector({ type: 'test', title: 'test', description: 'test', config: z.object({}), http: {}, permissions: [], createClient: () => ({}), collectors });
+  return { instances: [{ instance: { id: 'test', type: 'test', enabled: true, http: defaultHttpPolicy, settings: {}, definition }, collectors }] };
+}
+
+/**
+ * A writer that records what it is given: each addObservations batch (after `delayMs`, like a
+ * database round trip) and each outcome with its last records, in the order they were stored.
+ */
+function recordingWriter(delayMs = 0) {
+  const stored: { what: 'batch' | 'outcome'; collectorId: string | undefined; subjects: string[] }[] = [];
+  const writer = {
+    runId: 'run',
+    addObservations: async (batch: readonly ObservationInput[]) => {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      stored.push({ what: 'batch', collectorId: undefined, subjects: batch.map((o) => o.subject) });
+    },
+    addOutcome: async (outcome: { collectorId: string }, last: readonly ObservationInput[] = []) => {
+      expect(last.every((o) => o.collectorId === outcome.collectorId)).toBe(true);
+      stored.push({ what: 'outcome', collectorId: outcome.collectorId, subjects: last.map((o) => o.subject) });
+    },
+  } as unknown as RunWriter;
+  return { writer, stored };
+}
+
 describe('collectInto', () => {
-  it('bounds the records waiting for the store across all collectors of a run, not per collector', async () => {
+  it('bounds the records waiting for the store across all collectors of a run, and writes them together in one call', async () => {
     const collectors = Array.from({ length: 20 }, (_, i) => counting(`c${i}`, 3000));
-    const definition = defineConnector({ type: 'test', title: 'test', description: 'test', config: z.object({}), http: {}, permissions: [], createClient: () => ({}), collectors });
-    const plan: CollectionPlan = { instances: [{ instance: { id: 'test', type: 'test', enabled: true, http: defaultHttpPolicy, settings: {}, definition }, collectors }] };
-    const written: number[] = [];
-    let stored = 0;
+    const { writer, stored } = recordingWriter();
+    let written = 0;
     let peakWaiting = 0;
     let yielded = 0;
-    const writer: RunWriter = {
-      runId: 'run',
-      addObservations: async (batch: readonly ObservationInput[]) => {
-        written.push(batch.length);
-        stored += batch.length;
-      },
-      // A collector's last records come with its outcome: stored as one more batch.
-      addOutcome: async (_outcome: unknown, last: readonly ObservationInput[] = []) => {
-        if (last.length === 0) return;
-        written.push(last.length);
-        stored += last.length;
-      },
-    } as unknown as RunWriter;
     const redactor = new Redactor();
     const origRedact = redactor.redactDeep.bind(redactor);
-    // Every record passes redactDeep once before it waits in a batch: count it there.
+    // Every record passes redactDeep once before it waits in the buffer: count it there.
     redactor.redactDeep = <T>(value: T): T => {
       if (value && typeof value === 'object' && 'n' in (value as object)) {
         yielded += 1;
-        peakWaiting = Math.max(peakWaiting, yielded - stored);
+        written = stored.reduce((sum, s) => sum + s.subjects.length, 0);
+        peakWaiting = Math.max(peakWaiting, yielded - written);
       }
       return origRedact(value);
     };
-    const outcomes = await collectInto(writer, { plan, store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor, batchSize: 1000 });
+    const outcomes = await collectInto(writer, { plan: planOf(collectors), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor, batchSize: 1000 });
     expect(outcomes.every((o) => o.status === 'collected' && o.recordCount === 3000)).toBe(true);
-    expect(stored).toBe(60_000);
-    // 20 collectors × 1000 could wait under a per-collector bound; the run-wide one keeps it to max(1000, 20 × 100) and a record.
-    expect(peakWaiting).toBeLessThanOrEqual(2001);
-    // Transactions stay large: none below a tenth of the budget except each collector's last.
-    expect(written.filter((n) => n < 100).length).toBeLessThanOrEqual(20);
+    expect(stored.reduce((sum, s) => sum + s.subjects.length, 0)).toBe(60_000);
+    // Never more than the budget waits (the record being added aside), whatever the number of collectors.
+    expect(peakWaiting).toBeLessThanOrEqual(1001);
+    const batches = stored.filter((s) => s.what === 'batch');
+    // Every write holds the whole budget, records of many collectors together.
+    expect(batches.length).toBeGreaterThanOrEqual(50);
+    expect(batches.every((b) => b.subjects.length === 1000)).toBe(true);
+    expect(batches.filter((b) => new Set(b.subjects.map((s) => s.split('-')[0])).size >= 10).length).toBeGreaterThan(batches.length / 2);
+    // Each collector's records reach the store in the order it yielded them, the last ones with its outcome.
+    for (let c = 0; c < 20; c++) {
+      const mine = stored.flatMap((s) => s.subjects.filter((subject) => subject.startsWith(`c${c}-`)));
+      expect(mine).toEqual(Array.from({ length: 3000 }, (_, i) => `c${c}-${i}`));
+    }
+  });
+
+  it('stores a collector\'s outcome only after every write holding its records, when writes take time', async () => {
+    const collectors = Array.from({ length: 5 }, (_, i) => counting(`c${i}`, 700 + i * 50));
+    const { writer, stored } = recordingWriter(5);
+    const outcomes = await collectInto(writer, { plan: planOf(collectors), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), batchSize: 500 });
+    expect(Object.fromEntries(outcomes.map((o) => [o.collectorId, o.recordCount]))).toEqual({ c0: 700, c1: 750, c2: 800, c3: 850, c4: 900 });
+    expect(stored.filter((s) => s.what === 'batch').length).toBeGreaterThanOrEqual(5);
+    for (const { collectorId } of stored.filter((s) => s.what === 'outcome')) {
+      const at = stored.findIndex((s) => s.what === 'outcome' && s.collectorId === collectorId);
+      const lastBatchWithMine = stored.findLastIndex((s) => s.what === 'batch' && s.subjects.some((subject) => subject.startsWith(`${collectorId}-`)));
+      expect(lastBatchWithMine).toBeLessThan(at);
+      const mine = stored.slice(0, at + 1).flatMap((s) => s.subjects.filter((subject) => subject.startsWith(`${collectorId}-`)));
+      expect(mine).toHaveLength(outcomes.find((o) => o.collectorId === collectorId)!.recordCount);
+    }
   });
 });
