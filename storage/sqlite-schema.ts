@@ -38,14 +38,13 @@ import { createHash, type Hash } from 'node:crypto';
  */
 export const currentSchemaVersion = 3;
 
+/** The columns of the two content-addressed tables, appended in write order (see above); the rewrite builds the same. */
+const blobsColumns = 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, json TEXT NOT NULL, size INTEGER NOT NULL';
+const packedBlobsColumns = 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL, size INTEGER NOT NULL';
+
 export const schemaSql = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blobs (
-  id INTEGER PRIMARY KEY,
-  digest TEXT NOT NULL UNIQUE,
-  json TEXT NOT NULL,
-  size INTEGER NOT NULL
-);
+CREATE TABLE IF NOT EXISTS blobs (${blobsColumns});
 CREATE TABLE IF NOT EXISTS runs (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -166,12 +165,7 @@ CREATE TABLE IF NOT EXISTS check_evaluations (
 );
 CREATE INDEX IF NOT EXISTS check_evaluations_by_run ON check_evaluations(run_seq);
 CREATE INDEX IF NOT EXISTS check_evaluations_by_check ON check_evaluations(check_id, instance_id, id);
-CREATE TABLE IF NOT EXISTS packed_blobs (
-  id INTEGER PRIMARY KEY,
-  digest TEXT NOT NULL UNIQUE,
-  data BLOB NOT NULL,
-  size INTEGER NOT NULL
-);
+CREATE TABLE IF NOT EXISTS packed_blobs (${packedBlobsColumns});
 CREATE TABLE IF NOT EXISTS pending (
   id INTEGER PRIMARY KEY,
   run_seq INTEGER NOT NULL REFERENCES runs(seq),
@@ -234,7 +228,7 @@ export const appendOnlyTriggers = appendOnlyTables
  * Rewrites the tables written clustered on their digest (`WITHOUT ROWID`: `packed_blobs` before
  * schema 3, `blobs` before 2026-12-02) as rowid tables with the digest under a unique index,
  * inside the caller's transaction: the same rows, byte for byte, so every digest still verifies.
- * Returns the tables rewritten. The caller turns foreign keys off around its transaction (schema-1
+ * The caller turns foreign keys off around its transaction (schema-1
  * `observations` and `check_results` point at `blobs`; dropping the old table would otherwise
  * check them against an empty one) and recreates the append-only triggers, dropped with the table.
  *
@@ -242,11 +236,10 @@ export const appendOnlyTriggers = appendOnlyTables
  * procedure for changing a table's layout): renaming the old one first would rename the tables'
  * references to it too.
  */
-export function rewriteClusteredTables(db: Database.Database): string[] {
-  const rewritten: string[] = [];
+export function rewriteClusteredTables(db: Database.Database): void {
   for (const [table, columns, definition] of [
-    ['packed_blobs', 'digest, data, size', 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, data BLOB NOT NULL, size INTEGER NOT NULL'],
-    ['blobs', 'digest, json, size', 'id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, json TEXT NOT NULL, size INTEGER NOT NULL'],
+    ['packed_blobs', 'digest, data, size', packedBlobsColumns],
+    ['blobs', 'digest, json, size', blobsColumns],
   ] as const) {
     const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(table) as string | undefined;
     if (!sql || !/WITHOUT ROWID/i.test(sql)) continue;
@@ -254,9 +247,7 @@ export function rewriteClusteredTables(db: Database.Database): string[] {
       INSERT INTO ${table}_rowid (${columns}) SELECT ${columns} FROM ${table} ORDER BY digest;
       DROP TABLE ${table};
       ALTER TABLE ${table}_rowid RENAME TO ${table};`);
-    rewritten.push(table);
   }
-  return rewritten;
 }
 
 /** The version a store file says it was written by (1 for files from before the meta key existed). */

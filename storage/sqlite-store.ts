@@ -236,7 +236,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         rewriteClusteredTables(db);
         db.exec(appendOnlyTriggers);
         if (version === 1) this.upgradeFromV1();
-        // From 2: a new table and packed blobs rewritten as they are; schema-2 check evaluations stay as they were.
+        // From 2: the new table (above); schema-2 check evaluations stay as they were.
         else if (version === 2) db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(currentSchemaVersion));
         else db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(currentSchemaVersion));
       }).immediate();
