@@ -144,8 +144,8 @@ interface CollectorJob extends Omit<CollectOptions, 'command'> {
  *
  * Writes go one at a time, and the collector whose record filled the buffer waits for its write
  * (the others go on, adding to the next one). A collector's records still waiting when it ends go
- * with its outcome ({@link takeOf}), after every write begun before, so its outcome is never
- * stored before records of its own that an earlier write holds.
+ * with its outcome ({@link takeOf}), taken in turn with the writes, so its outcome is never stored
+ * before records of its own that an earlier write holds.
  */
 export class RunBuffer {
   private records: ObservationInput[] = [];
@@ -165,14 +165,23 @@ export class RunBuffer {
     await this.writing;
   }
 
-  /** Takes out the records of one collector still waiting, once every write begun before has ended. */
-  async takeOf(instanceId: string, collectorId: string): Promise<ObservationInput[]> {
-    await this.writing;
-    const mine: ObservationInput[] = [];
-    const others: ObservationInput[] = [];
-    for (const r of this.records) (r.instanceId === instanceId && r.collectorId === collectorId ? mine : others).push(r);
-    this.records = others;
-    return mine;
+  /**
+   * Takes out the records of one collector still waiting. Queued on the same chain as the writes:
+   * it runs once every write queued before it has ended, and a write queued after it cannot take
+   * this collector's records first.
+   */
+  takeOf(instanceId: string, collectorId: string): Promise<ObservationInput[]> {
+    const taken = this.writing.then(() => {
+      const mine: ObservationInput[] = [];
+      const others: ObservationInput[] = [];
+      for (const r of this.records) (r.instanceId === instanceId && r.collectorId === collectorId ? mine : others).push(r);
+      this.records = others;
+      return mine;
+    });
+    this.writing = taken.then(() => undefined);
+    // A failed write stays in the chain for whoever writes next; the caller of takeOf gets it through `taken`.
+    this.writing.catch(() => undefined);
+    return taken;
   }
 
   private async write(): Promise<void> {

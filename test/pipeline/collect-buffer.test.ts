@@ -89,6 +89,42 @@ describe('collectInto', () => {
     }
   });
 
+  it('stores the outcome of a collector that ends while another collector\'s write holds its records after that write', async () => {
+    let writeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (writeStarted = resolve));
+    const stored: string[] = [];
+    const writer = {
+      runId: 'run',
+      addObservations: async (batch: readonly ObservationInput[]) => {
+        writeStarted();
+        await new Promise((r) => setTimeout(r, 20));
+        stored.push(`batch ${batch.map((o) => o.subject).join(',')}`);
+      },
+      addOutcome: async (outcome: { collectorId: string }, last: readonly ObservationInput[] = []) => {
+        stored.push(`outcome ${outcome.collectorId} ${last.map((o) => o.subject).join(',')}`);
+      },
+    } as unknown as RunWriter;
+    const scripted = (id: string, run: () => AsyncGenerator<{ subject: string; requests: []; payload: { n: number } }>): CollectorDefinition<unknown, unknown> => ({
+      ...counting(id, 0),
+      collect: run,
+    });
+    let aYielded!: () => void;
+    const aDone = new Promise<void>((resolve) => (aYielded = resolve));
+    // `a` yields two records and ends once `b`'s third record has started a write holding all three.
+    const a = scripted('a', async function* () {
+      yield { subject: 'a-0', requests: [], payload: { n: 0 } };
+      yield { subject: 'a-1', requests: [], payload: { n: 1 } };
+      aYielded();
+      await started;
+    });
+    const b = scripted('b', async function* () {
+      await aDone;
+      yield { subject: 'b-0', requests: [], payload: { n: 0 } };
+    });
+    await collectInto(writer, { plan: planOf([a, b]), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), batchSize: 3 });
+    expect(stored).toEqual(['batch a-0,a-1,b-0', 'outcome a ', 'outcome b ']);
+  });
+
   it('stores a collector\'s outcome only after every write holding its records, when writes take time', async () => {
     const collectors = Array.from({ length: 5 }, (_, i) => counting(`c${i}`, 700 + i * 50));
     const { writer, stored } = recordingWriter(5);
