@@ -8,7 +8,7 @@ import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { Secret } from '../../src/core/secret.js';
 import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
-import { readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, mapOrdered, readAhead } from '../../src/core/concurrency.js';
 
 /** A page of results and the request that produced it (the record's provenance). */
 export interface Page<T> {
@@ -24,7 +24,7 @@ export interface Fetched<T> {
 
 /** GitHub REST + GraphQL on top of Octokit, with every response zod-validated at the boundary. */
 export class GitHubApi {
-  private repositoriesPromise: Promise<Page<RepositoryNode>[]> | undefined;
+  private listing: SharedListing<Page<RepositoryNode>> | undefined;
 
   constructor(
     private readonly octokit: Octokit,
@@ -69,13 +69,28 @@ export class GitHubApi {
   }
 
   private async *paginateInOrder<S extends z.ZodType>(route: string, params: Record<string, unknown>, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    let response = await this.octokit.request(route, { per_page: 100, ...params, request: rawBody });
-    for (;;) {
+    const page = async (response: { url: string; status: number; headers: Record<string, unknown>; data: unknown }) => {
       const request = this.requestRef('GET', response);
-      yield { items: parse(z.array(itemSchema), await jsonBody(response.data), request), request };
-      const next = nextLink(response.headers.link);
-      if (!next) return;
+      return { items: parse(z.array(itemSchema), await jsonBody(response.data), request), request };
+    };
+    let response = await this.octokit.request(route, { per_page: 100, ...params, request: rawBody });
+    yield await page(response);
+    // Numbered pages (`page=2` … `page=last`) need nothing from one another: a few go at once.
+    const numbered = numberedPageUrls(response.headers.link);
+    if (numbered.length > 0) {
+      const answers = mapOrdered(numbered, pagesAtOnce, async (url) => {
+        const answer = await this.octokit.request({ method: 'GET', url, request: rawBody });
+        return { answer, page: await page(answer) };
+      });
+      for await (const numberedPage of answers) {
+        response = numberedPage.answer;
+        yield numberedPage.page;
+      }
+    }
+    // Cursor pages (`after=`), or pages added since the first answer named the last: one after another.
+    for (let next = nextLink(response.headers.link); next; next = nextLink(response.headers.link)) {
       response = await this.octokit.request({ method: 'GET', url: next, request: rawBody });
+      yield await page(response);
     }
   }
 
@@ -102,24 +117,30 @@ export class GitHubApi {
 
   /**
    * All repositories of the org (GraphQL, 100 per request) with default-branch classic protection,
-   * the rulesets that apply to each and whether Dependabot alerts are on; fetched once per run and
-   * shared by the branch_protection, repository_settings and merged_pull_requests collectors.
+   * the rulesets that apply to each and whether Dependabot alerts are on; fetched once per run (one
+   * cursor chain) and shared by the branch_protection, repository_settings and merged_pull_requests
+   * collectors. Each page reaches a reader as soon as it arrives, so merged_pull_requests sends its
+   * first batches while the chain is still running.
    */
+  repositoryListing(): SharedListing<Page<RepositoryNode>> {
+    return (this.listing ??= new SharedListing(this.repositoryPagesInOrder()));
+  }
+
+  /** Every repository page, once the listing has ended. */
   repositories(): Promise<Page<RepositoryNode>[]> {
-    this.repositoriesPromise ??= (async () => {
-      const pages: Page<RepositoryNode>[] = [];
-      let cursor: string | null = null;
-      do {
-        const fetched: Fetched<z.output<typeof repositoriesResponse>> = await this.graphql(repositoriesQuery, { org: this.org, cursor }, repositoriesResponse);
-        const { data, request } = fetched;
-        if (!data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
-        const connection = data.organization.repositories;
-        pages.push({ items: connection.nodes, request });
-        cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
-      } while (cursor);
-      return pages;
-    })();
-    return this.repositoriesPromise;
+    return this.repositoryListing().all();
+  }
+
+  private async *repositoryPagesInOrder(): AsyncGenerator<Page<RepositoryNode>> {
+    let cursor: string | null = null;
+    do {
+      const fetched: Fetched<z.output<typeof repositoriesResponse>> = await this.graphql(repositoriesQuery, { org: this.org, cursor }, repositoriesResponse);
+      const { data, request } = fetched;
+      if (!data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
+      const connection = data.organization.repositories;
+      yield { items: connection.nodes, request };
+      cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+    } while (cursor);
   }
 
   private requestRef(method: string, response: { url: string; status: number; headers: Record<string, unknown> }): RequestRef {
@@ -190,4 +211,29 @@ async function jsonBody(body: unknown): Promise<unknown> {
 function nextLink(link: unknown): string | undefined {
   if (typeof link !== 'string') return undefined;
   return /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];
+}
+
+/** Numbered pages of one listing read at once (of the instance's requests in flight). */
+const pagesAtOnce = 4;
+
+/**
+ * The URLs of every page after the first of a listing GitHub pages by number: `rel="next"` and
+ * `rel="last"` differ only in `page` (`/orgs/{org}/members?page=2&per_page=100` … `page=50`).
+ * Empty for a single page or cursor pages (`after=`, as Dependabot alerts), which must be followed.
+ */
+export function numberedPageUrls(link: unknown): string[] {
+  if (typeof link !== 'string') return [];
+  const next = nextLink(link);
+  const last = /<([^>]+)>;\s*rel="last"/.exec(link)?.[1];
+  if (!next || !last) return [];
+  const [nextUrl, lastUrl] = [new URL(next), new URL(last)];
+  const [from, to] = [Number(nextUrl.searchParams.get('page')), Number(lastUrl.searchParams.get('page'))];
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 2 || to < from) return [];
+  // Both re-serialized the same way before they are compared.
+  for (const url of [nextUrl, lastUrl]) url.searchParams.set('page', String(from));
+  if (lastUrl.href !== nextUrl.href) return [];
+  return Array.from({ length: to - from + 1 }, (_, i) => {
+    nextUrl.searchParams.set('page', String(from + i));
+    return nextUrl.href;
+  });
 }

@@ -21,7 +21,7 @@ export const githubConnector = defineConnector<GitHubSettings, GitHubApi>({
   title: 'GitHub',
   description: 'Organization security settings, members and 2FA, outside collaborators, branch protection, reviewed merges and Dependabot alerts.',
   config: githubSettingsSchema,
-  http: { concurrency: 4 },
+  http: { concurrency: 10 },
   classifyError: classifyGithubError,
   permissions: [
     { grant: 'Organization permissions › Administration: Read-only', reason: 'org_settings: 2FA requirement and base permission' },

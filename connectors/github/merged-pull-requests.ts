@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCollector, type RequestRef } from '../../src/core/connector.js';
 import { CollectError } from '../../src/core/errors.js';
-import { mapOrdered } from '../../src/core/concurrency.js';
-import type { GitHubApi, Fetched } from './client.js';
+import type { GitHubApi, Fetched, Page } from './client.js';
 import type { GitHubSettings } from './settings.js';
 import {
   GRAPHQL_MAX_NODES,
@@ -47,16 +46,22 @@ const maxPointsPerQuery = 30;
 const estimatedPointsPerRepository = (1 + PULL_REQUEST_PAGE) / 100;
 
 /**
- * Pull-request batches sent at once: the HTTP queue's default concurrency. Each batch stays
- * within {@link maxPointsPerQuery}, so a wave costs at most 120 of GitHub's 2,000 GraphQL points a minute.
+ * Pull-request batches in flight at most: the HTTP queue's default concurrency. Each batch stays
+ * within {@link maxPointsPerQuery}, so those in flight cost at most 120 of GitHub's 2,000 GraphQL points a minute.
  */
-const batchesAtOnce = 4;
+const batchesAtOnce = 8;
 
 /** One repository's next page to read. */
 interface PendingPage {
   repo: RepositoryNode;
   pageRequest: RequestRef;
   cursor: string | null;
+}
+
+/** A batch's answer, with the pages it asked for. */
+interface BatchAnswer {
+  batch: PendingPage[];
+  fetched: Fetched<z.output<typeof mergedPullRequestsResponse>>;
 }
 
 /**
@@ -81,57 +86,79 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
   payload: mergedPullRequestPayload,
   async *collect({ client, config, clock }) {
     const since = new Date(clock.now().getTime() - config.pullRequests.lookbackDays * 86_400_000).toISOString();
-    const pages = await client.repositories();
     // A merge pushes to the base branch, so a repository not pushed to since the period began has none.
-    const queue: PendingPage[] = pages.flatMap((page) =>
-      page.items.filter((r) => r.defaultBranchRef && r.pushedAt !== null && r.pushedAt >= since).map((repo) => ({ repo, pageRequest: page.request, cursor: null })),
-    );
-    // Many repositories per query (one alias each); a repository with more pages goes back in the queue.
-    // The batches need nothing from one another, so a few go out at once (a wave); only a
-    // repository's next page waits for its previous one, in the next wave.
+    const active = (page: Page<RepositoryNode>): PendingPage[] =>
+      page.items.filter((r) => r.defaultBranchRef && r.pushedAt !== null && r.pushedAt >= since).map((repo) => ({ repo, pageRequest: page.request, cursor: null }));
+    const send = async (batch: PendingPage[]): Promise<BatchAnswer> => {
+      const variables: Record<string, unknown> = { owner: client.org };
+      batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
+      return { batch, fetched: await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse) };
+    };
+    // Many repositories per query (one alias each). Batches go out while the repository listing
+    // still runs, as soon as a full one is waiting, and a few at once: they need nothing from one
+    // another. A repository with more pages goes back to the front of the queue, since only its
+    // next page waits for its previous one. Answers are read in the order their batches were sent.
+    const repositoryPages = client.repositoryListing().read();
+    let nextPage: Promise<IteratorResult<Page<RepositoryNode>>> | undefined = repositoryPages.next();
+    const queue: PendingPage[] = [];
+    const inFlight: Promise<BatchAnswer>[] = [];
     let previous: { rateLimit: RateLimit; batch: number } | undefined;
-    while (queue.length > 0) {
-      const wave: PendingPage[][] = [];
-      while (wave.length < batchesAtOnce && queue.length > 0) wave.push(queue.splice(0, nextBatchSize(previous)));
-      const answers = mapOrdered(wave, wave.length, async (batch) => {
-        const variables: Record<string, unknown> = { owner: client.org };
-        batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
-        const fetched: Fetched<z.output<typeof mergedPullRequestsResponse>> = await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse);
-        return { batch, fetched };
-      });
-      for await (const { batch, fetched } of answers) {
-        const { data, request } = fetched;
-        previous = { rateLimit: data.rateLimit, batch: batch.length };
-        for (const [i, pending] of batch.entries()) {
-          const connection = data[`r${i}`]?.pullRequests;
-          if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
-          let reachedPeriodStart = false;
-          for (const pr of connection.nodes) {
-            // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
-            if (pr.updatedAt < since) {
-              reachedPeriodStart = true;
-              break;
-            }
-            if (!pr.mergedAt || pr.mergedAt < since) continue;
-            const payload: MergedPullRequest = {
-              repository: pending.repo.nameWithOwner,
-              number: pr.number,
-              title: pr.title,
-              url: pr.url,
-              author: pr.author?.login ?? null,
-              mergedBy: pr.mergedBy?.login ?? null,
-              createdAt: pr.createdAt,
-              mergedAt: pr.mergedAt,
-              baseBranch: pr.baseRefName,
-              mergeCommit: pr.mergeCommit?.oid ?? null,
-              reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
-              reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
-            };
-            yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
-          }
-          if (!reachedPeriodStart && connection.pageInfo.hasNextPage) queue.push({ ...pending, cursor: connection.pageInfo.endCursor });
-        }
+    for (;;) {
+      // While the listing runs, one of the instance's requests in flight is left to its chain.
+      while (inFlight.length < (nextPage ? batchesAtOnce - 1 : batchesAtOnce) && queue.length > 0) {
+        const size = nextBatchSize(previous);
+        if (nextPage && queue.length < size) break;
+        const answer = send(queue.splice(0, size));
+        // Observed when its turn comes; no unhandled-rejection noise while earlier answers are read.
+        answer.catch(() => undefined);
+        inFlight.push(answer);
       }
+      // Nothing waiting, nothing in flight, no repositories to come: the loop above sent every queued page.
+      if (!nextPage && inFlight.length === 0) return;
+      const next: { page: IteratorResult<Page<RepositoryNode>> } | { answer: BatchAnswer } = await Promise.race([
+        ...(nextPage ? [nextPage.then((page) => ({ page }))] : []),
+        ...(inFlight.length > 0 ? [inFlight[0]!.then((answer) => ({ answer }))] : []),
+      ]);
+      if ('page' in next) {
+        nextPage = next.page.done ? undefined : repositoryPages.next();
+        if (!next.page.done) queue.push(...active(next.page.value));
+        continue;
+      }
+      inFlight.shift();
+      const { batch, fetched } = next.answer;
+      const { data, request } = fetched;
+      previous = { rateLimit: data.rateLimit, batch: batch.length };
+      const nextPages: PendingPage[] = [];
+      for (const [i, pending] of batch.entries()) {
+        const connection = data[`r${i}`]?.pullRequests;
+        if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
+        let reachedPeriodStart = false;
+        for (const pr of connection.nodes) {
+          // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
+          if (pr.updatedAt < since) {
+            reachedPeriodStart = true;
+            break;
+          }
+          if (!pr.mergedAt || pr.mergedAt < since) continue;
+          const payload: MergedPullRequest = {
+            repository: pending.repo.nameWithOwner,
+            number: pr.number,
+            title: pr.title,
+            url: pr.url,
+            author: pr.author?.login ?? null,
+            mergedBy: pr.mergedBy?.login ?? null,
+            createdAt: pr.createdAt,
+            mergedAt: pr.mergedAt,
+            baseBranch: pr.baseRefName,
+            mergeCommit: pr.mergeCommit?.oid ?? null,
+            reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
+            reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
+          };
+          yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
+        }
+        if (!reachedPeriodStart && connection.pageInfo.hasNextPage) nextPages.push({ ...pending, cursor: connection.pageInfo.endCursor });
+      }
+      queue.unshift(...nextPages);
     }
   },
 });

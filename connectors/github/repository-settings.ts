@@ -22,7 +22,7 @@ export const repositorySettingsCollector = defineCollector<GitHubApi, GitHubSett
   payload: repositorySettingsPayload,
   async *collect({ client }) {
     // The repository pages are shared with branch protection and merged pull requests: no extra request.
-    for (const page of await client.repositories()) {
+    for await (const page of client.repositoryListing().read()) {
       for (const repo of page.items) {
         yield {
           subject: repo.nameWithOwner,

@@ -97,3 +97,66 @@ export async function* mergeConcurrent<T>(sources: readonly (() => AsyncIterable
     }));
   }
 }
+
+/**
+ * One source read once, as fast as it yields, by any number of readers: each {@link read} gets
+ * every item from the first, those already read at once and the rest as they come. For a listing
+ * several collectors need (GitHub's repository pages): one request chain, and a reader can start
+ * work on the first items while the chain is still running. Items are kept until the listing is
+ * dropped, as the collectors that share it hold them anyway. The source's error reaches every
+ * reader once it has read the items before it.
+ */
+export class SharedListing<T> {
+  private readonly items: T[] = [];
+  private state: { ended: false } | { ended: true; failed: false } | { ended: true; failed: true; error: unknown } = { ended: false };
+  private waiting: (() => void)[] = [];
+
+  constructor(source: AsyncIterable<T>) {
+    void this.pump(source);
+  }
+
+  /** True until the source has ended (or failed). */
+  get open(): boolean {
+    return !this.state.ended;
+  }
+
+  /** Every item of the source, in its order. */
+  async *read(): AsyncGenerator<T> {
+    for (let i = 0; ; i++) {
+      while (i >= this.items.length) {
+        if (this.state.ended) {
+          if (this.state.failed) throw this.state.error;
+          return;
+        }
+        await new Promise<void>((wake) => this.waiting.push(wake));
+      }
+      yield this.items[i]!;
+    }
+  }
+
+  /** Every item, once the source has ended. */
+  async all(): Promise<T[]> {
+    const all: T[] = [];
+    for await (const item of this.read()) all.push(item);
+    return all;
+  }
+
+  private async pump(source: AsyncIterable<T>): Promise<void> {
+    try {
+      for await (const item of source) {
+        this.items.push(item);
+        this.wake();
+      }
+      this.state = { ended: true, failed: false };
+    } catch (error) {
+      this.state = { ended: true, failed: true, error };
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+}

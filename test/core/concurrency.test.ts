@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
 
 /** A source that logs when each item is started and finished, resolving items when told to. */
 function pagedSource(count: number, log: string[]) {
@@ -106,5 +106,44 @@ describe('mergeConcurrent', () => {
       })(),
     ).rejects.toThrow('region failed');
     expect(closed).toBe(true);
+  });
+});
+
+describe('SharedListing', () => {
+  it('reads its source once, and hands each item to every reader as soon as it has come', async () => {
+    const log: string[] = [];
+    const listing = new SharedListing(pagedSource(3, log));
+    const early: string[] = [];
+    // The first reader sees page 1 before page 3 has been requested: it need not wait for the listing.
+    const first = (async () => {
+      for await (const page of listing.read()) early.push(`page ${page} with ${log.filter((l) => l.startsWith('request')).length} requested`);
+    })();
+    const all = await listing.all();
+    await first;
+    expect(all).toEqual([1, 2, 3]);
+    expect(early[0]).toBe('page 1 with 2 requested');
+    // A reader that comes after the end gets every item again, with no new request.
+    expect(await listing.all()).toEqual([1, 2, 3]);
+    expect(log.filter((l) => l.startsWith('request'))).toEqual(['request 1', 'request 2', 'request 3']);
+    expect(listing.open).toBe(false);
+  });
+
+  it('gives every reader the items before the failure, then the error', async () => {
+    const listing = new SharedListing(
+      (async function* () {
+        yield 1;
+        await new Promise((r) => setTimeout(r, 5));
+        throw new Error('page 2 failed');
+      })(),
+    );
+    for (let reader = 0; reader < 2; reader++) {
+      const seen: number[] = [];
+      await expect(
+        (async () => {
+          for await (const item of listing.read()) seen.push(item);
+        })(),
+      ).rejects.toThrow('page 2 failed');
+      expect(seen).toEqual([1]);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { orgSettingsCollector } from '../../connectors/github/org-settings.js';
 import { membersCollector } from '../../connectors/github/members.js';
 import { outsideCollaboratorsCollector } from '../../connectors/github/outside-collaborators.js';
@@ -8,8 +9,8 @@ import { dependabotAlertsCollector } from '../../connectors/github/dependabot-al
 import { repositorySettingsCollector } from '../../connectors/github/repository-settings.js';
 import { moreOutsideCollaboratorsQuery, outsideCollaboratorAccessQuery, repositoriesQuery } from '../../connectors/github/api-schemas.js';
 import { CollectError } from '../../src/core/errors.js';
-import { graphqlEndpoint } from '../../connectors/github/client.js';
-import { collectAll, createHarness, fixture, get, ghHeaders, github, gql, graphqlBody, useNock } from './harness.js';
+import { graphqlEndpoint, numberedPageUrls } from '../../connectors/github/client.js';
+import { API, collectAll, createHarness, fixture, get, ghHeaders, github, gql, graphqlBody, link, useNock } from './harness.js';
 import {
   mockDependabot,
   mockOrg,
@@ -78,6 +79,50 @@ describe('members', () => {
     mockTwoFactor(status);
     mockRoleListings();
     expect(await collectAll(membersCollector, createHarness())).toEqual(memberRecordsNotVisible(status));
+  });
+});
+
+describe('REST pagination', () => {
+  const membersPage = (n: number) => `${API}/organizations/4242/members?role=member&per_page=100&page=${n}`;
+
+  it('reads the pages between rel="next" and rel="last" from the numbers, and nothing from cursor links', () => {
+    expect(numberedPageUrls(link({ next: membersPage(2), last: membersPage(4) }))).toEqual([membersPage(2), membersPage(3), membersPage(4)]);
+    // Dependabot alerts page by cursor: each page's link comes with the page before it.
+    expect(numberedPageUrls(link({ next: `${API}/organizations/4242/dependabot/alerts?state=open&per_page=100&after=Y3Vyc29y` }))).toEqual([]);
+    // A last page that is not the same listing (another query) is not guessed at.
+    expect(numberedPageUrls(link({ next: membersPage(2), last: `${API}/organizations/4242/members?role=admin&per_page=100&page=4` }))).toEqual([]);
+    expect(numberedPageUrls(undefined)).toEqual([]);
+  });
+
+  it('asks for numbered pages together, keeps their order, and follows a page added since the first answer', async () => {
+    const users = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ ...fixture<Record<string, unknown>[]>('members-page1.json')[0], login: `user-${from + i}`, id: from + i }));
+    let inFlight = 0;
+    let peak = 0;
+    const slow = (body: unknown) => async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return body;
+    };
+    github()
+      .get('/orgs/acme/members')
+      .query({ per_page: '100', role: 'member' })
+      .reply(200, users(1, 2), ghHeaders('MEM:P1', { link: link({ next: membersPage(2), last: membersPage(3) }) }))
+      .get('/organizations/4242/members')
+      .query({ role: 'member', per_page: '100', page: '2' })
+      .reply(200, slow(users(3, 2)), ghHeaders('MEM:P2', { link: link({ next: membersPage(3), last: membersPage(3) }) }))
+      .get('/organizations/4242/members')
+      .query({ role: 'member', per_page: '100', page: '3' })
+      // Members joined meanwhile: the page that was last now links to a fourth.
+      .reply(200, slow(users(5, 2)), ghHeaders('MEM:P3', { link: link({ next: membersPage(4), last: membersPage(4) }) }))
+      .get('/organizations/4242/members')
+      .query({ role: 'member', per_page: '100', page: '4' })
+      .reply(200, users(7, 1), ghHeaders('MEM:P4'));
+    const { client } = createHarness();
+    const logins: string[] = [];
+    for await (const page of client.paginate('GET /orgs/{org}/members', { org: 'acme', role: 'member' }, z.object({ login: z.string() }))) logins.push(...page.items.map((u) => u.login));
+    expect(logins).toEqual(['user-1', 'user-2', 'user-3', 'user-4', 'user-5', 'user-6', 'user-7']);
+    expect(peak).toBe(2);
   });
 });
 

@@ -57,11 +57,11 @@ function refuse(interceptor: nock.Interceptor, status: 403 | 422): nock.Scope {
 
 /**
  * role=admin (one page) and role=member (three pages linked by rel="next", page=2, page=3).
- * `page2Body` replaces the second member page; `page3: false` leaves the third page unanswered.
+ * `page2Body` replaces the second member page.
  */
-export function mockRoleListings(options: { page2Body?: unknown; page3?: boolean } = {}): nock.Scope {
+export function mockRoleListings(options: { page2Body?: unknown } = {}): nock.Scope {
   const page = urls.membersPage;
-  const scope = github()
+  return github()
     .get('/orgs/acme/members')
     .query({ per_page: '100', role: 'admin' })
     .reply(200, fixture('members-admin.json'), ghHeaders('MEM:ADMIN'))
@@ -70,9 +70,7 @@ export function mockRoleListings(options: { page2Body?: unknown; page3?: boolean
     .reply(200, fixture('members-page1.json'), ghHeaders('MEM:P1', { link: link({ next: page(2), last: page(3) }) }))
     .get('/organizations/4242/members')
     .query({ role: 'member', per_page: '100', page: '2' })
-    .reply(200, (options.page2Body ?? fixture('members-page2.json')) as nock.Body, ghHeaders('MEM:P2', { link: link({ prev: page(1), next: page(3), last: page(3), first: page(1) }) }));
-  if (options.page3 === false) return scope;
-  return scope
+    .reply(200, (options.page2Body ?? fixture('members-page2.json')) as nock.Body, ghHeaders('MEM:P2', { link: link({ prev: page(1), next: page(3), last: page(3), first: page(1) }) }))
     .get('/organizations/4242/members')
     .query({ role: 'member', per_page: '100', page: '3' })
     .reply(200, fixture('members-page3.json'), ghHeaders('MEM:P3', { link: link({ prev: page(2), first: page(1) }) }));

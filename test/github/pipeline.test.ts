@@ -129,8 +129,9 @@ describe('failures become stable codes through the real pipeline', () => {
     mockTwoFactor('visible');
     const page2 = fixture<Record<string, unknown>[]>('members-page2.json');
     page2[1]!.login = 42;
-    // Page 3 gets no interceptor: the failure on page 2 ends the listing.
-    mockRoleListings({ page2Body: page2, page3: false });
+    // Numbered pages go out together, so page 3 is asked for too; the listing still ends at
+    // page 2, in order: no record of page 3 is kept (4 = the records before the bad item's page).
+    mockRoleListings({ page2Body: page2 });
     const { result, setup: s } = await collect(['github-acme:members']);
     expect(outcomes(result)).toEqual([
       outcome('members', 'github.member.v1', 4, {
