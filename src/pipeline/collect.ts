@@ -142,14 +142,20 @@ interface CollectorJob extends Omit<CollectOptions, 'command'> {
  * batches of their own: each a transaction whose cost hardly depends on its size (SQLite, 100,000
  * records: 2.5-2.9 s in batches of 500, 1.6-1.7 s in batches of 5,000).
  *
- * Writes go one at a time, and the collector whose record filled the buffer waits for its write
- * (the others go on, adding to the next one). A collector's records still waiting when it ends go
- * with its outcome ({@link takeOf}), taken in turn with the writes, so its outcome is never stored
- * before records of its own that an earlier write holds.
+ * Writes go one at a time. A full buffer goes to the store and collectors go on filling the
+ * next one; a collector waits only when that one is full too while the store still writes (so at
+ * most two buffers' records are held). The store takes its time over a write (SQLite hands the
+ * event loop back as it goes), and a collector that waited for it, with its cursor chain, stood
+ * still for as long. A collector's records still waiting when it ends go with its outcome
+ * ({@link takeOf}), taken in turn with the writes, so its outcome is never stored before records
+ * of its own that an earlier write holds. A failed write reaches every collector that adds to a
+ * full buffer or ends after it.
  */
 export class RunBuffer {
   private records: ObservationInput[] = [];
   private writing: Promise<void> = Promise.resolve();
+  /** Writes queued and not ended. */
+  private queued = 0;
 
   constructor(
     private readonly writer: RunWriter,
@@ -157,12 +163,19 @@ export class RunBuffer {
     private readonly limit: number,
   ) {}
 
-  /** Adds a record; when the buffer is full, resolves once it has been written. */
+  /** Adds a record; when the buffer is full and the store is still writing, resolves once it is free. */
   async add(record: ObservationInput): Promise<void> {
     this.records.push(record);
     if (this.records.length < this.limit) return;
-    this.writing = this.writing.then(() => this.write());
-    await this.writing;
+    if (this.queued > 0) {
+      await this.writing;
+      // Another collector may have queued a write of this buffer meanwhile.
+      if (this.records.length < this.limit) return;
+    }
+    this.queued += 1;
+    this.writing = this.writing.then(() => this.write()).finally(() => (this.queued -= 1));
+    // Reaches the collectors that add to a full buffer or end later (through the chain).
+    this.writing.catch(() => undefined);
   }
 
   /**

@@ -122,7 +122,69 @@ describe('collectInto', () => {
       yield { subject: 'b-0', requests: [], payload: { n: 0 } };
     });
     await collectInto(writer, { plan: planOf([a, b]), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), batchSize: 3 });
-    expect(stored).toEqual(['batch a-0,a-1,b-0', 'outcome a ', 'outcome b ']);
+    // Both outcomes after the batch that holds their records (b, which filled it, did not wait for it).
+    expect(stored[0]).toBe('batch a-0,a-1,b-0');
+    expect(stored.slice(1).sort()).toEqual(['outcome a ', 'outcome b ']);
+  });
+
+  it('lets collectors go on while the store writes a full buffer, and holds them when the next one fills first', async () => {
+    const collectors = Array.from({ length: 20 }, (_, i) => counting(`c${i}`, 600));
+    let writing = 0;
+    let addedWhileWriting = 0;
+    let waiting = 0;
+    let peakWaiting = 0;
+    const redactor = new Redactor();
+    const origRedact = redactor.redactDeep.bind(redactor);
+    redactor.redactDeep = <T>(value: T): T => {
+      if (value && typeof value === 'object' && 'n' in (value as object)) {
+        if (writing > 0) addedWhileWriting += 1;
+        peakWaiting = Math.max(peakWaiting, ++waiting);
+      }
+      return origRedact(value);
+    };
+    const writer = {
+      runId: 'run',
+      addObservations: async (batch: readonly ObservationInput[]) => {
+        writing += 1;
+        await new Promise((r) => setTimeout(r, 10));
+        writing -= 1;
+        waiting -= batch.length;
+      },
+      addOutcome: async (_outcome: unknown, last: readonly ObservationInput[] = []) => {
+        waiting -= last.length;
+      },
+    } as unknown as RunWriter;
+    const outcomes = await collectInto(writer, { plan: planOf(collectors), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor, batchSize: 1000 });
+    expect(outcomes.every((o) => o.status === 'collected' && o.recordCount === 600)).toBe(true);
+    expect(addedWhileWriting).toBeGreaterThan(1000);
+    // And never more than two buffers waited (the one being written and the one filling), give or
+    // take a record per collector: the one it added before it waited, and the one it was preparing.
+    expect(peakWaiting).toBeLessThanOrEqual(2 * 1000 + 2 * collectors.length);
+    expect(waiting).toBe(0);
+  });
+
+  it('does not hold back the collector whose record filled the buffer while the store writes it', async () => {
+    let written = false;
+    let resumedBeforeWritten: boolean | undefined;
+    const writer = {
+      runId: 'run',
+      addObservations: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        written = true;
+      },
+      addOutcome: async () => undefined,
+    } as unknown as RunWriter;
+    const filler: CollectorDefinition<unknown, unknown> = {
+      ...counting('a', 0),
+      async *collect() {
+        for (let n = 0; n < 3; n++) yield { subject: `a-${n}`, requests: [], payload: { n } };
+        // The third record filled the buffer (3): its collector is back here before the write ended.
+        resumedBeforeWritten = !written;
+      },
+    };
+    await collectInto(writer, { plan: planOf([filler]), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor: new Redactor(), batchSize: 3 });
+    expect(resumedBeforeWritten).toBe(true);
+    expect(written).toBe(true);
   });
 
   it('stores a collector\'s outcome only after every write holding its records, when writes take time', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, StoreVersionError, walCheckpointPages } from '../../storage/sqlite-store.js';
+import { openSqliteStore, StoreVersionError, stepsPerTurn, walCheckpointPages } from '../../storage/sqlite-store.js';
 import { appendOnlyTables } from '../../storage/sqlite-schema.js';
 import { evidenceStoreConformance } from './conformance.js';
 import { sqliteTamper } from './sqlite-tamper.js';
@@ -203,6 +203,70 @@ describe('SQLite store v2 storage', () => {
     } finally {
       await reader.close();
     }
+  });
+
+  it('writes a batch and a collection\'s end in one transaction each, handing the event loop back as it goes', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(1) });
+    const records = Array.from({ length: 6 * stepsPerTurn }, (_, i) => ({
+      instanceId: 'test-acme',
+      collectorId: 'members',
+      kind: member,
+      subject: `u${i}`,
+      payload: { login: `u${i}` },
+      collectedAt: day(1),
+      provenance: { tool: 'annexa-test/0.0.0', connectorType: 'test', requests: [] },
+    }));
+    const outsider = new Database(file, { readonly: true });
+    try {
+      // Another connection looks in between the steps: nothing of the write shows before its commit.
+      const seen: number[] = [];
+      let turns = 0;
+      const look = setInterval(() => {
+        turns++;
+        seen.push(outsider.prepare('SELECT COUNT(*) FROM blobs').pluck().get() as number);
+      }, 0);
+      const write = writer.addObservations(records);
+      // Queued behind the batch, not run inside its open transaction.
+      const end = writer.addOutcome({ instanceId: 'test-acme', connectorType: 'test', collectorId: 'members', kind: member, status: 'collected', recordCount: records.length, startedAt: day(1), finishedAt: day(1) });
+      await write;
+      const afterBatch = outsider.prepare('SELECT COUNT(*) FROM blobs').pluck().get() as number;
+      await end;
+      clearInterval(look);
+      expect(turns).toBeGreaterThan(1);
+      expect(seen.filter((n) => n > 0 && n < records.length)).toEqual([]);
+      expect(afterBatch).toBe(records.length);
+      expect(outsider.prepare('SELECT COUNT(*) FROM subject_changes').pluck().get()).toBe(records.length);
+    } finally {
+      outsider.close();
+    }
+    await writer.finish('complete', day(1));
+    const [snapshot] = await store.latest(member);
+    expect(snapshot?.records).toHaveLength(records.length);
+    expect((await store.verify()).ok).toBe(true);
+    await store.close();
+  });
+
+  it('rolls back a batch that fails part way, and the next write starts clean', async () => {
+    const file = freshPath();
+    const store = openSqliteStore(file);
+    const writer = await store.startRun({ command: 'collect', toolVersion: '0.0.0-test', startedAt: day(1) });
+    const record = (i: number, payload: unknown) => ({
+      instanceId: 'test-acme', collectorId: 'members', kind: member, subject: `u${i}`, payload, collectedAt: day(1),
+      provenance: { tool: 'annexa-test/0.0.0', connectorType: 'test', requests: [] },
+    });
+    // A BigInt cannot be written as JSON: the record after two turns' worth fails the batch.
+    const batch = Array.from({ length: 3 * stepsPerTurn }, (_, i) => record(i, i === 2 * stepsPerTurn + 1 ? { n: 1n } : { n: i }));
+    await expect(writer.addObservations(batch)).rejects.toThrow(/bigint/);
+    expect(store.db.inTransaction).toBe(false);
+    expect(counts(file).blobs).toBe(0);
+    await writer.addObservations([record(0, { n: 0 })]);
+    await writer.addOutcome({ instanceId: 'test-acme', connectorType: 'test', collectorId: 'members', kind: member, status: 'collected', recordCount: 1, startedAt: day(1), finishedAt: day(1) });
+    await writer.finish('complete', day(1));
+    expect((await store.latest(member))[0]?.records.map((r) => r.subject)).toEqual(['u0']);
+    expect((await store.verify()).ok).toBe(true);
+    await store.close();
   });
 
   it('refuses a store written by a newer schema, for writing and for reading', async () => {
