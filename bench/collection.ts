@@ -227,6 +227,45 @@ function buildCli(): { main: string; remove: () => void } {
   return { main: join(outDir, 'src/cli/main.js'), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 
+/** The connector type of each sandbox API (the config's `type`). */
+const connectorTypeOf: Record<SandboxApiName, string> = { github: 'github', aws: 'aws', entra: 'microsoft-graph', google: 'google-workspace', jira: 'jira', knowbe4: 'knowbe4' };
+
+/**
+ * Each API but AWS collected alone (its connector the only one in the config), against the same
+ * world, limits and latency: the span against the same bound, without the other connectors
+ * sharing the collection's event loop and the machine's two cores. AWS alone would take its
+ * CloudTrail pacing again (4-5 minutes) and its full-collection row already shows it.
+ */
+async function aloneFigures(
+  env: SandboxEnvironment,
+  observers: Record<SandboxApiName, { reset(): void; observation(): ApiObservation }>,
+  minimums: Record<SandboxApiName, ApiMinimum>,
+  dir: string,
+  mainModule: string | undefined,
+): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  for (const api of apiNames.filter((a) => a !== 'aws')) {
+    const configPath = join(dir, `alone-${api}.yaml`);
+    const connectors = (env.connectorEntries() as { type: string }[]).filter((e) => e.type === connectorTypeOf[api]);
+    writeFileSync(configPath, stringify({ store: { path: join(dir, `alone-${api}.db`) }, connectors }));
+    for (const o of Object.values(observers)) o.reset();
+    const child = await collectInChild(configPath, collectionChildEnv(dir, env.secrets), [], mainModule);
+    if (child.code !== 0) throw new Error(`annexa collect with ${api} alone exited ${child.code}: ${child.stderr.slice(-2000)}`);
+    const o = observers[api].observation();
+    const span = ((o.lastAt ?? 0) - (o.firstAt ?? 0)) / 1000;
+    const bound = lowerBound(minimums[api], o);
+    figures.push({
+      group: 'collection',
+      name: `${api} alone: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, ${o.requests} requests, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s; CPU of the child ${child.cpuSeconds.toFixed(1)} s in ${child.seconds.toFixed(1)} s)`,
+      value: span / Math.max(bound.seconds, 0.001),
+      unit: '×',
+      target: 1.25,
+      note: `${api} alone: ${bound.arithmetic}`,
+    });
+  }
+  return figures;
+}
+
 /**
  * The full-collection scenario for `npm run bench` (3–5 minutes, most of it CloudTrail pacing).
  * The child runs the compiled CLI, as deployed; `ANNEXA_BENCH_TSX=1` runs the sources through tsx.
@@ -285,6 +324,7 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
     figures.push({ group: 'collection', name: 'full collection: wall time', value: child.seconds, unit: 's' });
     figures.push({ group: 'collection', name: `full collection: CPU time of the collection process (${((child.cpuSeconds / child.seconds) * 100).toFixed(0)}% of one core over its wall time)`, value: child.cpuSeconds, unit: 's' });
     figures.push({ group: 'collection', name: `peak RSS of the collection process (\`annexa collect\`, child, ${cli ? 'compiled CLI' : 'sources through tsx'})`, value: child.rssMb, unit: 'MB', target: 256 });
+    figures.push(...(await aloneFigures(env, observers, minimums, dir, cli?.main)));
     return { figures, summary: { requests: total, seconds: child.seconds } };
   } finally {
     await env.close();
