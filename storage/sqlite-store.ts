@@ -578,18 +578,11 @@ export class SqliteEvidenceStore implements EvidenceStore {
    * @internal Writes a collection (used by the writer and by the schema-1 upgrade, which walks
    * every run in order and so keeps each stream's latest tree cached as the next one's base).
    */
-  writeCollection(
-    seq: number,
-    streamId: number,
-    outcomeId: number | null,
-    status: string,
-    finishedAt: string,
-    built: BuiltCollection,
-    options: { cacheTrees?: boolean } = {},
-  ): void {
-    drain(this.writeCollectionSteps(seq, streamId, outcomeId, status, finishedAt, built, options));
+  writeCollection(...collection: Parameters<SqliteEvidenceStore['writeCollectionSteps']>): void {
+    drain(this.writeCollectionSteps(...collection));
   }
 
+  /** The steps of {@link writeCollection}: one per change row. */
   private *writeCollectionSteps(
     seq: number,
     streamId: number,

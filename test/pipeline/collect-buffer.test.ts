@@ -54,6 +54,17 @@ function recordingWriter(delayMs = 0) {
   return { writer, stored };
 }
 
+/** A redactor that calls `onRecord` for each record's payload: every record passes it once, before it waits in the buffer. */
+function redactorCountingRecords(onRecord: () => void): Redactor {
+  const redactor = new Redactor();
+  const redactDeep = redactor.redactDeep.bind(redactor);
+  redactor.redactDeep = <T>(value: T): T => {
+    if (value && typeof value === 'object' && 'n' in (value as object)) onRecord();
+    return redactDeep(value);
+  };
+  return redactor;
+}
+
 describe('collectInto', () => {
   it('bounds the records waiting for the store across all collectors of a run, and writes them together in one call', async () => {
     const collectors = Array.from({ length: 20 }, (_, i) => counting(`c${i}`, 3000));
@@ -61,17 +72,11 @@ describe('collectInto', () => {
     let written = 0;
     let peakWaiting = 0;
     let yielded = 0;
-    const redactor = new Redactor();
-    const origRedact = redactor.redactDeep.bind(redactor);
-    // Every record passes redactDeep once before it waits in the buffer: count it there.
-    redactor.redactDeep = <T>(value: T): T => {
-      if (value && typeof value === 'object' && 'n' in (value as object)) {
-        yielded += 1;
-        written = stored.reduce((sum, s) => sum + s.subjects.length, 0);
-        peakWaiting = Math.max(peakWaiting, yielded - written);
-      }
-      return origRedact(value);
-    };
+    const redactor = redactorCountingRecords(() => {
+      yielded += 1;
+      written = stored.reduce((sum, s) => sum + s.subjects.length, 0);
+      peakWaiting = Math.max(peakWaiting, yielded - written);
+    });
     const outcomes = await collectInto(writer, { plan: planOf(collectors), store: {} as never, fetch: globalThis.fetch, clock: systemClock, logger: silentLogger(), redactor, batchSize: 1000 });
     expect(outcomes.every((o) => o.status === 'collected' && o.recordCount === 3000)).toBe(true);
     expect(stored.reduce((sum, s) => sum + s.subjects.length, 0)).toBe(60_000);
@@ -133,15 +138,10 @@ describe('collectInto', () => {
     let addedWhileWriting = 0;
     let waiting = 0;
     let peakWaiting = 0;
-    const redactor = new Redactor();
-    const origRedact = redactor.redactDeep.bind(redactor);
-    redactor.redactDeep = <T>(value: T): T => {
-      if (value && typeof value === 'object' && 'n' in (value as object)) {
-        if (writing > 0) addedWhileWriting += 1;
-        peakWaiting = Math.max(peakWaiting, ++waiting);
-      }
-      return origRedact(value);
-    };
+    const redactor = redactorCountingRecords(() => {
+      if (writing > 0) addedWhileWriting += 1;
+      peakWaiting = Math.max(peakWaiting, ++waiting);
+    });
     const writer = {
       runId: 'run',
       addObservations: async (batch: readonly ObservationInput[]) => {
