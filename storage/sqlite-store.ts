@@ -383,13 +383,11 @@ export class SqliteEvidenceStore implements EvidenceStore {
     return packed ? inflateRawSync(packed).toString('utf8') : undefined;
   }
 
-  /** @internal Payloads go to blobs at once; the records wait in `pending` until their collection ends. */
-  insertObservations(seq: number, batch: readonly ObservationInput[]): void {
-    this.db.transaction(() => drain(this.observationSteps(seq, batch)))();
-  }
-
-  /** @internal {@link insertObservations}, handing the event loop back as it goes (see {@link inStepsYielding}). */
-  insertObservationsYielding(seq: number, batch: readonly ObservationInput[]): Promise<void> {
+  /**
+   * @internal Payloads go to blobs at once; the records wait in `pending` until their collection
+   * ends. One transaction, handing the event loop back as it goes (see {@link inStepsYielding}).
+   */
+  insertObservations(seq: number, batch: readonly ObservationInput[]): Promise<void> {
     return this.inStepsYielding(this.observationSteps(seq, batch));
   }
 
@@ -447,13 +445,9 @@ export class SqliteEvidenceStore implements EvidenceStore {
   /**
    * @internal An outcome ends a collection: its waiting records become a tree. `last`: the
    * collector's records not written yet, written in the same transaction (one commit, not two).
+   * Handing the event loop back as it goes (see {@link inStepsYielding}).
    */
-  insertOutcome(seq: number, o: OutcomeInput, last: readonly ObservationInput[] = []): void {
-    this.db.transaction(() => drain(this.outcomeSteps(seq, o, last)))();
-  }
-
-  /** @internal {@link insertOutcome}, handing the event loop back as it goes (see {@link inStepsYielding}). */
-  insertOutcomeYielding(seq: number, o: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
+  insertOutcome(seq: number, o: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
     return this.inStepsYielding(this.outcomeSteps(seq, o, last));
   }
 
@@ -1229,11 +1223,11 @@ class SqliteRunWriter implements RunWriter {
   ) {}
 
   addObservations(batch: readonly ObservationInput[]): Promise<void> {
-    return this.inTurn(() => this.store.insertObservationsYielding(this.seq, batch));
+    return this.inTurn(() => this.store.insertObservations(this.seq, batch));
   }
 
   addOutcome(outcome: OutcomeInput, last: readonly ObservationInput[] = []): Promise<void> {
-    return this.inTurn(() => this.store.insertOutcomeYielding(this.seq, outcome, last));
+    return this.inTurn(() => this.store.insertOutcome(this.seq, outcome, last));
   }
 
   addFile(content: AsyncIterable<Uint8Array>): Promise<StoredFile> {
