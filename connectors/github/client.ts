@@ -76,16 +76,13 @@ export class GitHubApi {
     let response = await this.octokit.request(route, { per_page: 100, ...params, request: rawBody });
     yield await page(response);
     // Numbered pages (`page=2` … `page=last`) need nothing from one another: a few go at once.
-    const numbered = numberedPageUrls(response.headers.link);
-    if (numbered.length > 0) {
-      const answers = mapOrdered(numbered, pagesAtOnce, async (url) => {
-        const answer = await this.octokit.request({ method: 'GET', url, request: rawBody });
-        return { answer, page: await page(answer) };
-      });
-      for await (const numberedPage of answers) {
-        response = numberedPage.answer;
-        yield numberedPage.page;
-      }
+    const numbered = mapOrdered(numberedPageUrls(response.headers.link), pagesAtOnce, async (url) => {
+      const answer = await this.octokit.request({ method: 'GET', url, request: rawBody });
+      return { answer, page: await page(answer) };
+    });
+    for await (const numberedPage of numbered) {
+      response = numberedPage.answer;
+      yield numberedPage.page;
     }
     // Cursor pages (`after=`), or pages added since the first answer named the last: one after another.
     for (let next = nextLink(response.headers.link); next; next = nextLink(response.headers.link)) {

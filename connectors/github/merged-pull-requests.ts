@@ -46,8 +46,9 @@ const maxPointsPerQuery = 30;
 const estimatedPointsPerRepository = (1 + PULL_REQUEST_PAGE) / 100;
 
 /**
- * Pull-request batches in flight at most: the HTTP queue's default concurrency. Each batch stays
- * within {@link maxPointsPerQuery}, so those in flight cost at most 120 of GitHub's 2,000 GraphQL points a minute.
+ * Pull-request batches in flight at most, of the instance's 10 requests (GitHub's default
+ * concurrency), so the listings of the other collectors keep a share. Each batch stays within
+ * {@link maxPointsPerQuery}, so those in flight cost at most 240 of GitHub's 2,000 GraphQL points a minute.
  */
 const batchesAtOnce = 8;
 
@@ -104,7 +105,7 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
     const inFlight: Promise<BatchAnswer>[] = [];
     let previous: { rateLimit: RateLimit; batch: number } | undefined;
     for (;;) {
-      // While the listing runs, one of the instance's requests in flight is left to its chain.
+      // One batch fewer while the repository listing runs: its next page is the chain everything waits on.
       while (inFlight.length < (nextPage ? batchesAtOnce - 1 : batchesAtOnce) && queue.length > 0) {
         const size = nextBatchSize(previous);
         if (nextPage && queue.length < size) break;

@@ -115,11 +115,6 @@ export class SharedListing<T> {
     void this.pump(source);
   }
 
-  /** True until the source has ended (or failed). */
-  get open(): boolean {
-    return !this.state.ended;
-  }
-
   /** Every item of the source, in its order. */
   async *read(): AsyncGenerator<T> {
     for (let i = 0; ; i++) {
