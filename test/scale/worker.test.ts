@@ -159,14 +159,20 @@ describe.skipIf(!server)('annexa worker on a PostgreSQL queue', () => {
 
   it('a unit out of attempts gives up: the run is sealed partial, with the units that did end', { timeout: 120_000 }, async () => {
     const { url } = await setUp(2);
-    const { runId } = JSON.parse((await sandbox!.cli(['schedule', '--json'])).stdout) as { runId: string };
+    // The scheduler that waits is the one that enqueues: a second `schedule --wait` started after
+    // the worker could come after the seal (a unit takes well under a second) and start a new run.
+    const waiting = sandbox!.cli(['schedule', '--wait', '--json']);
     // As if workers had died on github-02 five times (graphile-worker's own table: no API sets attempts).
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    await client.query(`UPDATE ${queueSchema}._private_jobs SET attempts = max_attempts WHERE key = $1`, [`${runId}:github-02`]);
+    const exhausted = await until('the run\'s jobs', async () => {
+      const updated = await client.query(`UPDATE ${queueSchema}._private_jobs SET attempts = max_attempts WHERE key LIKE '%:github-02'`).catch(() => undefined);
+      return updated?.rowCount ? updated.rowCount : undefined;
+    });
     await client.end();
+    expect(exhausted).toBe(1);
     const w1 = sandbox!.worker('w1', ['--visibility-timeout', '1']);
-    const waited = await sandbox!.cli(['schedule', '--wait', '--json']);
+    const waited = await waiting;
     expect(waited.code).toBe(3);
     const result = JSON.parse(waited.stdout) as { run: { status: string; outcomes: { instanceId: string }[] }; jobs: { unit: string; attempt: number; worker: string; result?: string }[] };
     expect(result.run.status).toBe('partial');
