@@ -166,7 +166,10 @@ export async function startSandboxServer(
         const faulted = faults.match?.(request) ?? true;
         const admission = faults.limiter?.admit(request, api);
         if (admission && 'release' in admission) res.once('close', admission.release);
-        if (faulted && faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        // The latency runs from arrival while the answer is worked out, as a real API's network time
+        // overlaps its servers' work: this single-threaded fake would otherwise add its handling of
+        // every request already waiting to the latency of each, a queue an API served in parallel has not.
+        const latency = faulted && faults.latencyMs ? new Promise((r) => setTimeout(r, faults.latencyMs)) : undefined;
         const refused = faulted && faults.refuse !== undefined && api.refused ? faults.refuse : undefined;
         let fault = faulted && !refused ? rolled((faults.random ?? Math.random)(seq)) : undefined;
         if (fault === 'throttle' && !api.throttled) fault = undefined;
@@ -189,6 +192,7 @@ export async function startSandboxServer(
             response = api.serverError(request, error instanceof Error ? error.message : String(error));
           }
         }
+        await latency;
         const kind = fault ?? (overloaded ? 'overload' : windowed ? 'window' : undefined);
         if (kind) counts[kind] += 1;
         const payload = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? Buffer.alloc(0));
