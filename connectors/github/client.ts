@@ -8,7 +8,14 @@ import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { Secret } from '../../src/core/secret.js';
 import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
-import { SharedListing, mapOrdered, readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, cursorChain, mapOrdered, readAhead } from '../../src/core/concurrency.js';
+import type { PrioritizedRequestInit } from '../../src/http/http-fetch.js';
+
+/**
+ * `chain`: the request is the next page of a cursor chain, which nothing else can overtake; it
+ * goes ahead of the instance's waiting requests. `any`: it can wait its turn.
+ */
+export type RequestOrder = 'chain' | 'any';
 
 /** A page of results and the request that produced it (the record's provenance). */
 export interface Page<T> {
@@ -32,6 +39,11 @@ export class GitHubApi {
     private readonly clock: Clock,
     /** Where GraphQL is posted: `/graphql` under the REST base, or GHES's `/api/graphql`. */
     private readonly graphqlUrl: string = '/graphql',
+    /**
+     * The transport for a cursor chain's next page: the instance's fetch with the `high` priority
+     * hint, so the page every later one waits on goes before requests that could equally go later.
+     */
+    private readonly chainFetch?: typeof fetch,
   ) {}
 
   /** Builds the client for a connector instance, wired to the shared HTTP layer. */
@@ -49,7 +61,8 @@ export class GitHubApi {
         error: (message: string) => io.logger.debug(message),
       },
     });
-    return new GitHubApi(octokit, settings.org, io.clock, graphqlEndpoint(settings.baseUrl));
+    const chainFetch = ((url: string, init?: PrioritizedRequestInit) => io.fetch(url, { ...init, priority: 'high' } as RequestInit)) as typeof fetch;
+    return new GitHubApi(octokit, settings.org, io.clock, graphqlEndpoint(settings.baseUrl), chainFetch);
   }
 
   /** One GET, validated. */
@@ -86,7 +99,7 @@ export class GitHubApi {
     }
     // Cursor pages (`after=`), or pages added since the first answer named the last: one after another.
     for (let next = nextLink(response.headers.link); next; next = nextLink(response.headers.link)) {
-      response = await this.octokit.request({ method: 'GET', url: next, request: rawBody });
+      response = await this.octokit.request({ method: 'GET', url: next, request: this.requestOptions('chain') });
       yield await page(response);
     }
   }
@@ -95,10 +108,16 @@ export class GitHubApi {
    * A GraphQL query sent as a plain POST so the response headers (request id, rate limit) are kept
    * as provenance. GraphQL reports failures inside a 200 response; they become stable codes here.
    */
-  async graphql<S extends z.ZodType>(query: string, variables: Record<string, unknown>, schema: S): Promise<Fetched<z.output<S>>> {
+  async graphql<S extends z.ZodType>(query: string, variables: Record<string, unknown>, schema: S, order: RequestOrder = 'any'): Promise<Fetched<z.output<S>>> {
+    const { data, request } = await this.graphqlData(query, variables, order);
+    return { data: parse(schema, data, request), request };
+  }
+
+  /** A GraphQL answer's `data`, not yet validated against the query's schema; errors are thrown as codes. */
+  private async graphqlData(query: string, variables: Record<string, unknown>, order: RequestOrder = 'any'): Promise<{ data: unknown; request: RequestRef }> {
     const operation = /query\s+(\w+)/.exec(query)?.[1] ?? 'query';
     for (let attempt = 0; ; attempt++) {
-      const response = await this.octokit.request({ method: 'POST', url: this.graphqlUrl, query, variables, request: rawBody });
+      const response = await this.octokit.request({ method: 'POST', url: this.graphqlUrl, query, variables, request: this.requestOptions(order) });
       const request = { ...this.requestRef('POST', response), url: `${sanitizeUrl(response.url)}#${operation}` };
       const body = parse(graphqlEnvelope, await jsonBody(response.data), request);
       if (body.errors?.length) {
@@ -108,8 +127,30 @@ export class GitHubApi {
         if (code === 'rate_limited' && attempt < 2) continue;
         throw new CollectError(code, `GraphQL ${operation}: ${first.type ?? 'error'}: ${first.message}`, { endpoint: request.url });
       }
-      return { data: parse(schema, body.data, request), request };
+      return { data: body.data, request };
     }
+  }
+
+  /**
+   * A GraphQL cursor chain over the org's repositories (`organization.repositories`, 100 a page):
+   * each next page is asked for as soon as the previous answer names its cursor, before that answer
+   * is validated (see {@link cursorChain}).
+   */
+  repositoryChain<S extends z.ZodType<{ organization: { repositories: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null }>>(
+    query: string,
+    schema: S,
+  ): AsyncGenerator<Fetched<z.output<S>>> {
+    const cursorOf = (info: { hasNextPage?: unknown; endCursor?: unknown } | undefined) =>
+      info?.hasNextPage === true && typeof info.endCursor === 'string' ? info.endCursor : undefined;
+    return cursorChain(
+      (cursor) => this.graphqlData(query, { org: this.org, cursor: cursor ?? null }, 'chain'),
+      ({ data }) => cursorOf((data as { organization?: { repositories?: { pageInfo?: { hasNextPage?: unknown; endCursor?: unknown } } } } | null)?.organization?.repositories?.pageInfo),
+      ({ data, request }) => {
+        const page: Fetched<z.output<S>> = { data: parse(schema, data, request), request };
+        if (!page.data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
+        return { page, cursor: cursorOf(page.data.organization.repositories.pageInfo) };
+      },
+    );
   }
 
   /**
@@ -129,15 +170,14 @@ export class GitHubApi {
   }
 
   private async *repositoryPagesInOrder(): AsyncGenerator<Page<RepositoryNode>> {
-    let cursor: string | null = null;
-    do {
-      const fetched: Fetched<z.output<typeof repositoriesResponse>> = await this.graphql(repositoriesQuery, { org: this.org, cursor }, repositoriesResponse);
-      const { data, request } = fetched;
-      if (!data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
-      const connection = data.organization.repositories;
-      yield { items: connection.nodes, request };
-      cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
-    } while (cursor);
+    for await (const { data, request } of this.repositoryChain(repositoriesQuery, repositoriesResponse)) {
+      yield { items: data.organization!.repositories.nodes, request };
+    }
+  }
+
+  /** Octokit's per-request options: the raw body always, and the chain transport for a chain's page. */
+  private requestOptions(order: RequestOrder): { parseSuccessResponseBody: false; fetch?: typeof fetch } {
+    return order === 'chain' && this.chainFetch ? { ...rawBody, fetch: this.chainFetch } : rawBody;
   }
 
   private requestRef(method: string, response: { url: string; status: number; headers: Record<string, unknown> }): RequestRef {

@@ -40,45 +40,17 @@ export const outsideCollaboratorsCollector = defineCollector<GitHubApi, GitHubSe
   ttlHours: 36,
   payload: outsideCollaboratorPayload,
   async *collect({ client, logger }) {
+    // The access chain (one GraphQL page per 100 repositories) needs nothing from the two REST
+    // listings, so it starts with them instead of after them.
+    const accessChain = repositoryAccess(client);
+    accessChain.catch(() => undefined); // observed below; a listing failing first must not leave it unhandled
     const people = new Map<string, { id: number | null; requests: RequestRef[] }>();
     for await (const page of client.paginate('GET /orgs/{org}/outside_collaborators', { org: client.org }, simpleUser)) {
       for (const user of page.items) people.set(user.login, { id: user.id, requests: [page.request] });
     }
     const without2fa = await twoFactorListing(client, 'GET /orgs/{org}/outside_collaborators', '2fa_disabled', logger);
-    // Access per repository comes from GraphQL, 100 repositories per request instead of one call each;
-    // a repository with more than 100 outside collaborators is paged on its own.
-    const access = new Map<string, { repository: string; permission: string }[]>();
-    const accessRequests: RequestRef[] = [];
-    const record = (repository: string, connection: CollaboratorConnection) => {
-      for (const edge of connection.edges) {
-        const list = access.get(edge.node.login) ?? [];
-        list.push({ repository, permission: edge.permission });
-        access.set(edge.node.login, list);
-        if (!people.has(edge.node.login)) people.set(edge.node.login, { id: edge.node.databaseId, requests: [] });
-      }
-    };
-    let cursor: string | null = null;
-    do {
-      const fetched: Fetched<z.output<typeof outsideCollaboratorAccessResponse>> = await client.graphql(outsideCollaboratorAccessQuery, { org: client.org, cursor }, outsideCollaboratorAccessResponse);
-      const { data, request } = fetched;
-      if (!data.organization) throw new CollectError('not_found', `organization ${client.org} not found`, { endpoint: request.url });
-      accessRequests.push(request);
-      const repos = data.organization.repositories;
-      for (const repo of repos.nodes) {
-        if (!repo.collaborators) continue;
-        record(repo.nameWithOwner, repo.collaborators);
-        for (let page = repo.collaborators; page.pageInfo.hasNextPage; ) {
-          const [owner, name] = repo.nameWithOwner.split('/') as [string, string];
-          const more: Fetched<z.output<typeof moreOutsideCollaboratorsResponse>> = await client.graphql(moreOutsideCollaboratorsQuery, { owner, name, cursor: page.pageInfo.endCursor }, moreOutsideCollaboratorsResponse);
-          const next = more.data.repository?.collaborators;
-          if (!next) throw new CollectError('not_found', `repository ${repo.nameWithOwner} disappeared while its collaborators were paged`, { endpoint: more.request.url });
-          accessRequests.push(more.request);
-          record(repo.nameWithOwner, next);
-          page = next;
-        }
-      }
-      cursor = repos.pageInfo.hasNextPage ? repos.pageInfo.endCursor : null;
-    } while (cursor);
+    const { access, ids, requests: accessRequests } = await accessChain;
+    for (const [login, id] of ids) if (!people.has(login)) people.set(login, { id, requests: [] });
     for (const [login, person] of [...people].sort(([a], [b]) => a.localeCompare(b))) {
       yield {
         subject: login,
@@ -94,3 +66,56 @@ export const outsideCollaboratorsCollector = defineCollector<GitHubApi, GitHubSe
     }
   },
 });
+
+/**
+ * Each outside collaborator's repositories and permissions, from GraphQL: 100 repositories per
+ * request instead of one call each. A repository with more than 100 outside collaborators is paged
+ * on its own, beside the chain: only its own next page waits for its previous one.
+ */
+async function repositoryAccess(client: GitHubApi): Promise<{
+  access: Map<string, { repository: string; permission: string }[]>;
+  /** Every login seen with access, with its database id (found here when the REST listing missed it). */
+  ids: Map<string, number | null>;
+  requests: RequestRef[];
+}> {
+  const access = new Map<string, { repository: string; permission: string }[]>();
+  const ids = new Map<string, number | null>();
+  /** The chain's requests in order, each followed by one list per overflowing repository, filled as its pages arrive. */
+  const requests: RequestRef[][] = [];
+  const record = (repository: string, connection: CollaboratorConnection) => {
+    for (const edge of connection.edges) {
+      const list = access.get(edge.node.login) ?? [];
+      list.push({ repository, permission: edge.permission });
+      access.set(edge.node.login, list);
+      if (!ids.has(edge.node.login)) ids.set(edge.node.login, edge.node.databaseId);
+    }
+  };
+  const morePages = async (nameWithOwner: string, first: CollaboratorConnection, into: RequestRef[]) => {
+    const [owner, name] = nameWithOwner.split('/') as [string, string];
+    for (let page = first; page.pageInfo.hasNextPage; ) {
+      const more: Fetched<z.output<typeof moreOutsideCollaboratorsResponse>> = await client.graphql(moreOutsideCollaboratorsQuery, { owner, name, cursor: page.pageInfo.endCursor }, moreOutsideCollaboratorsResponse, 'chain');
+      const next = more.data.repository?.collaborators;
+      if (!next) throw new CollectError('not_found', `repository ${nameWithOwner} disappeared while its collaborators were paged`, { endpoint: more.request.url });
+      into.push(more.request);
+      record(nameWithOwner, next);
+      page = next;
+    }
+  };
+  const overflowing: Promise<void>[] = [];
+  for await (const { data, request } of client.repositoryChain(outsideCollaboratorAccessQuery, outsideCollaboratorAccessResponse)) {
+    requests.push([request]);
+    for (const repo of data.organization!.repositories.nodes) {
+      if (!repo.collaborators) continue;
+      record(repo.nameWithOwner, repo.collaborators);
+      if (repo.collaborators.pageInfo.hasNextPage) {
+        const into: RequestRef[] = [];
+        requests.push(into);
+        const paged = morePages(repo.nameWithOwner, repo.collaborators, into);
+        paged.catch(() => undefined); // observed by Promise.all below, once the chain has ended
+        overflowing.push(paged);
+      }
+    }
+  }
+  await Promise.all(overflowing);
+  return { access, ids, requests: requests.flat() };
+}

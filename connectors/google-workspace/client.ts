@@ -6,7 +6,7 @@ import { CollectError, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { googleScopes, type GoogleWorkspaceSettings } from './settings.js';
-import { readAhead } from '../../src/core/concurrency.js';
+import { cursorChain, readAhead } from '../../src/core/concurrency.js';
 
 /** The token endpoint google-auth-library signs its JWT grant for. */
 const googleTokenUrl = 'https://oauth2.googleapis.com/token';
@@ -80,16 +80,20 @@ export class GoogleAdminApi {
     return readAhead(this.pagesInOrder<P, S>(list, params, field, itemSchema));
   }
 
-  private async *pagesInOrder<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  private pagesInOrder<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
-    let pageToken: string | undefined;
-    do {
-      const response = await list({ ...params, ...(pageToken ? { pageToken } : {}) });
-      const request = this.requestRef(response);
-      const data = parse(pageSchema, response.data, request) as Record<string, unknown> & { nextPageToken?: string };
-      yield { items: (data[field] as z.output<S>[] | undefined) ?? [], request };
-      pageToken = data.nextPageToken;
-    } while (pageToken);
+    return cursorChain(
+      (pageToken) => list({ ...params, ...(pageToken ? { pageToken } : {}) }),
+      (response) => {
+        const token = (response.data as { nextPageToken?: unknown } | null)?.nextPageToken;
+        return typeof token === 'string' && token !== '' ? token : undefined;
+      },
+      (response) => {
+        const request = this.requestRef(response);
+        const data = parse(pageSchema, response.data, request) as Record<string, unknown> & { nextPageToken?: string };
+        return { page: { items: (data[field] as z.output<S>[] | undefined) ?? [], request }, cursor: data.nextPageToken || undefined };
+      },
+    );
   }
 
   private requestRef(response: { status: number; config: { url?: string | URL } }): RequestRef {

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { ConnectorIO, RequestRef } from '../../src/core/connector.js';
 import { toolName } from '../../src/core/version.js';
-import { getJson, type Fetched, type JsonApiOptions } from '../../src/http/json-api.js';
+import { getJson, getJsonBody, parseResponse as parse, type Fetched, type JsonApiOptions } from '../../src/http/json-api.js';
 import { changelogPage, searchFields, searchResponse, usersPage, type ChangelogHistory } from './api-schemas.js';
 import type { JiraSettings } from './settings.js';
-import { readAhead } from '../../src/core/concurrency.js';
+import { cursorChain, readAhead } from '../../src/core/concurrency.js';
 
 /** Largest page `/search/jql` serves when fields and the changelog are requested. */
 export const searchPageSize = 100;
@@ -43,15 +43,23 @@ export class JiraApi {
     return readAhead(this.searchInOrder(jql));
   }
 
-  private async *searchInOrder(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
-    let nextPageToken: string | undefined;
-    do {
+  private searchInOrder(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
+    const url = (nextPageToken: string | undefined) => {
       const params = new URLSearchParams({ jql, fields: searchFields.join(','), expand: 'changelog', maxResults: String(searchPageSize) });
       if (nextPageToken) params.set('nextPageToken', nextPageToken);
-      const page = await getJson(this.options, `${this.site}/rest/api/3/search/jql?${params}`, searchResponse);
-      yield page;
-      nextPageToken = page.data.isLast === true ? undefined : (page.data.nextPageToken ?? undefined);
-    } while (nextPageToken);
+      return `${this.site}/rest/api/3/search/jql?${params}`;
+    };
+    // The last page says `isLast: true`; a page without a token ends the listing too.
+    const cursorOf = (page: { isLast?: unknown; nextPageToken?: unknown } | null) =>
+      page?.isLast !== true && typeof page?.nextPageToken === 'string' && page.nextPageToken !== '' ? page.nextPageToken : undefined;
+    return cursorChain(
+      (nextPageToken) => getJsonBody(this.options, url(nextPageToken)),
+      ({ body }) => cursorOf(body as { isLast?: unknown; nextPageToken?: unknown } | null),
+      ({ body, request }) => {
+        const page = { data: parse(searchResponse, body, request), request };
+        return { page, cursor: cursorOf(page.data) };
+      },
+    );
   }
 
   /** An issue's whole changelog, for issues whose embedded changelog was cut short. */

@@ -9,7 +9,7 @@ import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError }
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
-import { readAhead } from '../../src/core/concurrency.js';
+import { cursorChain, readAhead } from '../../src/core/concurrency.js';
 
 /** A page of items and the request that produced it. */
 export interface Page<T> {
@@ -207,6 +207,12 @@ export class GraphApi {
 
   /** One GET (a path under v1.0 with its query, or an absolute `@odata.nextLink`), validated. */
   async get<S extends z.ZodType>(pathOrUrl: string, schema: S): Promise<{ data: z.output<S>; request: RequestRef }> {
+    const { body, request } = await this.getBody(pathOrUrl);
+    return { data: parse(schema, body, request), request };
+  }
+
+  /** One GET's JSON body, not yet validated; a Graph error answer is thrown as its error. */
+  private async getBody(pathOrUrl: string): Promise<{ body: unknown; request: RequestRef }> {
     if (/^https?:/.test(pathOrUrl) && new URL(pathOrUrl).origin !== this.origin) {
       // The token must never follow a link off the Graph host.
       throw new CollectError('invalid_payload', `Graph returned a link to another host: ${sanitizeUrl(pathOrUrl)}`, { endpoint: sanitizeUrl(pathOrUrl) });
@@ -215,7 +221,7 @@ export class GraphApi {
     const request = this.requestRef('GET', response);
     const body = await jsonBody(response, request, response.ok);
     if (!response.ok) throw graphError(response.status, body, request.url);
-    return { data: parse(schema, body, request), request };
+    return { body, request };
   }
 
   /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
@@ -224,14 +230,19 @@ export class GraphApi {
     return readAhead(this.pagesInOrder<S>(path, itemSchema));
   }
 
-  private async *pagesInOrder<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+  private pagesInOrder<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
-    let next: string | undefined = path;
-    while (next) {
-      const page: { data: z.output<typeof pageSchema>; request: RequestRef } = await this.get(next, pageSchema);
-      yield { items: page.data.value, request: page.request };
-      next = page.data['@odata.nextLink'];
-    }
+    return cursorChain(
+      (next) => this.getBody(next ?? path),
+      ({ body }) => {
+        const next = (body as Record<string, unknown> | null)?.['@odata.nextLink'];
+        return typeof next === 'string' && next !== '' ? next : undefined;
+      },
+      ({ body, request }) => {
+        const data = parse(pageSchema, body, request);
+        return { page: { items: data.value, request }, cursor: data['@odata.nextLink'] || undefined };
+      },
+    );
   }
 
   /**

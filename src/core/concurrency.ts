@@ -26,6 +26,42 @@ export async function* mapOrdered<T, R>(
   }
 }
 
+/** One answer of a cursor chain: its validated page and the cursor it names, if any. */
+export interface ChainStep<P> {
+  page: P;
+  cursor: string | undefined;
+}
+
+/**
+ * The pages of a cursor chain. The next request leaves as soon as an answer arrives and its raw
+ * body names the cursor (`peekCursor`), before the answer is validated (`validate`, a zod parse
+ * of hundreds of records): validation then overlaps the next round trip instead of lengthening
+ * every step of the chain. A page is yielded only once validated, and only when its validated
+ * cursor is the one already followed; otherwise the chain fails. A failed validation, or a
+ * consumer that stops early, lets the request ahead settle before the chain ends.
+ */
+export async function* cursorChain<Raw, P>(
+  fetchPage: (cursor: string | undefined) => Promise<Raw>,
+  peekCursor: (raw: Raw) => string | undefined,
+  validate: (raw: Raw) => ChainStep<P>,
+): AsyncGenerator<P> {
+  let pending: Promise<Raw> | undefined = fetchPage(undefined);
+  try {
+    while (pending) {
+      const raw: Raw = await pending;
+      const followed = peekCursor(raw);
+      pending = followed === undefined ? undefined : fetchPage(followed);
+      // Observed when awaited in order; avoid unhandled-rejection noise while this page is validated.
+      pending?.catch(() => undefined);
+      const { page, cursor } = validate(raw);
+      if (cursor !== followed) throw new Error(`cursor chain: the validated page names cursor ${String(cursor)}, but ${String(followed)} was followed`);
+      yield page;
+    }
+  } finally {
+    await pending?.catch(() => undefined);
+  }
+}
+
 /**
  * Yields what `source` yields, asking it for the next item as soon as the current one is handed
  * over, so a cursor chain requests its next page while the consumer still processes (validates,

@@ -44,6 +44,12 @@ export class HttpStatusError extends Error {
  * 403 `permission_denied`, ...), with the API's error message when its body carries one.
  */
 export async function getJson<S extends z.ZodType>(options: JsonApiOptions, url: string, schema: S): Promise<Fetched<z.output<S>>> {
+  const { body, request } = await getJsonBody(options, url);
+  return { data: parseResponse(schema, body, request), request };
+}
+
+/** {@link getJson} without the validation: the parsed JSON body, for a caller that validates it later. */
+export async function getJsonBody(options: JsonApiOptions, url: string): Promise<{ body: unknown; request: RequestRef }> {
   const response = await options.fetch(url, { method: 'GET', headers: options.headers, ...(options.signal ? { signal: options.signal } : {}) });
   const requestId = options.requestIdHeader ? response.headers.get(options.requestIdHeader) : null;
   const request: RequestRef = {
@@ -65,7 +71,7 @@ export async function getJson<S extends z.ZodType>(options: JsonApiOptions, url:
   } catch {
     throw new CollectError('invalid_payload', `GET ${request.url} returned a body that is not JSON (${text.slice(0, 60)})`, { endpoint: request.url });
   }
-  return { data: parseResponse(schema, body, request), request };
+  return { body, request };
 }
 
 /**

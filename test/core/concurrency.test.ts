@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedListing, mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, cursorChain, mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
 
 /** A source that logs when each item is started and finished, resolving items when told to. */
 function pagedSource(count: number, log: string[]) {
@@ -144,5 +144,53 @@ describe('SharedListing', () => {
       ).rejects.toThrow('page 2 failed');
       expect(seen).toEqual([1]);
     }
+  });
+});
+
+describe('cursorChain', () => {
+  /** Raw answers of a three-page chain (`c1`, `c2`, then none), each logged when asked for and when validated. */
+  function chain(log: string[], pages: { items: number[]; next?: unknown }[]) {
+    return cursorChain(
+      async (cursor: string | undefined) => {
+        log.push(`request ${cursor ?? 'first'}`);
+        await new Promise((r) => setTimeout(r, 2));
+        return pages[cursor === undefined ? 0 : Number(String(cursor).slice(1))]!;
+      },
+      (raw) => (typeof raw.next === 'string' ? raw.next : undefined),
+      (raw) => {
+        log.push(`validate ${raw.items.join(',')}`);
+        if (raw.items.some((i) => i < 0)) throw new Error('invalid page');
+        return { page: raw.items, cursor: typeof raw.next === 'string' ? raw.next : undefined };
+      },
+    );
+  }
+
+  it("asks for the next page before validating the one that named its cursor, and yields pages in order", async () => {
+    const log: string[] = [];
+    const seen: number[][] = [];
+    for await (const page of chain(log, [{ items: [1, 2], next: 'c1' }, { items: [3], next: 'c2' }, { items: [4] }])) seen.push(page);
+    expect(seen).toEqual([[1, 2], [3], [4]]);
+    expect(log).toEqual(['request first', 'request c1', 'validate 1,2', 'request c2', 'validate 3', 'validate 4']);
+  });
+
+  it('fails on a page that does not validate, after the request it already sent has settled', async () => {
+    const log: string[] = [];
+    const seen: number[][] = [];
+    const failure = (async () => {
+      for await (const page of chain(log, [{ items: [1], next: 'c1' }, { items: [-1], next: 'c2' }, { items: [9] }])) seen.push(page);
+    })();
+    await expect(failure).rejects.toThrow('invalid page');
+    expect(seen).toEqual([[1]]);
+    // c2 went out before page 2 was found invalid; its answer is never validated nor yielded.
+    expect(log).toEqual(['request first', 'request c1', 'validate 1', 'request c2', 'validate -1']);
+  });
+
+  it('fails when the validated page names another cursor than the one followed', async () => {
+    const pages = cursorChain(
+      async () => ({ next: 'raw' }),
+      (raw) => raw.next,
+      () => ({ page: 1, cursor: 'other' }),
+    );
+    await expect(pages.next()).rejects.toThrow(/names cursor other, but raw was followed/);
   });
 });

@@ -9,7 +9,7 @@ import { dependabotAlertsCollector } from '../../connectors/github/dependabot-al
 import { repositorySettingsCollector } from '../../connectors/github/repository-settings.js';
 import { moreOutsideCollaboratorsQuery, outsideCollaboratorAccessQuery, repositoriesQuery } from '../../connectors/github/api-schemas.js';
 import { CollectError } from '../../src/core/errors.js';
-import { graphqlEndpoint, numberedPageUrls } from '../../connectors/github/client.js';
+import { GitHubApi, graphqlEndpoint, numberedPageUrls } from '../../connectors/github/client.js';
 import { API, collectAll, createHarness, fixture, get, ghHeaders, github, gql, graphqlBody, link, useNock } from './harness.js';
 import {
   mockDependabot,
@@ -126,6 +126,30 @@ describe('REST pagination', () => {
   });
 });
 
+describe('request order', () => {
+  it("sends a cursor chain's pages with the `high` priority hint, and other requests without it", async () => {
+    mockRepositories();
+    mockDependabot();
+    const h = createHarness();
+    const priorities: [string, unknown][] = [];
+    const spied: typeof fetch = (input, init) => {
+      const url = new URL(String(input));
+      const body = typeof init?.body === 'string' ? (/query (\w+)/.exec(init.body)?.[1] ?? '') : '';
+      priorities.push([`${init?.method ?? 'GET'} ${url.pathname}${url.searchParams.has('after') ? ' (next page)' : ''}${body ? ` ${body}` : ''}`, (init as { priority?: unknown } | undefined)?.priority]);
+      return globalThis.fetch(input, init);
+    };
+    const client = GitHubApi.create(h.config, { fetch: spied, clock: h.clock, logger: h.logger, signal: h.signal });
+    await client.repositories();
+    for await (const page of client.paginate('GET /orgs/{org}/dependabot/alerts', { org: 'acme', state: 'open' }, z.unknown())) void page;
+    expect(priorities).toEqual([
+      ['POST /graphql AnnexaRepositories', 'high'],
+      ['POST /graphql AnnexaRepositories', 'high'],
+      ['GET /orgs/acme/dependabot/alerts', undefined],
+      ['GET /organizations/4242/dependabot/alerts (next page)', 'high'],
+    ]);
+  });
+});
+
 describe('outside_collaborators', () => {
   it('merges the REST listing with per-repository access from GraphQL, sorted by login and repository', async () => {
     mockOutsideCollaborators();
@@ -162,6 +186,34 @@ describe('outside_collaborators', () => {
       requests: [get(urls.outsideTwoFactor, 'OUT:2FA'), gql('AnnexaOutsideCollaboratorAccess', 'OUT:GQL1'), gql('AnnexaMoreOutsideCollaborators', 'OUT:MORE')],
       payload: { login: 'vendor-149', id: 5149, repositories: [{ repository: 'acme/big', permission: 'READ' }], twoFactorEnabled: true, twoFactorNotVisibleReason: null },
     });
+  });
+
+  it('sends the GraphQL access chain with the REST listings, not after them', async () => {
+    const events: string[] = [];
+    let accessAsked!: () => void;
+    const accessSeen = new Promise<void>((resolve) => (accessAsked = resolve));
+    github()
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100' })
+      // Answers once the access query has arrived (or after 2 s, when it only goes after this listing).
+      .reply(async () => {
+        await Promise.race([accessSeen, new Promise((r) => setTimeout(r, 2000))]);
+        events.push('REST listing answered');
+        return [200, [{ login: 'vendor-1', id: 77 }], ghHeaders('OUT:REST')];
+      })
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100', filter: '2fa_disabled' })
+      .reply(200, [], ghHeaders('OUT:2FA'))
+      .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
+      .reply(() => {
+        events.push('access query sent');
+        accessAsked();
+        const collaborators = { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: 'WRITE', node: { login: 'vendor-1', databaseId: 77 } }] };
+        return [200, { data: { organization: { repositories: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ nameWithOwner: 'acme/app', collaborators }] } } } }, ghHeaders('OUT:GQL1')];
+      });
+    const records = await collectAll<{ repositories: unknown[] }>(outsideCollaboratorsCollector, createHarness());
+    expect(events).toEqual(['access query sent', 'REST listing answered']);
+    expect(records.map((r) => [r.subject, r.payload.repositories])).toEqual([['vendor-1', [{ repository: 'acme/app', permission: 'WRITE' }]]]);
   });
 });
 

@@ -443,6 +443,25 @@ describe('createHttpFetch: queue and cancellation', () => {
     expect(maxInFlight).toBe(2);
   });
 
+  it("a request with the Fetch standard's `priority: 'high'` goes before every waiting request; the rest keep their order", async () => {
+    const sent: string[] = [];
+    nock(API)
+      .get(/\/(item|chain)\/\d/)
+      .times(5)
+      .delay(10)
+      .reply((uri: unknown) => {
+        // nock hands over the path, or the fetch Request itself when the request came through fetch.
+        sent.push(typeof uri === 'string' ? uri : new URL((uri as Request).url).pathname);
+        return [200, 'ok'];
+      });
+    const { fetch } = setup({ concurrency: 1 });
+    const first = fetch(`${API}/item/0`); // in flight: the others wait in the queue
+    const waiting = [1, 2, 3].map((i) => fetch(`${API}/item/${i}`));
+    const chain = fetch(`${API}/chain/1`, { priority: 'high' } as RequestInit);
+    await Promise.all([first, ...waiting, chain]);
+    expect(sent).toEqual(['/item/0', '/chain/1', '/item/1', '/item/2', '/item/3']);
+  });
+
   it('the run signal aborts the in-flight request and stops queued ones before they are sent', async () => {
     const sent: string[] = [];
     nock(API)
