@@ -132,7 +132,7 @@ export function apiMinimums(env: SandboxEnvironment): Record<SandboxApiName, Api
       rateSeconds: Math.floor((lookupMax - 1) / 2),
       rateWhat: `${lookupMax} LookupEvents in ${lookupWhat} at 2 per second: ⌊(${lookupMax}−1)/2⌋ s`,
     },
-    entra: { requests: entraRequests, chain: 1 + pages(u, 500), chainWhat: `token then ${pages(u, 500)} user pages`, concurrency: Infinity, rateSeconds: 0, rateWhat: 'within 8,000 units per 10 s' },
+    entra: { requests: entraRequests, chain: 2 + pages(u, 500), chainWhat: `OpenID configuration, token (the token request needs the configuration's endpoint), then ${pages(u, 500)} user pages`, concurrency: Infinity, rateSeconds: 0, rateWhat: 'within 8,000 units per 10 s' },
     google: { requests: googleRequests, chain: 1 + pages(events, 1000), chainWhat: `token then ${pages(events, 1000)} login-event pages`, concurrency: Infinity, rateSeconds: 0, rateWhat: 'within 2,400 queries per minute' },
     jira: { requests: jiraRequests, chain: pages(j.issues.length, 100) + 1, chainWhat: `${pages(j.issues.length, 100)} search pages then a changelog`, concurrency: Infinity, rateSeconds: 0, rateWhat: 'no limit modelled' },
     knowbe4: {
