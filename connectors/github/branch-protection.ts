@@ -54,6 +54,12 @@ export const branchProtectionPayload = z.object({
 });
 
 /**
+ * GitHub's own evaluations asked for at once: the default sample of 5 in one round, at the end of
+ * the repository listing where little else is in flight (the HTTP queue bounds the instance).
+ */
+const rulesAtOnce = 10;
+
+/**
  * Rulesets come with the repository pages (GraphQL `Repository.rulesets`: GitHub has already
  * applied their repository conditions); which of them apply to the default branch is decided here
  * from enforcement, target and the ref-name condition. GitHub's own per-branch evaluation
@@ -71,12 +77,15 @@ export const branchProtectionCollector = defineCollector<GitHubApi, GitHubSettin
   ttlHours: 36,
   payload: branchProtectionPayload,
   async *collect({ client, config, clock }) {
-    const pages = await client.repositories();
-    const repos = pages.flatMap((page) => page.items.map((repo) => ({ repo, requests: [page.request], rulesets: localRulesets(repo) })));
+    // Each page is evaluated as it arrives, so the end of the listing leaves only the sample to pick.
+    const repos: { repo: RepositoryNode; requests: RequestRef[]; rulesets: Ruleset[] | undefined }[] = [];
+    for await (const page of client.repositoryListing().read()) {
+      for (const repo of page.items) repos.push({ repo, requests: [page.request], rulesets: localRulesets(repo) });
+    }
     const sample = new Set(crossCheckSample(repos.filter((r) => r.rulesets !== undefined).map((r) => r.repo), config.rulesets.crossCheckSample, clock.now()));
     const fromGitHub = repos.filter((r) => r.repo.defaultBranchRef && (r.rulesets === undefined || sample.has(r.repo)));
     // Checked before anything is yielded: a disagreement fails the collector without a partial record set.
-    for await (const { entry, rules, request } of mapOrdered(fromGitHub, 4, async (entry) => ({ entry, ...(await branchRules(client, entry.repo)) }))) {
+    for await (const { entry, rules, request } of mapOrdered(fromGitHub, rulesAtOnce, async (entry) => ({ entry, ...(await branchRules(client, entry.repo)) }))) {
       const evaluatedByGitHub = groupRules(rules);
       if (entry.rulesets !== undefined && signature(entry.rulesets) !== signature(evaluatedByGitHub)) {
         throw new CollectError(

@@ -164,11 +164,6 @@ export class GitHubApi {
     return (this.listing ??= new SharedListing(this.repositoryPagesInOrder()));
   }
 
-  /** Every repository page, once the listing has ended. */
-  repositories(): Promise<Page<RepositoryNode>[]> {
-    return this.repositoryListing().all();
-  }
-
   private async *repositoryPagesInOrder(): AsyncGenerator<Page<RepositoryNode>> {
     for await (const { data, request } of this.repositoryChain(repositoriesQuery, repositoriesResponse)) {
       yield { items: data.organization!.repositories.nodes, request };
