@@ -18,7 +18,8 @@
  * the slowest API (connectors run in parallel).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/core/version.js';
@@ -195,7 +196,7 @@ export function collectInChild(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
   mainModule = join(packageRoot, 'src/cli/main.ts'),
-): Promise<{ code: number; seconds: number; rssMb: number; cpuSeconds: number; stdout: string; stderr: string }> {
+): Promise<{ code: number; seconds: number; rssMb: number; cpuSeconds: number; stdout: string; stderr: string; cpu: CpuTimeline }> {
   const script =
     `const { main } = await import(${JSON.stringify(mainModule)});` +
     `const code = await main(${JSON.stringify(['--config', configPath, 'collect', ...args])});` +
@@ -204,6 +205,7 @@ export function collectInChild(
   return new Promise((resolve, reject) => {
     // Async spawn: the sandbox answering the child lives in this process's event loop.
     const child = spawn(process.execPath, [...(mainModule.endsWith('.ts') ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cpu = sampleCpu(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -212,9 +214,55 @@ export function collectInChild(
     child.on('close', (code) => {
       const usage = /MAXRSS (\d+) CPU (\d+)/.exec(stderr);
       // maxRSS is in kilobytes, CPU time in microseconds.
-      resolve({ code: code ?? 1, seconds: (performance.now() - began) / 1000, rssMb: Number(usage?.[1] ?? NaN) / 1024, cpuSeconds: Number(usage?.[2] ?? NaN) / 1e6, stdout, stderr });
+      resolve({ code: code ?? 1, seconds: (performance.now() - began) / 1000, rssMb: Number(usage?.[1] ?? NaN) / 1024, cpuSeconds: Number(usage?.[2] ?? NaN) / 1e6, stdout, stderr, cpu: cpu.stop() });
     });
   });
+}
+
+/**
+ * CPU-seconds used so far by the collection child and by this process (the sandbox's APIs, their
+ * latency timers and limits), sampled every 100 ms: what the machine's cores were busy with while
+ * an API's requests ran. Empty where `/proc` is missing.
+ */
+export interface CpuTimeline {
+  samples: { at: number; child: number; sandbox: number }[];
+  /** CPU-seconds the two processes used between two `performance.now()` times, interpolated. */
+  between(from: number, to: number): number;
+}
+
+function sampleCpu(pid: number | undefined): { stop(): CpuTimeline } {
+  const samples: CpuTimeline['samples'] = [];
+  // utime and stime, the 14th and 15th fields of /proc/<pid>/stat, in clock ticks (100 a second on Linux).
+  const childSeconds = (): number | undefined => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  };
+  const take = () => {
+    const child = childSeconds();
+    if (child === undefined) return;
+    const own = process.cpuUsage();
+    samples.push({ at: performance.now(), child, sandbox: (own.user + own.system) / 1e6 });
+  };
+  take();
+  const timer = setInterval(take, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const total = (at: number): number => {
+        const i = samples.findIndex((s) => s.at >= at);
+        if (samples.length === 0) return 0;
+        if (i <= 0) return i === 0 ? samples[0]!.child + samples[0]!.sandbox : samples.at(-1)!.child + samples.at(-1)!.sandbox;
+        const [a, b] = [samples[i - 1]!, samples[i]!];
+        const f = (at - a.at) / (b.at - a.at);
+        return a.child + a.sandbox + f * (b.child + b.sandbox - a.child - a.sandbox);
+      };
+      return { samples, between: (from, to) => total(to) - total(from) };
+    },
+  };
 }
 
 /**
@@ -254,9 +302,10 @@ async function aloneFigures(
     const o = observers[api].observation();
     const span = ((o.lastAt ?? 0) - (o.firstAt ?? 0)) / 1000;
     const bound = lowerBound(minimums[api], o);
+    const busy = o.firstAt !== undefined && o.lastAt !== undefined ? child.cpu.between(o.firstAt, o.lastAt) / availableParallelism() / Math.max(span, 0.001) : 0;
     figures.push({
       group: 'collection',
-      name: `${api} alone: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, ${o.requests} requests, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s; CPU of the child ${child.cpuSeconds.toFixed(1)} s in ${child.seconds.toFixed(1)} s)`,
+      name: `${api} alone: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, ${o.requests} requests, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s; CPU of the child ${child.cpuSeconds.toFixed(1)} s in ${child.seconds.toFixed(1)} s; cores ${(busy * 100).toFixed(0)}% busy in the span)`,
       value: span / Math.max(bound.seconds, 0.001),
       unit: '×',
       target: 1.25,
@@ -301,13 +350,19 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
       const span = ((o.lastAt ?? 0) - (o.firstAt ?? 0)) / 1000;
       const bound = lowerBound(min, o);
       if (bound.seconds > slowestBound) [slowestBound, slowestApi] = [bound.seconds, api];
+      // How busy the machine was while this API's requests ran: the collection and the sandbox
+      // share its cores, and a span over which both kept every core busy was set by CPU, not by the
+      // request schedule.
+      const busy = o.firstAt !== undefined && o.lastAt !== undefined ? child.cpu.between(o.firstAt, o.lastAt) : 0;
+      const cores = availableParallelism();
+      const busyShare = busy / cores / Math.max(span, 0.001);
       figures.push({
         group: 'collection',
-        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s)`,
+        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s; cores ${(busyShare * 100).toFixed(0)}% busy)`,
         value: span / Math.max(bound.seconds, 0.001),
         unit: '×',
         target: 1.25,
-        note: `${api}: ${bound.arithmetic}`,
+        note: `${api}: ${bound.arithmetic}; cores busy: the collection and the sandbox used ${busy.toFixed(1)} CPU-s in the ${span.toFixed(1)} s span, ${busy.toFixed(1)} / (${cores} cores × ${span.toFixed(1)} s) = ${(busyShare * 100).toFixed(0)}%`,
       });
     }
     const people = env.company.people.length;
