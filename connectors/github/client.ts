@@ -132,23 +132,24 @@ export class GitHubApi {
   }
 
   /**
-   * A GraphQL cursor chain over the org's repositories (`organization.repositories`, 100 a page):
-   * each next page is asked for as soon as the previous answer names its cursor, before that answer
-   * is validated (see {@link cursorChain}).
+   * A GraphQL cursor chain over the org's repositories (`organization.repositories`, 100 a page),
+   * yielding each answer's `organization` (a missing organization is `not_found`): each next page
+   * is asked for as soon as the previous answer names its cursor, before that answer is validated
+   * (see {@link cursorChain}).
    */
   repositoryChain<S extends z.ZodType<{ organization: { repositories: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null }>>(
     query: string,
     schema: S,
-  ): AsyncGenerator<Fetched<z.output<S>>> {
+  ): AsyncGenerator<Fetched<NonNullable<z.output<S>['organization']>>> {
     const cursorOf = (info: { hasNextPage?: unknown; endCursor?: unknown } | undefined) =>
       info?.hasNextPage === true && typeof info.endCursor === 'string' ? info.endCursor : undefined;
     return cursorChain(
       (cursor) => this.graphqlData(query, { org: this.org, cursor: cursor ?? null }, 'chain'),
       ({ data }) => cursorOf((data as { organization?: { repositories?: { pageInfo?: { hasNextPage?: unknown; endCursor?: unknown } } } } | null)?.organization?.repositories?.pageInfo),
       ({ data, request }) => {
-        const page: Fetched<z.output<S>> = { data: parse(schema, data, request), request };
-        if (!page.data.organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
-        return { page, cursor: cursorOf(page.data.organization.repositories.pageInfo) };
+        const organization: z.output<S>['organization'] = parse(schema, data, request).organization;
+        if (!organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
+        return { page: { data: organization, request }, cursor: cursorOf(organization.repositories.pageInfo) };
       },
     );
   }
@@ -166,7 +167,7 @@ export class GitHubApi {
 
   private async *repositoryPagesInOrder(): AsyncGenerator<Page<RepositoryNode>> {
     for await (const { data, request } of this.repositoryChain(repositoriesQuery, repositoriesResponse)) {
-      yield { items: data.organization!.repositories.nodes, request };
+      yield { items: data.repositories.nodes, request };
     }
   }
 

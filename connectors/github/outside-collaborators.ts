@@ -104,7 +104,7 @@ async function repositoryAccess(client: GitHubApi): Promise<{
   const overflowing: Promise<void>[] = [];
   for await (const { data, request } of client.repositoryChain(outsideCollaboratorAccessQuery, outsideCollaboratorAccessResponse)) {
     requests.push([request]);
-    for (const repo of data.organization!.repositories.nodes) {
+    for (const repo of data.repositories.nodes) {
       if (!repo.collaborators) continue;
       record(repo.nameWithOwner, repo.collaborators);
       if (repo.collaborators.pageInfo.hasNextPage) {

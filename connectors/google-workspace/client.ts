@@ -6,7 +6,7 @@ import { CollectError, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { googleScopes, type GoogleWorkspaceSettings } from './settings.js';
-import { cursorChain, readAhead } from '../../src/core/concurrency.js';
+import { cursorChain } from '../../src/core/concurrency.js';
 
 /** The token endpoint google-auth-library signs its JWT grant for. */
 const googleTokenUrl = 'https://oauth2.googleapis.com/token';
@@ -76,8 +76,9 @@ export class GoogleAdminApi {
    * `list` calls a generated method; `params` are its parameters (the page token is added here).
    */
   pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
-    return readAhead(this.pagesInOrder<P, S>(list, params, field, itemSchema));
+    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
+    // this page is validated and processed; no validated page is held beyond the one handed on.
+    return this.pagesInOrder<P, S>(list, params, field, itemSchema);
   }
 
   private pagesInOrder<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {

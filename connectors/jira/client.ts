@@ -39,8 +39,9 @@ export class JiraApi {
 
   /** Issues matching `jql`, with their embedded changelog, page by page (`nextPageToken`). */
   search(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
-    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
-    return readAhead(this.searchInOrder(jql));
+    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
+    // this page is validated and processed; no validated page is held beyond the one handed on.
+    return this.searchInOrder(jql);
   }
 
   private searchInOrder(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {

@@ -9,7 +9,7 @@ import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError }
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
-import { cursorChain, readAhead } from '../../src/core/concurrency.js';
+import { cursorChain } from '../../src/core/concurrency.js';
 
 /** A page of items and the request that produced it. */
 export interface Page<T> {
@@ -226,8 +226,9 @@ export class GraphApi {
 
   /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
   pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    // One page ahead: the next request leaves as soon as its cursor is known, while the collector still processes this page.
-    return readAhead(this.pagesInOrder<S>(path, itemSchema));
+    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
+    // this page is validated and processed; no validated page is held beyond the one handed on.
+    return this.pagesInOrder<S>(path, itemSchema);
   }
 
   private pagesInOrder<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
