@@ -165,13 +165,6 @@ export class SharedListing<T> {
     }
   }
 
-  /** Every item, once the source has ended. */
-  async all(): Promise<T[]> {
-    const all: T[] = [];
-    for await (const item of this.read()) all.push(item);
-    return all;
-  }
-
   private async pump(source: AsyncIterable<T>): Promise<void> {
     try {
       for await (const item of source) {

@@ -139,7 +139,7 @@ describe('request order', () => {
       return globalThis.fetch(input, init);
     };
     const client = GitHubApi.create(h.config, { fetch: spied, clock: h.clock, logger: h.logger, signal: h.signal });
-    await client.repositoryListing().all();
+    for await (const page of client.repositoryListing().read()) void page;
     for await (const page of client.paginate('GET /orgs/{org}/dependabot/alerts', { org: 'acme', state: 'open' }, z.unknown())) void page;
     expect(priorities).toEqual([
       ['POST /graphql AnnexaRepositories', 'high'],
