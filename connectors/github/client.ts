@@ -8,7 +8,7 @@ import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import type { Secret } from '../../src/core/secret.js';
 import { repositoriesQuery, repositoriesResponse, type RepositoryNode } from './api-schemas.js';
-import { SharedListing, cursorChain, mapOrdered, readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, cursorChain, cursorIn, mapOrdered, readAhead } from '../../src/core/concurrency.js';
 import type { PrioritizedRequestInit } from '../../src/http/http-fetch.js';
 
 /**
@@ -38,12 +38,12 @@ export class GitHubApi {
     readonly org: string,
     private readonly clock: Clock,
     /** Where GraphQL is posted: `/graphql` under the REST base, or GHES's `/api/graphql`. */
-    private readonly graphqlUrl: string = '/graphql',
+    private readonly graphqlUrl: string,
     /**
      * The transport for a cursor chain's next page: the instance's fetch with the `high` priority
      * hint, so the page every later one waits on goes before requests that could equally go later.
      */
-    private readonly chainFetch?: typeof fetch,
+    private readonly chainFetch: typeof fetch,
   ) {}
 
   /** Builds the client for a connector instance, wired to the shared HTTP layer. */
@@ -141,11 +141,10 @@ export class GitHubApi {
     query: string,
     schema: S,
   ): AsyncGenerator<Fetched<NonNullable<z.output<S>['organization']>>> {
-    const cursorOf = (info: { hasNextPage?: unknown; endCursor?: unknown } | undefined) =>
-      info?.hasNextPage === true && typeof info.endCursor === 'string' ? info.endCursor : undefined;
+    const cursorOf = (pageInfo: { hasNextPage?: unknown } | undefined) => (pageInfo?.hasNextPage === true ? cursorIn(pageInfo, 'endCursor') : undefined);
     return cursorChain(
       (cursor) => this.graphqlData(query, { org: this.org, cursor: cursor ?? null }, 'chain'),
-      ({ data }) => cursorOf((data as { organization?: { repositories?: { pageInfo?: { hasNextPage?: unknown; endCursor?: unknown } } } } | null)?.organization?.repositories?.pageInfo),
+      ({ data }) => cursorOf((data as { organization?: { repositories?: { pageInfo?: { hasNextPage?: unknown } } } } | null)?.organization?.repositories?.pageInfo),
       ({ data, request }) => {
         const organization: z.output<S>['organization'] = parse(schema, data, request).organization;
         if (!organization) throw new CollectError('not_found', `organization ${this.org} not found`, { endpoint: request.url });
@@ -173,7 +172,7 @@ export class GitHubApi {
 
   /** Octokit's per-request options: the raw body always, and the chain transport for a chain's page. */
   private requestOptions(order: RequestOrder): { parseSuccessResponseBody: false; fetch?: typeof fetch } {
-    return order === 'chain' && this.chainFetch ? { ...rawBody, fetch: this.chainFetch } : rawBody;
+    return order === 'chain' ? { ...rawBody, fetch: this.chainFetch } : rawBody;
   }
 
   private requestRef(method: string, response: { url: string; status: number; headers: Record<string, unknown> }): RequestRef {

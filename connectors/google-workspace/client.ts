@@ -6,7 +6,7 @@ import { CollectError, type ClassifiedError } from '../../src/core/errors.js';
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
 import { googleScopes, type GoogleWorkspaceSettings } from './settings.js';
-import { cursorChain } from '../../src/core/concurrency.js';
+import { cursorChain, cursorIn } from '../../src/core/concurrency.js';
 
 /** The token endpoint google-auth-library signs its JWT grant for. */
 const googleTokenUrl = 'https://oauth2.googleapis.com/token';
@@ -76,23 +76,16 @@ export class GoogleAdminApi {
    * `list` calls a generated method; `params` are its parameters (the page token is added here).
    */
   pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
     // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
     // this page is validated and processed; no validated page is held beyond the one handed on.
-    return this.pagesInOrder<P, S>(list, params, field, itemSchema);
-  }
-
-  private pagesInOrder<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
     return cursorChain(
       (pageToken) => list({ ...params, ...(pageToken ? { pageToken } : {}) }),
-      (response) => {
-        const token = (response.data as { nextPageToken?: unknown } | null)?.nextPageToken;
-        return typeof token === 'string' && token !== '' ? token : undefined;
-      },
+      (response) => cursorIn(response.data, 'nextPageToken'),
       (response) => {
         const request = this.requestRef(response);
-        const data = parse(pageSchema, response.data, request) as Record<string, unknown> & { nextPageToken?: string };
-        return { page: { items: (data[field] as z.output<S>[] | undefined) ?? [], request }, cursor: data.nextPageToken || undefined };
+        const data = parse(pageSchema, response.data, request) as Record<string, unknown>;
+        return { page: { items: (data[field] as z.output<S>[] | undefined) ?? [], request }, cursor: cursorIn(data, 'nextPageToken') };
       },
     );
   }

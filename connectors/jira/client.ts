@@ -4,7 +4,7 @@ import { toolName } from '../../src/core/version.js';
 import { getJson, getJsonBody, parseResponse as parse, type Fetched, type JsonApiOptions } from '../../src/http/json-api.js';
 import { changelogPage, searchFields, searchResponse, usersPage, type ChangelogHistory } from './api-schemas.js';
 import type { JiraSettings } from './settings.js';
-import { cursorChain, readAhead } from '../../src/core/concurrency.js';
+import { cursorChain, cursorIn, readAhead } from '../../src/core/concurrency.js';
 
 /** Largest page `/search/jql` serves when fields and the changelog are requested. */
 export const searchPageSize = 100;
@@ -39,23 +39,18 @@ export class JiraApi {
 
   /** Issues matching `jql`, with their embedded changelog, page by page (`nextPageToken`). */
   search(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
-    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
-    // this page is validated and processed; no validated page is held beyond the one handed on.
-    return this.searchInOrder(jql);
-  }
-
-  private searchInOrder(jql: string): AsyncGenerator<Fetched<z.output<typeof searchResponse>>> {
     const url = (nextPageToken: string | undefined) => {
       const params = new URLSearchParams({ jql, fields: searchFields.join(','), expand: 'changelog', maxResults: String(searchPageSize) });
       if (nextPageToken) params.set('nextPageToken', nextPageToken);
       return `${this.site}/rest/api/3/search/jql?${params}`;
     };
     // The last page says `isLast: true`; a page without a token ends the listing too.
-    const cursorOf = (page: { isLast?: unknown; nextPageToken?: unknown } | null) =>
-      page?.isLast !== true && typeof page?.nextPageToken === 'string' && page.nextPageToken !== '' ? page.nextPageToken : undefined;
+    const cursorOf = (page: unknown) => ((page as { isLast?: unknown } | null)?.isLast === true ? undefined : cursorIn(page, 'nextPageToken'));
+    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
+    // this page is validated and processed; no validated page is held beyond the one handed on.
     return cursorChain(
       (nextPageToken) => getJsonBody(this.options, url(nextPageToken)),
-      ({ body }) => cursorOf(body as { isLast?: unknown; nextPageToken?: unknown } | null),
+      ({ body }) => cursorOf(body),
       ({ body, request }) => {
         const page = { data: parse(searchResponse, body, request), request };
         return { page, cursor: cursorOf(page.data) };

@@ -9,7 +9,7 @@ import { CollectError, codeForHttpStatus, collectErrorIn, type ClassifiedError }
 import { sanitizeUrl } from '../../src/http/sanitize-url.js';
 import { graphClouds, type MicrosoftGraphSettings } from './settings.js';
 import { parseResponse as parse } from '../../src/http/json-api.js';
-import { cursorChain } from '../../src/core/concurrency.js';
+import { cursorChain, cursorIn } from '../../src/core/concurrency.js';
 
 /** A page of items and the request that produced it. */
 export interface Page<T> {
@@ -226,22 +226,15 @@ export class GraphApi {
 
   /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
   pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
+    const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
     // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
     // this page is validated and processed; no validated page is held beyond the one handed on.
-    return this.pagesInOrder<S>(path, itemSchema);
-  }
-
-  private pagesInOrder<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
-    const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
     return cursorChain(
       (next) => this.getBody(next ?? path),
-      ({ body }) => {
-        const next = (body as Record<string, unknown> | null)?.['@odata.nextLink'];
-        return typeof next === 'string' && next !== '' ? next : undefined;
-      },
+      ({ body }) => cursorIn(body, '@odata.nextLink'),
       ({ body, request }) => {
         const data = parse(pageSchema, body, request);
-        return { page: { items: data.value, request }, cursor: data['@odata.nextLink'] || undefined };
+        return { page: { items: data.value, request }, cursor: cursorIn(data, '@odata.nextLink') };
       },
     );
   }

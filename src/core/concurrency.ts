@@ -33,6 +33,15 @@ export interface ChainStep<P> {
 }
 
 /**
+ * A cursor held in `field` of an API answer, validated or not: a non-empty string, else none (an
+ * empty or missing cursor ends a chain, whichever API named it).
+ */
+export function cursorIn(answer: unknown, field: string): string | undefined {
+  const cursor = answer !== null && typeof answer === 'object' ? (answer as Record<string, unknown>)[field] : undefined;
+  return typeof cursor === 'string' && cursor !== '' ? cursor : undefined;
+}
+
+/**
  * The pages of a cursor chain. The next request leaves as soon as an answer arrives and its raw
  * body names the cursor (`peekCursor`), before the answer is validated (`validate`, a zod parse
  * of hundreds of records): validation then overlaps the next round trip instead of lengthening

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedListing, cursorChain, mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
+import { SharedListing, cursorChain, cursorIn, mergeConcurrent, readAhead } from '../../src/core/concurrency.js';
 
 /** A source that logs when each item is started and finished, resolving items when told to. */
 function pagedSource(count: number, log: string[]) {
@@ -199,5 +199,15 @@ describe('cursorChain', () => {
       () => ({ page: 1, cursor: 'other' }),
     );
     await expect(pages.next()).rejects.toThrow(/names cursor other, but raw was followed/);
+  });
+});
+
+describe('cursorIn', () => {
+  it('reads a non-empty string cursor; an empty, missing or non-string one ends the chain', () => {
+    expect(cursorIn({ nextPageToken: 'abc' }, 'nextPageToken')).toBe('abc');
+    expect(cursorIn({ nextPageToken: '' }, 'nextPageToken')).toBeUndefined();
+    expect(cursorIn({ nextPageToken: 7 }, 'nextPageToken')).toBeUndefined();
+    expect(cursorIn({}, 'nextPageToken')).toBeUndefined();
+    expect(cursorIn(null, 'nextPageToken')).toBeUndefined();
   });
 });
