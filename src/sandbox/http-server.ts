@@ -33,9 +33,13 @@ export interface SandboxResponse {
   body?: string | Buffer;
 }
 
-/** Injected faults, applied before the handler runs (the handler renders them in the API's own format). */
+/** Injected faults, decided when a request arrives (the API module renders them in its own format). */
 export interface SandboxFaults {
-  /** Added delay per (matched) request, in ms: past the client's timeout, a slow endpoint. */
+  /**
+   * Least time per (matched) request, in ms, counted from its arrival while the answer is worked
+   * out: past the client's timeout, a slow endpoint. An answer that takes longer to work out goes
+   * when it is ready.
+   */
   latencyMs?: number;
   /** Share of requests (0–1) answered by {@link SandboxApi.serverError}. */
   errorRate?: number;
