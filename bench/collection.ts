@@ -253,17 +253,31 @@ function sampleCpu(pid: number | undefined): { stop(): CpuTimeline } {
   return {
     stop: () => {
       clearInterval(timer);
+      const used = (s: CpuTimeline['samples'][number]) => s.child + s.sandbox;
+      // Both processes' CPU-seconds at `at`, interpolated between the samples around it.
       const total = (at: number): number => {
-        const i = samples.findIndex((s) => s.at >= at);
         if (samples.length === 0) return 0;
-        if (i <= 0) return i === 0 ? samples[0]!.child + samples[0]!.sandbox : samples.at(-1)!.child + samples.at(-1)!.sandbox;
+        const i = samples.findIndex((s) => s.at >= at);
+        if (i === -1) return used(samples.at(-1)!);
+        if (i === 0) return used(samples[0]!);
         const [a, b] = [samples[i - 1]!, samples[i]!];
-        const f = (at - a.at) / (b.at - a.at);
-        return a.child + a.sandbox + f * (b.child + b.sandbox - a.child - a.sandbox);
+        return used(a) + ((at - a.at) / (b.at - a.at)) * (used(b) - used(a));
       };
       return { samples, between: (from, to) => total(to) - total(from) };
     },
   };
+}
+
+/**
+ * How busy the machine was while one API's requests ran: the CPU-seconds the collection and the
+ * sandbox used in its span, and their share of cores × span. They share the cores, and a span over
+ * which both kept every core busy was set by CPU, not by the request schedule.
+ */
+function coresBusy(cpu: CpuTimeline, o: ApiObservation): { cpuSeconds: number; cores: number; share: number } {
+  const cores = availableParallelism();
+  if (o.firstAt === undefined || o.lastAt === undefined) return { cpuSeconds: 0, cores, share: 0 };
+  const cpuSeconds = cpu.between(o.firstAt, o.lastAt);
+  return { cpuSeconds, cores, share: cpuSeconds / cores / Math.max((o.lastAt - o.firstAt) / 1000, 0.001) };
 }
 
 /**
@@ -303,10 +317,10 @@ async function aloneFigures(
     const o = observers[api].observation();
     const span = ((o.lastAt ?? 0) - (o.firstAt ?? 0)) / 1000;
     const bound = lowerBound(minimums[api], o);
-    const busy = o.firstAt !== undefined && o.lastAt !== undefined ? child.cpu.between(o.firstAt, o.lastAt) / availableParallelism() / Math.max(span, 0.001) : 0;
+    const busy = coresBusy(child.cpu, o);
     figures.push({
       group: 'collection',
-      name: `${api} alone: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, ${o.requests} requests, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s; CPU of the child ${child.cpuSeconds.toFixed(1)} s in ${child.seconds.toFixed(1)} s; cores ${(busy * 100).toFixed(0)}% busy in the span)`,
+      name: `${api} alone: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, ${o.requests} requests, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s; CPU of the child ${child.cpuSeconds.toFixed(1)} s in ${child.seconds.toFixed(1)} s; cores ${(busy.share * 100).toFixed(0)}% busy in the span)`,
       value: span / Math.max(bound.seconds, 0.001),
       unit: '×',
       target: 1.25,
@@ -351,19 +365,14 @@ export async function collectionBench(dir: string, scale = 50): Promise<{ figure
       const span = ((o.lastAt ?? 0) - (o.firstAt ?? 0)) / 1000;
       const bound = lowerBound(min, o);
       if (bound.seconds > slowestBound) [slowestBound, slowestApi] = [bound.seconds, api];
-      // How busy the machine was while this API's requests ran: the collection and the sandbox
-      // share its cores, and a span over which both kept every core busy was set by CPU, not by the
-      // request schedule.
-      const busy = o.firstAt !== undefined && o.lastAt !== undefined ? child.cpu.between(o.firstAt, o.lastAt) : 0;
-      const cores = availableParallelism();
-      const busyShare = busy / cores / Math.max(span, 0.001);
+      const busy = coresBusy(child.cpu, o);
       figures.push({
         group: 'collection',
-        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s; cores ${(busyShare * 100).toFixed(0)}% busy)`,
+        name: `${api}: time / lower bound (${span.toFixed(1)} s / ${bound.seconds.toFixed(1)} s, peak ${o.peakInFlight} in flight, idle ${(o.idleMs / 1000).toFixed(1)} s, longest ${(o.longestIdle.ms / 1000).toFixed(1)} s at +${(o.longestIdle.at / 1000).toFixed(1)} s; cores ${(busy.share * 100).toFixed(0)}% busy)`,
         value: span / Math.max(bound.seconds, 0.001),
         unit: '×',
         target: 1.25,
-        note: `${api}: ${bound.arithmetic}; cores busy: the collection and the sandbox used ${busy.toFixed(1)} CPU-s in the ${span.toFixed(1)} s span, ${busy.toFixed(1)} / (${cores} cores × ${span.toFixed(1)} s) = ${(busyShare * 100).toFixed(0)}%`,
+        note: `${api}: ${bound.arithmetic}; cores busy: the collection and the sandbox used ${busy.cpuSeconds.toFixed(1)} CPU-s in the ${span.toFixed(1)} s span, ${busy.cpuSeconds.toFixed(1)} / (${busy.cores} cores × ${span.toFixed(1)} s) = ${(busy.share * 100).toFixed(0)}%`,
       });
     }
     const people = env.company.people.length;
