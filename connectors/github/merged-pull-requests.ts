@@ -93,7 +93,9 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
     const send = async (batch: PendingPage[]): Promise<BatchAnswer> => {
       const variables: Record<string, unknown> = { owner: client.org };
       batch.forEach(({ repo, cursor }, i) => Object.assign(variables, { [`name${i}`]: repo.name, [`base${i}`]: repo.defaultBranchRef!.name, [`cursor${i}`]: cursor }));
-      return { batch, fetched: await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse) };
+      // A batch holding a repository's next page continues that repository's chain.
+      const order = batch.some((pending) => pending.cursor !== null) ? 'chain' : 'any';
+      return { batch, fetched: await client.graphql(mergedPullRequestsQuery(batch.length), variables, mergedPullRequestsResponse, order) };
     };
     // Many repositories per query (one alias each). Batches go out while the repository listing
     // still runs, as soon as a full one is waiting, and a few at once: they need nothing from one
