@@ -42,14 +42,23 @@ export const outsideCollaboratorsCollector = defineCollector<GitHubApi, GitHubSe
   async *collect({ client, logger }) {
     // The access chain (one GraphQL page per 100 repositories) needs nothing from the two REST
     // listings, so it starts with them instead of after them.
-    const accessChain = repositoryAccess(client);
+    const accessControl = { stopped: false };
+    const accessChain = repositoryAccess(client, accessControl);
     accessChain.catch(() => undefined); // observed below; a listing failing first must not leave it unhandled
     const people = new Map<string, { id: number | null; requests: RequestRef[] }>();
-    for await (const page of client.paginate('GET /orgs/{org}/outside_collaborators', { org: client.org }, simpleUser)) {
-      for (const user of page.items) people.set(user.login, { id: user.id, requests: [page.request] });
+    let without2fa: Awaited<ReturnType<typeof twoFactorListing>>;
+    let accessFound: Awaited<typeof accessChain>;
+    try {
+      for await (const page of client.paginate('GET /orgs/{org}/outside_collaborators', { org: client.org }, simpleUser)) {
+        for (const user of page.items) people.set(user.login, { id: user.id, requests: [page.request] });
+      }
+      without2fa = await twoFactorListing(client, 'GET /orgs/{org}/outside_collaborators', '2fa_disabled', logger);
+      accessFound = await accessChain;
+    } finally {
+      // A listing that failed ends the collector: its access chain stops too, instead of reading on for nothing.
+      accessControl.stopped = true;
     }
-    const without2fa = await twoFactorListing(client, 'GET /orgs/{org}/outside_collaborators', '2fa_disabled', logger);
-    const { access, ids, requests: accessRequests } = await accessChain;
+    const { access, ids, requests: accessRequests } = accessFound;
     for (const [login, id] of ids) if (!people.has(login)) people.set(login, { id, requests: [] });
     for (const [login, person] of [...people].sort(([a], [b]) => a.localeCompare(b))) {
       yield {
@@ -70,9 +79,10 @@ export const outsideCollaboratorsCollector = defineCollector<GitHubApi, GitHubSe
 /**
  * Each outside collaborator's repositories and permissions, from GraphQL: 100 repositories per
  * request instead of one call each. A repository with more than 100 outside collaborators is paged
- * on its own, beside the chain: only its own next page waits for its previous one.
+ * on its own, beside the chain: only its own next page waits for its previous one. Reading stops
+ * at the next page once `control.stopped` is set (the collector failed).
  */
-async function repositoryAccess(client: GitHubApi): Promise<{
+async function repositoryAccess(client: GitHubApi, control: { readonly stopped: boolean }): Promise<{
   access: Map<string, { repository: string; permission: string }[]>;
   /** Every login seen with access, with its database id (found here when the REST listing missed it). */
   ids: Map<string, number | null>;
@@ -103,6 +113,7 @@ async function repositoryAccess(client: GitHubApi): Promise<{
   };
   const overflowing: Promise<void>[] = [];
   for await (const { data, request } of client.repositoryChain(outsideCollaboratorAccessQuery, outsideCollaboratorAccessResponse)) {
+    if (control.stopped) break;
     requests.push([request]);
     for (const repo of data.repositories.nodes) {
       if (!repo.collaborators) continue;

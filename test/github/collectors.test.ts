@@ -215,6 +215,29 @@ describe('outside_collaborators', () => {
     expect(events).toEqual(['access query sent', 'REST listing answered']);
     expect(records.map((r) => [r.subject, r.payload.repositories])).toEqual([['vendor-1', [{ repository: 'acme/app', permission: 'WRITE' }]]]);
   });
+
+  it('stops its access chain when a REST listing fails, one page ahead at most', async () => {
+    const repoPage = (cursor: string) => ({ data: { organization: { repositories: { pageInfo: { hasNextPage: true, endCursor: cursor }, nodes: [] } } } });
+    let secondPageAnswered!: () => void;
+    const secondPageSeen = new Promise<void>((resolve) => (secondPageAnswered = resolve));
+    github()
+      .get('/orgs/acme/outside_collaborators')
+      .query({ per_page: '100' })
+      .reply(403, { message: 'Resource not accessible by personal access token', documentation_url: 'https://docs.github.com/rest/orgs/outside-collaborators', status: '403' }, ghHeaders('OUT:403'))
+      .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: null }))
+      .delay(50) // answered after the listing's refusal has failed the collector
+      .reply(200, repoPage('c1'), ghHeaders('OUT:GQL1'))
+      .post('/graphql', graphqlBody(outsideCollaboratorAccessQuery, { org: 'acme', cursor: 'c1' }))
+      .reply(() => {
+        secondPageAnswered();
+        return [200, repoPage('c2'), ghHeaders('OUT:GQL2')];
+      });
+    // No interceptor for cursor c2: a chain reading on would ask for it, and the request would match nothing.
+    const failure = await collectAll(outsideCollaboratorsCollector, createHarness()).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ status: 403 });
+    await secondPageSeen;
+    await new Promise((r) => setTimeout(r, 100));
+  });
 });
 
 describe('branch_protection', () => {
