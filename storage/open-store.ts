@@ -1,7 +1,6 @@
 import type { Secret } from '../src/core/secret.js';
 import type { EvidenceStore } from './evidence-store.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { openPostgresStore, redactUrl } from './postgres-store.js';
 
 /** Where an evidence store is: a SQLite file, or a PostgreSQL database (URL kept as a secret). */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: Secret | string };
@@ -16,8 +15,24 @@ export function describeStore(location: StoreLocation): string {
   return location.kind === 'sqlite' ? location.path : redactUrl(typeof location.url === 'string' ? location.url : location.url.reveal());
 }
 
-/** Opens the evidence store at a location, through the one contract both backends implement. */
+/**
+ * Opens the evidence store at a location, through the one contract both backends implement. The
+ * PostgreSQL backend (and its driver) is loaded only when a database is named: a SQLite
+ * deployment never loads it (about 6 MB of RSS in every `annexa collect`).
+ */
 export async function openEvidenceStore(location: StoreLocation, options: { readonly?: boolean; mapForReading?: boolean } = {}): Promise<EvidenceStore> {
   if (location.kind === 'sqlite') return openSqliteStore(location.path, options);
+  const { openPostgresStore } = await import('./postgres-store.js');
   return openPostgresStore(typeof location.url === 'string' ? location.url : location.url.reveal(), { ...(options.readonly !== undefined ? { readonly: options.readonly } : {}) });
+}
+
+/** A database URL for messages: the password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
 }

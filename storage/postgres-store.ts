@@ -10,6 +10,7 @@ import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
 import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluation } from './check-runs.js';
 import { PostgresSharedRuns } from './postgres-shared-runs.js';
+import { redactUrl } from './open-store.js';
 import {
   changeRows,
   checkRowsSql,
@@ -95,16 +96,6 @@ export function resilientPool(config: pg.PoolConfig): pg.Pool {
   return pool;
 }
 
-/** A database URL for messages: the password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}
 
 /** @internal A pool or a transaction's client. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
