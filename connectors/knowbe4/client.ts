@@ -57,7 +57,10 @@ export class KnowBe4Api {
     for (let page = 1; ; page++) {
       const query = new URLSearchParams({ ...params, page: String(page), per_page: String(knowbe4PageSize) });
       const answered = await this.slot();
-      const fetched = await getJson(this.options, `${this.baseUrl}${path}?${query}`, z.array(item)).finally(answered);
+      // The call is answered when its headers come, not once its page is read and validated: on a
+      // busy event loop that came hundreds of ms later and held the next calls back as long.
+      const answeredAtHeaders = { ...this.options, fetch: ((url: string, init?: RequestInit) => this.options.fetch(url, init).finally(answered)) as typeof fetch };
+      const fetched = await getJson(answeredAtHeaders, `${this.baseUrl}${path}?${query}`, z.array(item)).finally(answered);
       yield fetched;
       if (fetched.data.length < knowbe4PageSize) return;
     }
@@ -68,7 +71,7 @@ export class KnowBe4Api {
    * arrival), instead of learning the limit from 429 answers: a call starts at least 1/4 s after
    * the previous one, and at least 1 s after the answer to the call four before it (that call
    * arrived no later than its answer, so no five can arrive within a second, whatever the shared
-   * HTTP queue held back). Call the returned function when the answer (or error) has come back.
+   * HTTP queue held back). Call the returned function when the answer's headers (or an error) have come back.
    */
   private slot(): Promise<() => void> {
     // One caller at a time: collectors asking at once must not read the same last call and start together.

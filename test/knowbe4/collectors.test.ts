@@ -146,6 +146,35 @@ describe('knowbe4', () => {
     for (let i = 4; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 4]!).toBeGreaterThanOrEqual(1000);
   });
 
+  it('counts the second between calls from the answer four back as its headers came, not from when its page was read', async () => {
+    const clock = new FakeClock(NOW, true);
+    const starts: number[] = [];
+    // Headers at once; reading each 500-user body takes 100 ms.
+    const fetch = (async (url: string | URL | Request) => {
+      const page = Number(new URL(String(url)).searchParams.get('page'));
+      starts.push(clock.now().getTime());
+      const items = Array.from({ length: page < 6 ? 500 : 3 }, (_, i) => user(page * 1000 + i, `u${page}.${i}@acme.example`));
+      const body = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            await clock.sleep(100);
+            controller.enqueue(new TextEncoder().encode(JSON.stringify(items)));
+            controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const config: KnowBe4Settings = { region: 'eu', token: new Secret(TOKEN, 'env:KB4') };
+    const signal = new AbortController().signal;
+    const h = { client: KnowBe4Api.create(config, { fetch, clock, logger: silentLogger(), signal }), config, clock, logger: silentLogger(), signal };
+    expect(await collect(usersCollector, h as never)).toHaveLength(2503);
+    const at = starts.map((s) => s - starts[0]!);
+    // A quarter second apart; the fifth call 1 s after the first call's headers (at 0), not after its body was read (at 100).
+    expect(at).toEqual([0, 250, 500, 750, 1000, 1250]);
+  });
+
   it('honours 429 Retry-After', async () => {
     const h = harness();
     kb4().get('/v1/users').query({ page: '1', per_page: '500' }).reply(429, { message: 'API Limit Reached' }, { 'retry-after': '2' });
