@@ -162,17 +162,15 @@ const resolvers: Record<string, Record<string, Resolver>> = {
     defaultBranchRef: (r: GithubRepository) => ({ name: r.defaultBranch, branchProtectionRule: r.classicProtection }),
     pullRequests: (r: GithubRepository, args, { index }) => {
       const states = args.states as string[] | undefined;
-      let prs = index.pullRequests(r).filter((p) => (states === undefined || states === null || states.includes('MERGED')) && (args.baseRefName == null || p.baseRefName === args.baseRefName));
       const order = args.orderBy as { field: string; direction: string } | undefined;
-      const key = (p: GithubPullRequest) => (order?.field === 'UPDATED_AT' ? p.updatedAt : p.createdAt);
-      prs = [...prs].sort((a, b) => key(a).localeCompare(key(b)) || a.number - b.number);
+      const prs = index
+        .pullRequestsBy(r, order?.field === 'UPDATED_AT' ? 'updatedAt' : 'createdAt')
+        .filter((p) => (states === undefined || states === null || states.includes('MERGED')) && (args.baseRefName == null || p.baseRefName === args.baseRefName));
       if (order?.direction === 'DESC') prs.reverse();
-      return connection('pullRequests', prs.map((p) => ({ repo: r, pr: p })), args);
+      return connection('pullRequests', prs, args, (pr) => ({ node: { repo: r, pr } }));
     },
     collaborators: (r: GithubRepository, args, { index }) => {
-      const outside = index.world.outsideCollaborators.flatMap((o) =>
-        o.access.filter((a) => a.repository === r.name).map((a) => ({ node: user(o), permission: permissions[a.permission] })),
-      );
+      const outside = index.collaboratorsOf(r).map((a) => ({ node: user(a.collaborator), permission: permissions[a.permission] }));
       return connection('collaborators', args.affiliation === 'DIRECT' ? [] : outside, args, (edge) => edge);
     },
     rulesets: (r: GithubRepository, args, { index }) =>

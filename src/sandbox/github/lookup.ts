@@ -30,6 +30,12 @@ export type ActiveBranchRule = GithubRulesetRule & {
   ruleset_id: number;
 };
 
+/** An outside collaborator's access to one repository. */
+export interface RepositoryAccess {
+  collaborator: GithubOutsideCollaborator;
+  permission: GithubOutsideCollaborator['access'][number]['permission'];
+}
+
 /** Read-only indexes over one world. */
 export class WorldIndex {
   readonly repositories = new Map<string, GithubRepository>();
@@ -38,6 +44,8 @@ export class WorldIndex {
   readonly outside = new Map<string, GithubOutsideCollaborator>();
   private readonly pullsByRepo = new Map<string, GithubPullRequest[]>();
   private readonly rulesetsByRepo = new Map<string, GithubRuleset[]>();
+  private readonly accessByRepo = new Map<string, RepositoryAccess[]>();
+  private readonly pullsSorted = new Map<string, GithubPullRequest[]>();
 
   constructor(readonly world: GithubWorld) {
     for (const repo of world.repositories) this.repositories.set(repo.name.toLowerCase(), repo);
@@ -48,6 +56,12 @@ export class WorldIndex {
     for (const o of world.outsideCollaborators) {
       this.outside.set(o.login.toLowerCase(), o);
       this.accounts.set(o.login.toLowerCase(), o);
+      for (const { repository, permission } of o.access) {
+        const key = repository.toLowerCase();
+        const list = this.accessByRepo.get(key) ?? [];
+        list.push({ collaborator: o, permission });
+        this.accessByRepo.set(key, list);
+      }
     }
     for (const f of world.formerMembers) this.accounts.set(f.login.toLowerCase(), f);
     for (const pr of world.pullRequests) {
@@ -79,6 +93,28 @@ export class WorldIndex {
   /** Merged PRs of a repository (sorted by number). */
   pullRequests(repo: GithubRepository): GithubPullRequest[] {
     return this.pullsByRepo.get(repo.name.toLowerCase()) ?? [];
+  }
+
+  /**
+   * The outside collaborators of a repository with their permission, in the world's order of
+   * collaborators (looked up, not scanned: the collaborator-access chain asks for 100 repositories a page).
+   */
+  collaboratorsOf(repo: GithubRepository): RepositoryAccess[] {
+    return this.accessByRepo.get(repo.name.toLowerCase()) ?? [];
+  }
+
+  /**
+   * Merged PRs of a repository by `field` (ISO times), then number, ascending; sorted once per
+   * repository and field, as GraphQL's `orderBy` asks for them in every batch.
+   */
+  pullRequestsBy(repo: GithubRepository, field: 'createdAt' | 'updatedAt'): readonly GithubPullRequest[] {
+    const key = `${field}\u0000${repo.name.toLowerCase()}`;
+    let sorted = this.pullsSorted.get(key);
+    if (!sorted) {
+      sorted = [...this.pullRequests(repo)].sort((a, b) => (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.number - b.number));
+      this.pullsSorted.set(key, sorted);
+    }
+    return sorted;
   }
 
   /** Any known account (member, outside collaborator or former member). */

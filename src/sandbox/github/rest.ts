@@ -353,7 +353,7 @@ function listReviews(index: WorldIndex, req: RestRequest, [owner, name, number]:
 function listRepositoryCollaborators(index: WorldIndex, req: RestRequest, [owner, name]: string[]): RestResult {
   const repo = owner !== undefined && name !== undefined ? index.repository(owner, name) : undefined;
   if (!repo) return notFound('https://docs.github.com/rest/collaborators/collaborators#list-repository-collaborators');
-  const users = index.world.outsideCollaborators.flatMap((u) => u.access.filter((a) => a.repository === repo.name).map((a) => ({ ...renderSimpleUser(u, req.urls), role_name: a.permission })));
+  const users = index.collaboratorsOf(repo).map((a) => ({ ...renderSimpleUser(a.collaborator, req.urls), role_name: a.permission }));
   const { page, headers } = paginate(users, req.url);
   return { status: 200, body: page, headers };
 }
