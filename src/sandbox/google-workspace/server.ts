@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { jsonResponse, startSandboxServer, type SandboxFaults, type SandboxRequest, type SandboxResponse, type SandboxServer } from '../http-server.js';
-import type { GoogleWorld } from './data.js';
+import type { GoogleWorld, LoginActivity } from './data.js';
 
 export interface GoogleSandboxOptions {
   /** The admin the service account may impersonate (domain-wide delegation granted for it). */
@@ -65,6 +65,14 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
 
   const usersByKey = new Map(world.users.flatMap((u) => [[u.id, u] as const, [u.primaryEmail, u] as const]));
 
+  // Every page of a login-event listing names the same startTime: filtered once, not once a page
+  // (50,000 events at scale 50, 25 ms a page on this fake's one event loop).
+  let loginEventsFrom: { start: string; events: readonly LoginActivity[] } | undefined;
+  const loginEventsSince = (start: string): readonly LoginActivity[] => {
+    if (loginEventsFrom?.start !== start) loginEventsFrom = { start, events: world.loginEvents.filter((e) => e.id.time >= start) };
+    return loginEventsFrom.events;
+  };
+
   function api(request: SandboxRequest): SandboxResponse {
     const { pathname, searchParams } = request.url;
     const auth = request.headers.authorization ?? '';
@@ -94,8 +102,7 @@ export async function startGoogleSandbox(world: GoogleWorld, options: GoogleSand
     }
     if (pathname === '/admin/reports/v1/activity/users/all/applications/login') {
       const start = searchParams.get('startTime');
-      const events = start ? world.loginEvents.filter((e) => e.id.time >= start) : world.loginEvents;
-      return page(request.url, events, 'items', 'admin#reports#activities', 1000, 1000);
+      return page(request.url, start ? loginEventsSince(start) : world.loginEvents, 'items', 'admin#reports#activities', 1000, 1000);
     }
     return googleError(404, 'Not Found', 'notFound');
   }
