@@ -96,7 +96,6 @@ export function resilientPool(config: pg.PoolConfig): pg.Pool {
   return pool;
 }
 
-
 /** @internal A pool or a transaction's client. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
