@@ -77,8 +77,6 @@ export class GoogleAdminApi {
    */
   pages<P extends { pageToken?: string }, S extends z.ZodType>(list: ListMethod<P>, params: P, field: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ [field]: z.array(itemSchema).optional(), nextPageToken: z.string().optional() });
-    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
-    // this page is validated and processed; no validated page is held beyond the one handed on.
     return cursorChain(
       (pageToken) => list({ ...params, ...(pageToken ? { pageToken } : {}) }),
       (response) => cursorIn(response.data, 'nextPageToken'),

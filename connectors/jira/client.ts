@@ -46,8 +46,6 @@ export class JiraApi {
     };
     // The last page says `isLast: true`; a page without a token ends the listing too.
     const cursorOf = (page: unknown) => ((page as { isLast?: unknown } | null)?.isLast === true ? undefined : cursorIn(page, 'nextPageToken'));
-    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
-    // this page is validated and processed; no validated page is held beyond the one handed on.
     return cursorChain(
       (nextPageToken) => getJsonBody(this.options, url(nextPageToken)),
       ({ body }) => cursorOf(body),

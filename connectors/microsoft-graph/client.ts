@@ -227,8 +227,6 @@ export class GraphApi {
   /** Follows `@odata.nextLink` to the end, yielding each page of `value` validated. */
   pages<S extends z.ZodType>(path: string, itemSchema: S): AsyncGenerator<Page<z.output<S>>> {
     const pageSchema = z.object({ value: z.array(itemSchema), '@odata.nextLink': z.string().optional() });
-    // One page ahead (cursorChain): the next request leaves as soon as the answer names its cursor, while
-    // this page is validated and processed; no validated page is held beyond the one handed on.
     return cursorChain(
       (next) => this.getBody(next ?? path),
       ({ body }) => cursorIn(body, '@odata.nextLink'),
