@@ -30,5 +30,6 @@ RUN groupadd --system annexa && useradd --system --gid annexa --home-dir /data a
 USER annexa
 VOLUME /data
 WORKDIR /data
-ENTRYPOINT ["node", "/app/bin/annexa.js"]
+# Run as a program, so the node flags on its first line apply (see bin/annexa.js).
+ENTRYPOINT ["/app/bin/annexa.js"]
 CMD ["collect"]

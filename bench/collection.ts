@@ -22,7 +22,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { packageRoot } from '../src/core/version.js';
+import { entryNodeFlags, packageRoot } from '../src/core/version.js';
 import { sandboxTls } from '../src/sandbox/tls.js';
 import { awsSandboxCredentials } from '../src/sandbox/aws/server.js';
 import type { SandboxEnvironment, SandboxApiName } from '../src/demo/sandbox-environment.js';
@@ -187,7 +187,8 @@ export function collectionChildEnv(dir: string, secrets: Readonly<Record<string,
 }
 
 /**
- * Runs `annexa collect` in a child process; resolves with its exit code, wall seconds and peak RSS.
+ * Runs `annexa collect` in a child process, started with `bin/annexa.js`'s node flags as the
+ * installed command is; resolves with its exit code, wall seconds and peak RSS.
  * `mainModule`: the CLI entry, compiled (`.js`, as the container image runs it) or the TypeScript
  * source (run through tsx, as a checkout does).
  */
@@ -204,7 +205,7 @@ export function collectInChild(
   const began = performance.now();
   return new Promise((resolve, reject) => {
     // Async spawn: the sandbox answering the child lives in this process's event loop.
-    const child = spawn(process.execPath, [...(mainModule.endsWith('.ts') ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entryNodeFlags(), ...(mainModule.endsWith('.ts') ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const cpu = sampleCpu(child.pid);
     let stdout = '';
     let stderr = '';

@@ -19,13 +19,15 @@ export const heapGrowingPercent = 15;
  * live data needs, up to V8's usual limit; the price is more frequent full collections (CPU).
  *
  * The operator's choice wins: nothing changes when NODE_OPTIONS or the command line already sets
- * a V8 heap flag. Returns whether the flag was set.
+ * the growing factor or the old generation's size. `--max-semi-space-size` (the young generation,
+ * which `bin/annexa.js` sets itself) does not count: it leaves the old generation to this factor.
+ * Returns whether the flag was set.
  */
 export function compactHeap(
   options: { execArgv?: readonly string[]; nodeOptions?: string; setFlags?: (flags: string) => void } = {},
 ): boolean {
   const { execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? '', setFlags = setFlagsFromString } = options;
-  const heapFlag = /--(heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size)\b/;
+  const heapFlag = /--(heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size)\b/;
   if (execArgv.some((a) => heapFlag.test(a)) || heapFlag.test(nodeOptions)) return false;
   setFlags(`--heap-growing-percent=${heapGrowingPercent}`);
   return true;

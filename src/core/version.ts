@@ -24,3 +24,16 @@ export const packageRoot: string = installation.root;
 
 /** The tool identity stamped on every run and observation's provenance. */
 export const toolName = `annexa/${toolVersion}`;
+
+/**
+ * The node flags `bin/annexa.js` starts with, from its first line (`#!/usr/bin/env -S node ...`).
+ * The shebang applies when the file is run as a program (the installed `annexa` command, the
+ * container's entrypoint); whatever starts it as `node bin/annexa.js` (the scale-out sandbox, the
+ * benchmark's children) passes these, so it measures the process users run.
+ */
+export function entryNodeFlags(entry = join(installation.root, 'bin', 'annexa.js')): string[] {
+  const first = readFileSync(entry, 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.replace(/^#!/, '').trim().split(/\s+/);
+  const node = words.indexOf('node');
+  return node < 0 ? [] : words.slice(node + 1);
+}

@@ -4,6 +4,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { entryNodeFlags } from '../core/version.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable, type SandboxEnvironment } from '../demo/sandbox-environment.js';
 
 /**
@@ -63,7 +64,7 @@ export async function startScaleOutSandbox(options: {
   const start = (args: string[], log?: string) => {
     // A long-running worker writes to a log file: an unread pipe would fill and block it.
     const output = log ? openSync(join(options.dir, log), 'a') : 'pipe';
-    const child = spawn(process.execPath, [options.cli ?? join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
+    const child = spawn(process.execPath, [...entryNodeFlags(), options.cli ?? join(root, 'bin/annexa.js'), ...args, '--config', configFile], { cwd: options.dir, env, stdio: ['ignore', output, output] });
     if (typeof output === 'number') closeSync(output);
     children.add(child);
     child.once('exit', () => children.delete(child));

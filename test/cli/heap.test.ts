@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compactHeap, heapGrowingPercent } from '../../src/cli/heap.js';
+import { entryNodeFlags, packageRoot, toolVersion } from '../../src/core/version.js';
 
 describe('compactHeap', () => {
   it('sets the heap growing factor when the operator set no V8 heap flag', () => {
@@ -9,11 +11,18 @@ describe('compactHeap', () => {
     expect(set).toEqual([`--heap-growing-percent=${heapGrowingPercent}`]);
   });
 
+  it('still sets it when only the young generation is sized (bin/annexa.js does that itself)', () => {
+    const set: string[] = [];
+    expect(compactHeap({ execArgv: entryNodeFlags(), nodeOptions: '', setFlags: (f) => set.push(f) })).toBe(true);
+    expect(compactHeap({ execArgv: [], nodeOptions: '--max-semi-space-size=8', setFlags: (f) => set.push(f) })).toBe(true);
+    expect(set).toEqual([`--heap-growing-percent=${heapGrowingPercent}`, `--heap-growing-percent=${heapGrowingPercent}`]);
+  });
+
   it.each([
     { execArgv: ['--max-old-space-size=512'], nodeOptions: '' },
     { execArgv: [], nodeOptions: '--max_old_space_size=512' },
     { execArgv: [], nodeOptions: '--import x --heap-growing-percent=100' },
-    { execArgv: ['--max-semi-space-size=8'], nodeOptions: '' },
+    { execArgv: ['--max-semi-space-size=4', '--heap-growing-percent=50'], nodeOptions: '' },
   ])('leaves the heap alone when the operator chose ($execArgv $nodeOptions)', ({ execArgv, nodeOptions }) => {
     const set: string[] = [];
     expect(compactHeap({ execArgv, nodeOptions, setFlags: (f) => set.push(f) })).toBe(false);
@@ -35,3 +44,18 @@ describe('compactHeap', () => {
     expect(withFlag).toBeLessThan(without * 0.8);
   }, 30_000);
 });
+
+describe('bin/annexa.js', () => {
+  it('run as a program, starts node with the flags entryNodeFlags reads from its first line', () => {
+    const flags = entryNodeFlags();
+    expect(flags.some((f) => /^--max-semi-space-size=\d+$/.test(f))).toBe(true);
+    // A module preloaded through NODE_OPTIONS reports the flags node was started with.
+    const probe = `data:text/javascript,process.on('exit',()=>process.stderr.write('EXECARGV'+JSON.stringify(process.execArgv)))`;
+    const run = spawnSync(join(packageRoot, 'bin', 'annexa.js'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--import=${probe}` } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(toolVersion);
+    const execArgv = JSON.parse(/EXECARGV(.*)$/m.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
+    expect(execArgv?.slice(0, flags.length)).toEqual(flags);
+  }, 30_000);
+});
+
