@@ -58,4 +58,3 @@ describe('bin/annexa.js', () => {
     expect(execArgv?.slice(0, flags.length)).toEqual(flags);
   }, 30_000);
 });
-
