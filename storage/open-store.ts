@@ -1,4 +1,5 @@
 import type { Secret } from '../src/core/secret.js';
+import { redactUrl } from '../src/http/sanitize-url.js';
 import type { EvidenceStore } from './evidence-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 
@@ -24,15 +25,4 @@ export async function openEvidenceStore(location: StoreLocation, options: { read
   if (location.kind === 'sqlite') return openSqliteStore(location.path, options);
   const { openPostgresStore } = await import('./postgres-store.js');
   return openPostgresStore(typeof location.url === 'string' ? location.url : location.url.reveal(), { ...(options.readonly !== undefined ? { readonly: options.readonly } : {}) });
-}
-
-/** A database URL for messages: the password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
 }

@@ -10,7 +10,7 @@ import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
 import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluation } from './check-runs.js';
 import { PostgresSharedRuns } from './postgres-shared-runs.js';
-import { redactUrl } from './open-store.js';
+import { redactUrl } from '../src/http/sanitize-url.js';
 import {
   changeRows,
   checkRowsSql,

@@ -13,8 +13,27 @@ export function sanitizeUrl(input: string): string {
   }
   url.username = '';
   url.password = '';
-  for (const name of [...url.searchParams.keys()]) {
-    if (secretParams.test(name)) url.searchParams.set(name, 'REDACTED');
-  }
+  maskSecretParams(url, 'REDACTED');
   return url.href;
+}
+
+/**
+ * A database URL for messages: the user kept (it says which role connects), the password and
+ * secret-looking query parameters (libpq also takes `?password=`) replaced by `***`.
+ */
+export function redactUrl(input: string): string {
+  try {
+    const url = new URL(input);
+    if (url.password) url.password = '***';
+    maskSecretParams(url, '***');
+    return url.toString();
+  } catch {
+    return input.replace(/:[^:@/]*@/, ':***@').split('?')[0] ?? '';
+  }
+}
+
+function maskSecretParams(url: URL, mask: string): void {
+  for (const name of [...url.searchParams.keys()]) {
+    if (secretParams.test(name)) url.searchParams.set(name, mask);
+  }
 }
