@@ -8,6 +8,8 @@ import { connectorRegistry } from '../registry.js';
 import { checkRegistry } from '../checks/registry.js';
 import { isDatabaseUrl, openEvidenceStore } from '../../storage/open-store.js';
 import type { EvidenceStore } from '../../storage/evidence-store.js';
+import { nodeFetch } from '../http/node-fetch.js';
+import { describeProxySettings, proxySettingsFromEnv } from '../http/proxy.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -55,6 +57,29 @@ export function loadConfig(options: GlobalOptions, io: CliIO, redactor: Redactor
 /** A logger for a command: JSON lines unless stderr is a terminal. */
 export function commandLogger(options: GlobalOptions, io: CliIO, redactor: Redactor, configured?: string): Logger {
   return createLogger({ level: options.logLevel ?? io.env.ANNEXA_LOG_LEVEL ?? configured ?? 'info', redactor, pretty: io.isTTY });
+}
+
+/**
+ * The transport commands that reach real APIs send through (`collect`, `run`, `worker`): node:http
+ * and node:https, through the proxies the environment names (`https_proxy`, `http_proxy`,
+ * `all_proxy`, `no_proxy`). A proxy's password is a secret: redacted wherever it could appear.
+ */
+export function outboundFetch(io: CliIO, logger: Logger, redactor: Redactor): typeof fetch {
+  const proxy = proxySettingsFromEnv(io.env);
+  if (!proxy) return nodeFetch();
+  for (const url of [proxy.https, proxy.http]) {
+    if (url?.password) for (const form of [url.password, decodedOrSame(url.password)]) redactor.add(form);
+  }
+  logger.info(describeProxySettings(proxy), 'outbound requests go through a proxy (loopback and no_proxy hosts go direct)');
+  return nodeFetch({ proxy });
+}
+
+function decodedOrSame(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

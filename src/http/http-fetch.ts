@@ -142,6 +142,8 @@ export function createHttpFetch(options: HttpFetchOptions): typeof fetch {
       try {
         response = await options.fetch(input, { ...init, signal });
       } catch (error) {
+        // A transport error that already knows its outcome (a proxy refusing its credentials) is final.
+        if (error instanceof CollectError) throw error;
         await transportFailed(error, timeout, attempt, retriesLeft, 'failed');
         continue;
       }

@@ -2,6 +2,11 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { CollectError } from '../core/errors.js';
+import { proxyFor, type ProxySettings } from './proxy.js';
+import { redactUrl, sanitizeUrl } from './sanitize-url.js';
 
 /** Options of {@link nodeFetch}. */
 export interface NodeFetchOptions {
@@ -9,6 +14,8 @@ export interface NodeFetchOptions {
   ca?: string;
   /** Connections kept open per host (default 64; the shared HTTP layer's queues bound what is used). */
   maxSockets?: number;
+  /** Outbound proxies (`proxySettingsFromEnv`); loopback and `no_proxy` hosts go direct. */
+  proxy?: ProxySettings;
 }
 
 const maxRedirects = 5;
@@ -25,11 +32,32 @@ const maxRedirects = 5;
  * What it does like `fetch`: any body `Request` accepts, `Headers` in and out, `signal`, redirects
  * followed (up to 5, unless `redirect: 'manual'`), gzip/deflate/br bodies decoded, `response.url`
  * set, a body cut off mid-way errors the body stream. Connections are kept alive per factory call.
+ *
+ * Through a proxy (`options.proxy`): `https:` targets through a CONNECT tunnel (the proxy sees only
+ * the host name; TLS is with the API), `http:` targets in absolute form. A proxy that refuses
+ * (407, 403) fails the request naming the proxy, never as if the API had answered.
  */
 export function nodeFetch(options: NodeFetchOptions = {}): typeof fetch {
+  const maxSockets = options.maxSockets ?? 64;
+  const tls = options.ca ? { ca: options.ca } : {};
   const agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, ...(options.ca ? { ca: options.ca } : {}) }),
+    'http:': new HttpAgent({ keepAlive: true, maxSockets }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets, ...tls }),
+  };
+  // One agent per proxy and scheme, so tunnels and proxy connections are kept alive like direct ones.
+  const proxyAgents = new Map<string, HttpAgent>();
+  const route = (url: URL): { agent: HttpAgent; proxy?: URL } => {
+    const protocol = url.protocol as 'http:' | 'https:';
+    const proxy = proxyFor(options.proxy, url);
+    if (!proxy) return { agent: agents[protocol] };
+    const key = `${protocol} ${proxy.href}`;
+    let agent = proxyAgents.get(key);
+    if (!agent) {
+      // https: a CONNECT tunnel, TLS with the API inside it (trusting `ca` when given); http: absolute-form requests.
+      agent = protocol === 'https:' ? new HttpsProxyAgent(proxy, { keepAlive: true, maxSockets, ...tls }) : new HttpProxyAgent(proxy, { keepAlive: true, maxSockets });
+      proxyAgents.set(key, agent);
+    }
+    return { agent, proxy };
   };
   const send = async (input: string | URL | Request, init: RequestInit = {}, redirects = 0): Promise<Response> => {
     // A Request (the Graph SDK sends them), or a body other than text or bytes: let Request read it.
@@ -45,13 +73,25 @@ export function nodeFetch(options: NodeFetchOptions = {}): typeof fetch {
     const redirect = request?.redirect ?? init.redirect ?? 'follow';
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`fetch: unsupported protocol ${url.protocol}`);
     signal?.throwIfAborted();
+    const { agent, proxy } = route(url);
+    /** The proxy's own answer when it refused the tunnel (https-proxy-agent replays it as the response). */
+    let refusal: { statusCode: number; statusText: string } | undefined;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method, headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(signal ? { signal } : {}) }, resolve);
+      // https-proxy-agent starts its TLS with the API from the request's options, not the agent's.
+      const req = send(url, { method, headers, agent, ...(proxy ? tls : {}), ...(signal ? { signal } : {}) }, resolve);
+      req.once('proxyConnect', (answer: { statusCode: number; statusText: string }) => {
+        if (answer.statusCode !== 200) refusal = answer;
+      });
       req.on('error', (error) => reject(signal?.aborted ? signal.reason : error));
       req.end(body);
     });
     const status = res.statusCode ?? 500;
+    // Only a proxy answers 407; for an http: target it comes as the response itself.
+    if (proxy && (refusal || status === 407)) {
+      res.resume();
+      throw proxyRefused(proxy, url, refusal ?? { statusCode: status, statusText: res.statusMessage ?? '' });
+    }
     const location = res.headers.location;
     if (redirect !== 'manual' && [301, 302, 303, 307, 308].includes(status) && location) {
       res.resume();
@@ -81,6 +121,19 @@ export function nodeFetch(options: NodeFetchOptions = {}): typeof fetch {
     return response;
   };
   return ((input: string | URL | Request, init?: RequestInit) => send(input, init)) as typeof fetch;
+}
+
+/**
+ * A proxy's refusal, naming the proxy (password masked) and the target. A 407 (credentials) or a
+ * 403 (the proxy's policy) will not change on a retry: they are `network` outcomes at once.
+ * Anything else (a 502 while the proxy cannot reach the API) is an error the shared HTTP layer retries.
+ */
+function proxyRefused(proxy: URL, target: URL, answer: { statusCode: number; statusText: string }): Error {
+  const hint = answer.statusCode === 407 ? ' (check the user and password in the proxy variable)' : answer.statusCode === 403 ? " (the proxy's policy does not allow this host)" : '';
+  const status = answer.statusText ? `${answer.statusCode} ${answer.statusText}` : String(answer.statusCode);
+  const message = `proxy ${redactUrl(proxy.href)} refused ${target.host}: HTTP ${status}${hint}`;
+  if (answer.statusCode === 407 || answer.statusCode === 403) return new CollectError('network', message, { endpoint: sanitizeUrl(target.href) });
+  return new Error(message);
 }
 
 /** The body as sent, decoded per Content-Encoding; a cut-off body errors the stream either way. */

@@ -1,4 +1,5 @@
-const secretParams = /^(access_token|token|api_key|apikey|key|sig|signature|client_secret|code|password)$/i;
+// `sslpassword`: libpq's passphrase for the client key, also accepted in the URL.
+const secretParams = /^(access_token|token|api_key|apikey|key|sig|signature|client_secret|code|password|sslpassword)$/i;
 
 /**
  * A URL safe to keep as provenance or to log: no user-info, secret-looking query parameters masked.

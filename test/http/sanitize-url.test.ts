@@ -22,6 +22,10 @@ describe('redactUrl', () => {
     expect(shown).toBe('postgres://annexa@db/annexa?password=***&sslmode=require');
   });
 
+  it("masks libpq's client-key passphrase (sslpassword)", () => {
+    expect(redactUrl('postgres://annexa@db/annexa?sslkey=/k.pem&sslpassword=keypass')).toBe('postgres://annexa@db/annexa?sslkey=%2Fk.pem&sslpassword=***');
+  });
+
   it('masks what it cannot parse as well as it can, and drops its query', () => {
     expect(redactUrl('postgres://annexa:s3cret@db:badport/x?password=also')).not.toMatch(/s3cret|also/);
   });

@@ -5,11 +5,10 @@ import { Redactor } from '../../core/redact.js';
 import { StoreWriteError, isStoreIoError } from '../../core/errors.js';
 import type { AnnexaConfig } from '../../config/config.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
-import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
+import { commandLogger, loadConfig, outboundFetch, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
 import type { Logger } from '../../core/logger.js';
-import { nodeFetch } from '../../http/node-fetch.js';
 
 export interface CollectCommandOptions extends GlobalOptions {
   only?: string[];
@@ -20,7 +19,7 @@ export async function collectCommand(options: CollectCommandOptions, io: CliIO, 
   const redactor = new Redactor();
   const config = loadConfig(options, io, redactor);
   const logger = commandLogger(options, io, redactor, config.logLevel);
-  const result = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: nodeFetch() });
+  const result = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: outboundFetch(io, logger, redactor) });
   io.stdout(options.json ? json(result) : formatCollectResult(result, config.storePath));
   return result.status === 'complete' ? exitCodes.ok : exitCodes.partial;
 }

@@ -13,10 +13,9 @@ import { systemClock } from '../../core/clock.js';
 import { Redactor } from '../../core/redact.js';
 import { UsageError } from '../../core/errors.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
-import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
+import { commandLogger, loadConfig, outboundFetch, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
-import { nodeFetch } from '../../http/node-fetch.js';
 
 export interface RunOptions extends GlobalOptions {
   only?: string[];
@@ -40,7 +39,7 @@ export async function runCommand(options: RunOptions, io: CliIO, command: string
   const logger = commandLogger(options, io, redactor, config.logLevel);
   const reportsDir = options.reportsDir ? join(io.cwd, options.reportsDir) : config.reportsDir;
 
-  const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: nodeFetch() });
+  const collection = await collectWithConfig({ config, only: options.only ?? [], io, logger, redactor, command, clock: systemClock, fetch: outboundFetch(io, logger, redactor) });
   const store = await openEvidenceStore(config.store);
   try {
     const previousCheckRun = await store.lastCheckRun();

@@ -8,10 +8,9 @@ import { startWorker, workerHealth } from '../../scale/worker.js';
 import type { AnnexaConfig } from '../../config/config.js';
 import { openEvidenceStore } from '../../../storage/open-store.js';
 import type { RunDetail, RunJob } from '../../../storage/evidence-store.js';
-import { commandLogger, loadConfig, type CliIO, type GlobalOptions } from '../runtime.js';
+import { commandLogger, loadConfig, outboundFetch, type CliIO, type GlobalOptions } from '../runtime.js';
 import { json, table } from '../table.js';
 import { exitCodes } from '../exit-codes.js';
-import { nodeFetch } from '../../http/node-fetch.js';
 
 /** The database URL of a PostgreSQL store config, or a usage error: the queue lives next to the store. */
 function databaseUrl(config: AnnexaConfig): string {
@@ -110,7 +109,7 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIO): P
   const logger = commandLogger(options, io, redactor, config.logLevel);
   const store = await openEvidenceStore(config.store);
   try {
-    const worker = await startWorker({ config, url, store, name, concurrency, visibilityTimeoutMs, graceMs, fetch: nodeFetch(), clock: systemClock, logger, redactor });
+    const worker = await startWorker({ config, url, store, name, concurrency, visibilityTimeoutMs, graceMs, fetch: outboundFetch(io, logger, redactor), clock: systemClock, logger, redactor });
     logger.info({ worker: name, concurrency }, 'worker started: waiting for jobs');
     const stop = (signal: NodeJS.Signals) => {
       logger.warn({ signal }, 'stopping: running units finish or are handed back');
