@@ -61,6 +61,7 @@ const expectedAuth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base6
  * `https:` targets, absolute-form requests for `http:` ones.
  */
 interface TestProxy {
+  port: number;
   url: (password?: string) => string;
   connects: string[];
   forwarded: string[];
@@ -114,6 +115,7 @@ async function startProxy(): Promise<TestProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
+    port,
     url: (password = PASSWORD) => `http://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     connects,
     forwarded,
@@ -257,7 +259,7 @@ describe('nodeFetch through a proxy', () => {
     const error = await fetch(`https://api.annexa.test:${httpsPort}/orgs`).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(CollectError);
     expect((error as CollectError).code).toBe('network');
-    expect((error as CollectError).message).toBe(`proxy http://annexa:***@127.0.0.1:${proxy.url().split(':').pop()}/ refused api.annexa.test:${httpsPort}: HTTP 407 Proxy Authentication Required (check the user and password in the proxy variable)`);
+    expect((error as CollectError).message).toBe(`proxy http://annexa:***@127.0.0.1:${proxy.port}/ refused api.annexa.test:${httpsPort}: HTTP 407 Proxy Authentication Required (check the user and password in the proxy variable)`);
     expect((error as CollectError).message).not.toContain('wrong-password');
     expect(proxy.connects.length - before).toBe(1);
   });
