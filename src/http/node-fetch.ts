@@ -83,7 +83,8 @@ export function nodeFetch(options: NodeFetchOptions = {}): typeof fetch {
       req.once('proxyConnect', (answer: { statusCode: number; statusText: string }) => {
         if (answer.statusCode !== 200) refusal = answer;
       });
-      req.on('error', (error) => reject(signal?.aborted ? signal.reason : error));
+      // A failure on the way names the proxy it went through: the operator's fix may be there (its address, its CA).
+      req.on('error', (error) => reject(signal?.aborted ? signal.reason : proxy ? new Error(`through proxy ${redactUrl(proxy.href)}`, { cause: error }) : error));
       req.end(body);
     });
     const status = res.statusCode ?? 500;

@@ -264,6 +264,18 @@ describe('nodeFetch through a proxy', () => {
     expect(proxy.connects.length - before).toBe(1);
   });
 
+  it('names the proxy when it cannot be reached, and retries like any network failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const transport = nodeFetch({ proxy: proxySettingsFromEnv({ HTTPS_PROXY: `http://svc:hunter22@127.0.0.1:${port}` })! });
+    const fetch = createHttpFetch({ policy: { ...defaultHttpPolicy, maxRetries: 1, backoffBaseMs: 1, backoffMaxMs: 1 }, fetch: transport, clock: systemClock, logger: silentLogger() });
+    const error = (await fetch(`https://api.annexa.test:${httpsPort}/orgs`).then(() => undefined, (e: unknown) => e)) as CollectError;
+    expect(error.code).toBe('network');
+    expect(error.message).toBe(`GET https://api.annexa.test:${httpsPort}/orgs failed: through proxy http://svc:***@127.0.0.1:${port}/ (connect ECONNREFUSED 127.0.0.1:${port}) (2 attempts)`);
+  });
+
   it("fails with `network` when the proxy's policy refuses the host", async () => {
     const fetch = fetchWith({ HTTPS_PROXY: proxy.url() });
     await expect(fetch(`https://blocked.annexa.test:${httpsPort}/`)).rejects.toThrow(/refused blocked\.annexa\.test:\d+: HTTP 403 Forbidden \(the proxy's policy does not allow this host\)/);
