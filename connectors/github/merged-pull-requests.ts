@@ -106,62 +106,68 @@ export const mergedPullRequestsCollector = defineCollector<GitHubApi, GitHubSett
     const queue: PendingPage[] = [];
     const inFlight: Promise<BatchAnswer>[] = [];
     let previous: { rateLimit: RateLimit; batch: number } | undefined;
-    for (;;) {
-      // One batch fewer while the repository listing runs: its next page is the chain everything waits on.
-      while (inFlight.length < (nextPage ? batchesAtOnce - 1 : batchesAtOnce) && queue.length > 0) {
-        const size = nextBatchSize(previous);
-        if (nextPage && queue.length < size) break;
-        const answer = send(queue.splice(0, size));
-        // Observed when its turn comes; no unhandled-rejection noise while earlier answers are read.
-        answer.catch(() => undefined);
-        inFlight.push(answer);
-      }
-      // Nothing waiting, nothing in flight, no repositories to come: the loop above sent every queued page.
-      if (!nextPage && inFlight.length === 0) return;
-      const next: { page: IteratorResult<Page<RepositoryNode>> } | { answer: BatchAnswer } = await Promise.race([
-        ...(nextPage ? [nextPage.then((page) => ({ page }))] : []),
-        ...(inFlight.length > 0 ? [inFlight[0]!.then((answer) => ({ answer }))] : []),
-      ]);
-      if ('page' in next) {
-        nextPage = next.page.done ? undefined : repositoryPages.next();
-        if (!next.page.done) queue.push(...active(next.page.value));
-        continue;
-      }
-      inFlight.shift();
-      const { batch, fetched } = next.answer;
-      const { data, request } = fetched;
-      previous = { rateLimit: data.rateLimit, batch: batch.length };
-      const nextPages: PendingPage[] = [];
-      for (const [i, pending] of batch.entries()) {
-        const connection = data[`r${i}`]?.pullRequests;
-        if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
-        let reachedPeriodStart = false;
-        for (const pr of connection.nodes) {
-          // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
-          if (pr.updatedAt < since) {
-            reachedPeriodStart = true;
-            break;
-          }
-          if (!pr.mergedAt || pr.mergedAt < since) continue;
-          const payload: MergedPullRequest = {
-            repository: pending.repo.nameWithOwner,
-            number: pr.number,
-            title: pr.title,
-            url: pr.url,
-            author: pr.author?.login ?? null,
-            mergedBy: pr.mergedBy?.login ?? null,
-            createdAt: pr.createdAt,
-            mergedAt: pr.mergedAt,
-            baseBranch: pr.baseRefName,
-            mergeCommit: pr.mergeCommit?.oid ?? null,
-            reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
-            reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
-          };
-          yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
+    try {
+      for (;;) {
+        // One batch fewer while the repository listing runs: its next page is the chain everything waits on.
+        while (inFlight.length < (nextPage ? batchesAtOnce - 1 : batchesAtOnce) && queue.length > 0) {
+          const size = nextBatchSize(previous);
+          if (nextPage && queue.length < size) break;
+          const answer = send(queue.splice(0, size));
+          // Observed when its turn comes; no unhandled-rejection noise while earlier answers are read.
+          answer.catch(() => undefined);
+          inFlight.push(answer);
         }
-        if (!reachedPeriodStart && connection.pageInfo.hasNextPage) nextPages.push({ ...pending, cursor: connection.pageInfo.endCursor });
+        // Nothing waiting, nothing in flight, no repositories to come: the loop above sent every queued page.
+        if (!nextPage && inFlight.length === 0) return;
+        const next: { page: IteratorResult<Page<RepositoryNode>> } | { answer: BatchAnswer } = await Promise.race([
+          ...(nextPage ? [nextPage.then((page) => ({ page }))] : []),
+          ...(inFlight.length > 0 ? [inFlight[0]!.then((answer) => ({ answer }))] : []),
+        ]);
+        if ('page' in next) {
+          nextPage = next.page.done ? undefined : repositoryPages.next();
+          if (!next.page.done) queue.push(...active(next.page.value));
+          continue;
+        }
+        inFlight.shift();
+        const { batch, fetched } = next.answer;
+        const { data, request } = fetched;
+        previous = { rateLimit: data.rateLimit, batch: batch.length };
+        const nextPages: PendingPage[] = [];
+        for (const [i, pending] of batch.entries()) {
+          const connection = data[`r${i}`]?.pullRequests;
+          if (!connection) throw new CollectError('not_found', `repository ${pending.repo.nameWithOwner} not found`, { endpoint: request.url });
+          let reachedPeriodStart = false;
+          for (const pr of connection.nodes) {
+            // Ordered by updatedAt descending and mergedAt <= updatedAt: older pages cannot hold merges in the period.
+            if (pr.updatedAt < since) {
+              reachedPeriodStart = true;
+              break;
+            }
+            if (!pr.mergedAt || pr.mergedAt < since) continue;
+            const payload: MergedPullRequest = {
+              repository: pending.repo.nameWithOwner,
+              number: pr.number,
+              title: pr.title,
+              url: pr.url,
+              author: pr.author?.login ?? null,
+              mergedBy: pr.mergedBy?.login ?? null,
+              createdAt: pr.createdAt,
+              mergedAt: pr.mergedAt,
+              baseBranch: pr.baseRefName,
+              mergeCommit: pr.mergeCommit?.oid ?? null,
+              reviews: pr.reviews.nodes.map((r) => ({ reviewer: r.author?.login ?? null, state: r.state, submittedAt: r.submittedAt })),
+              reviewsTruncated: pr.reviews.totalCount > pr.reviews.nodes.length,
+            };
+            yield { subject: `${payload.repository}#${payload.number}`, requests: [pending.pageRequest, request], payload };
+          }
+          if (!reachedPeriodStart && connection.pageInfo.hasNextPage) nextPages.push({ ...pending, cursor: connection.pageInfo.endCursor });
+        }
+        queue.unshift(...nextPages);
       }
-      queue.unshift(...nextPages);
+    } finally {
+      // A failed batch, or a consumer that stopped, ends the collector: the batches still in flight
+      // settle first, so none of its requests runs on after its outcome (as a cursor chain does).
+      await Promise.allSettled(inFlight);
     }
   },
 });

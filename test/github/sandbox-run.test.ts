@@ -130,3 +130,46 @@ describe('the GitHub connector against the sandbox', () => {
     }
   });
 });
+
+describe('merged_pull_requests when a batch fails', () => {
+  it('lets the batches still in flight settle before the collector ends: none of its requests outlives the run', async () => {
+    const large = createGithubWorld(createSyntheticCompany({ now: new Date('2026-05-01T12:00:00Z'), scale: 3, seed: 7 }));
+    const sandbox = await startGithubSandbox(large, { token: TOKEN });
+    // The first batch's answer comes after 0.2 s, cut short (invalid_payload), while the batches
+    // sent after it (the listing's later pages) take a second each.
+    let batches = 0;
+    let inFlight = 0;
+    const transport: typeof fetch = async (input, init) => {
+      const batch = typeof init?.body === 'string' && init.body.includes('AnnexaMergedPullRequests');
+      const first = batch && ++batches === 1;
+      inFlight += 1;
+      try {
+        if (batch) await new Promise((resolve) => setTimeout(resolve, first ? 200 : 1000));
+        if (first) return new Response('{"data":{"r0":', { status: 200, headers: { 'content-type': 'application/json' } });
+        return await globalThis.fetch(input, init);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    try {
+      const config = parseConfig(
+        { store: { path: join(dir, 'failed-batch.db') }, connectors: [{ id: 'github-acme', type: 'github', org: 'acme', token: '${GITHUB_TOKEN}', baseUrl: sandbox.url }] },
+        '<test>',
+        connectorRegistry,
+        { env: { GITHUB_TOKEN: TOKEN }, readFile: () => '', redactor: new Redactor() },
+        checkRegistry,
+      );
+      const store = openSqliteStore(config.storePath);
+      const clock = new FakeClock(new Date(large.now), true);
+      const result = await runCollection({ plan: planCollection(config), store, fetch: transport, clock, logger: silentLogger(), redactor: new Redactor(), command: 'failed-batch' });
+      await store.close();
+      expect(batches).toBeGreaterThanOrEqual(2);
+      const merged = result.outcomes.find((o) => o.collectorId === 'merged_pull_requests');
+      expect([merged?.status, merged?.errorCode]).toEqual(['failed', 'invalid_payload']);
+      expect(result.outcomes.filter((o) => o.status === 'failed').map((o) => o.collectorId)).toEqual(['merged_pull_requests']);
+      expect(inFlight).toBe(0);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
