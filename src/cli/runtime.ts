@@ -67,19 +67,9 @@ export function commandLogger(options: GlobalOptions, io: CliIO, redactor: Redac
 export function outboundFetch(io: CliIO, logger: Logger, redactor: Redactor): typeof fetch {
   const proxy = proxySettingsFromEnv(io.env);
   if (!proxy) return nodeFetch();
-  for (const url of [proxy.https, proxy.http]) {
-    if (url?.password) for (const form of [url.password, decodedOrSame(url.password)]) redactor.add(form);
-  }
+  for (const url of [proxy.https, proxy.http]) if (url) redactor.addUrlPassword(url.href);
   logger.info(describeProxySettings(proxy), 'outbound requests go through a proxy (loopback and no_proxy hosts go direct)');
   return nodeFetch({ proxy });
-}
-
-function decodedOrSame(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /**

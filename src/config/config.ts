@@ -181,10 +181,7 @@ export function parseConfig(
   }
   // The database URL is needed by reading commands too, so it always resolves.
   const url = top.data.store.url ? resolveSecrets(top.data.store.url, ['store', 'url'], baseDir, { ...sources, skipSecrets: false }, issues, file) : undefined;
-  if (url instanceof Secret) {
-    const password = URL.canParse(url.reveal()) ? decodeURIComponent(new URL(url.reveal()).password) : '';
-    if (password) sources.redactor.add(password);
-  }
+  if (url instanceof Secret) sources.redactor.addUrlPassword(url.reveal());
   if (issues.length > 0) throw new ConfigError(issues.join('\n'), file, issues);
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const store: StoreLocation = url instanceof Secret ? { kind: 'postgres', url } : { kind: 'sqlite', path: fromBase(top.data.store.path!) };

@@ -17,6 +17,21 @@ export class Redactor {
   }
 
   /**
+   * Registers the password of a URL (a database or proxy URL), as written (percent-encoded, as it
+   * appears in a URL) and decoded (as it is sent). An unparseable URL holds no password to add.
+   */
+  addUrlPassword(url: string): void {
+    const password = URL.canParse(url) ? new URL(url).password : '';
+    if (!password) return;
+    this.add(password);
+    try {
+      this.add(decodeURIComponent(password));
+    } catch {
+      // Not valid percent-encoding: the password is used as written, already added.
+    }
+  }
+
+  /**
    * Returns the string with every registered secret and token-shaped value masked. A string with
    * nothing to mask is returned as it is, not copied: a collection redacts every string of every
    * record (hundreds of thousands at scale 50), and copies of clean strings were pure garbage.

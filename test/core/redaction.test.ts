@@ -27,6 +27,19 @@ describe('Redactor.redact', () => {
     expect(r.redact('x abcd y')).toBe(`x ${MASK} y`);
   });
 
+  it("registers a URL's password as written and decoded; a URL without one, or unparseable, adds nothing", () => {
+    const r = new Redactor();
+    r.addUrlPassword('http://svc:p%40ss-w0rd@proxy.corp:3128');
+    expect(r.redact('sent p@ss-w0rd, wrote p%40ss-w0rd')).toBe(`sent ${MASK}, wrote ${MASK}`);
+    const bad = new Redactor();
+    bad.addUrlPassword('postgres://annexa:100%zz-pass@db/annexa');
+    expect(bad.redact('100%zz-pass')).toBe(MASK);
+    const none = new Redactor();
+    none.addUrlPassword('http://proxy.corp:3128');
+    none.addUrlPassword('not a url :secret@');
+    expect(none.redact('proxy.corp secret')).toBe('proxy.corp secret');
+  });
+
   it('ignores very short values instead of destroying every message', () => {
     const r = new Redactor();
     r.add('a');
