@@ -56,8 +56,8 @@ export function proxyFor(settings: ProxySettings | undefined, target: URL): URL 
   if (!settings) return undefined;
   const proxy = target.protocol === 'https:' ? settings.https : target.protocol === 'http:' ? settings.http : undefined;
   if (!proxy) return undefined;
+  if (isLoopbackHost(target.hostname)) return undefined;
   const hostname = bareHost(target.hostname);
-  if (isLoopback(hostname)) return undefined;
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   return settings.bypasses(hostname, port) ? undefined : proxy;
 }
@@ -125,7 +125,9 @@ function bareHost(hostname: string): string {
   return hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }
 
-function isLoopback(hostname: string): boolean {
+/** Whether a URL's host name (IPv6 with or without brackets) is this machine's loopback: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(urlHostname: string): boolean {
+  const hostname = bareHost(urlHostname);
   if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
   return (isIP(hostname) === 4 && hostname.startsWith('127.')) || hostname === '::1';
 }

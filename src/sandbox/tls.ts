@@ -1,4 +1,5 @@
 import { nodeFetch } from '../http/node-fetch.js';
+import { isLoopbackHost } from '../http/proxy.js';
 
 /**
  * A throwaway self-signed certificate for 127.0.0.1 and localhost, for sandbox APIs whose real
@@ -28,8 +29,6 @@ B69dREccyKkM0TU2JfzOqL7cSk2DmRhHeCiMJ4GhmB/cqrq9Q98FZjNQ
 `,
 } as const;
 
-const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * The transport for the demo and tests: `https://` requests to a loopback host are sent trusting
  * only {@link sandboxTls} (through {@link nodeFetch}); everything else goes to `fallback` (the
@@ -40,7 +39,7 @@ export function sandboxTrustingFetch(fallback: typeof fetch = nodeFetch()): type
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     // Everything but loopback HTTPS goes to the fallback untouched (its body not yet read).
-    if (url.protocol !== 'https:' || !loopback.has(url.hostname)) return fallback(input, init);
+    if (url.protocol !== 'https:' || !isLoopbackHost(url.hostname)) return fallback(input, init);
     return trusting(input, init);
   };
 }
