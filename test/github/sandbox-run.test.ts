@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import { connectorRegistry } from '../../src/registry.js';
 import { checkRegistry } from '../../src/checks/registry.js';
 import { evaluateChecks } from '../../src/checks/run-checks.js';
@@ -16,6 +15,7 @@ import { startGithubSandbox } from '../../src/sandbox/github/server.js';
 import type { SandboxFaults } from '../../src/sandbox/http-server.js';
 // Not from harness.ts: that module loads nock, which must not sit between us and the sandbox.
 import { FakeClock } from './fake-clock.js';
+import { githubSandboxConfig } from './sandbox-config.js';
 
 /**
  * The real connector against the GitHub sandbox (the real wire format, served by graphql-js and
@@ -41,13 +41,7 @@ async function collect(name: string, faults?: (clock: FakeClock) => SandboxFault
   const clock = new FakeClock(new Date(world.now), true);
   const sandbox = await startGithubSandbox(world, { token: TOKEN, ...(faults ? { faults: faults(clock) } : {}) });
   try {
-    const config = parseConfig(
-      { store: { path: join(dir, `${name}.db`) }, connectors: [{ id: 'github-acme', type: 'github', org: 'acme', token: '${GITHUB_TOKEN}', baseUrl: sandbox.url }] },
-      '<test>',
-      connectorRegistry,
-      { env: { GITHUB_TOKEN: TOKEN }, readFile: () => '', redactor: new Redactor() },
-      checkRegistry,
-    );
+    const config = githubSandboxConfig(sandbox.url, join(dir, `${name}.db`), TOKEN);
     const store = openSqliteStore(config.storePath);
     const result = await runCollection({ plan: planCollection(config), store, fetch: globalThis.fetch, clock, logger: silentLogger(), redactor: new Redactor(), command: name });
     return { result, store, clock, requests: sandbox.requestCount(), byRoute: sandbox.requestsByRoute() };
@@ -152,13 +146,7 @@ describe('merged_pull_requests when a batch fails', () => {
       }
     };
     try {
-      const config = parseConfig(
-        { store: { path: join(dir, 'failed-batch.db') }, connectors: [{ id: 'github-acme', type: 'github', org: 'acme', token: '${GITHUB_TOKEN}', baseUrl: sandbox.url }] },
-        '<test>',
-        connectorRegistry,
-        { env: { GITHUB_TOKEN: TOKEN }, readFile: () => '', redactor: new Redactor() },
-        checkRegistry,
-      );
+      const config = githubSandboxConfig(sandbox.url, join(dir, 'failed-batch.db'), TOKEN);
       const store = openSqliteStore(config.storePath);
       const clock = new FakeClock(new Date(large.now), true);
       const result = await runCollection({ plan: planCollection(config), store, fetch: transport, clock, logger: silentLogger(), redactor: new Redactor(), command: 'failed-batch' });

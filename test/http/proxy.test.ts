@@ -11,9 +11,6 @@ import { Redactor } from '../../src/core/redact.js';
 import { createHttpFetch, defaultHttpPolicy } from '../../src/http/http-fetch.js';
 import { nodeFetch } from '../../src/http/node-fetch.js';
 import { describeProxySettings, proxyFor, proxySettingsFromEnv } from '../../src/http/proxy.js';
-import { parseConfig } from '../../src/config/config.js';
-import { connectorRegistry } from '../../src/registry.js';
-import { checkRegistry } from '../../src/checks/registry.js';
 import { planCollection } from '../../src/pipeline/plan.js';
 import { runCollection } from '../../src/pipeline/collect.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
@@ -21,6 +18,7 @@ import { createGithubWorld, createSyntheticCompany } from '../../src/sandbox/ind
 import { startGithubSandbox } from '../../src/sandbox/github/server.js';
 import { systemClock } from '../../src/core/clock.js';
 import { runCli, tempDir } from '../cli/helpers.js';
+import { githubSandboxConfig } from '../github/sandbox-config.js';
 import { outboundFetch, type CliIO } from '../../src/cli/runtime.js';
 import { createLogger } from '../../src/core/logger.js';
 import { writeFileSync } from 'node:fs';
@@ -292,13 +290,7 @@ describe('nodeFetch through a proxy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'annexa-proxy-'));
     try {
       const port = new URL(sandbox.url).port;
-      const config = parseConfig(
-        { store: { path: join(dir, 'evidence.db') }, connectors: [{ id: 'github-acme', type: 'github', org: 'acme', token: '${GITHUB_TOKEN}', baseUrl: `http://api.annexa.test:${port}` }] },
-        '<test>',
-        connectorRegistry,
-        { env: { GITHUB_TOKEN: 'proxy-run-token' }, readFile: () => '', redactor: new Redactor() },
-        checkRegistry,
-      );
+      const config = githubSandboxConfig(`http://api.annexa.test:${port}`, join(dir, 'evidence.db'), 'proxy-run-token');
       const store = openSqliteStore(config.storePath);
       const before = proxy.forwarded.length;
       const result = await runCollection({ plan: planCollection(config), store, fetch: fetchWith({ HTTP_PROXY: proxy.url() }), clock: systemClock, logger: silentLogger(), redactor: new Redactor(), command: 'proxy-test' });
