@@ -5,7 +5,7 @@
 // The flag on the first line caps V8's young generation at semi-spaces of 4 MB (Node 20 lets them
 // grow to 16 MB while a collection allocates fast). It can only be set when node starts, hence
 // here; `entryNodeFlags` (src/core/version.ts) reads it for processes started as `node bin/annexa.js`.
-// At scale 50 the collection's peak RSS fell from 237-245 MB to 205-215 MB (bench/README.md).
+// At scale 50 the collection's peak RSS fell from 237-245 MB to 205-215 MB (bench/HISTORY.md).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -160,7 +160,7 @@ export class AwsApi {
    * `Content`), taken out of the answer's bytes before the SDK parses it and decoded here. The
    * SDK's XML parser builds a text one character at a time: for the 3.4 MB report of 10,000 users
    * that was a chain of 3.4 million strings, about 130 MB of heap at once, which set the peak RSS
-   * of a whole collection (bench/README.md). The member is set on the output as the SDK would set
+   * of a whole collection (bench/HISTORY.md). The member is set on the output as the SDK would set
    * a blob (bytes); an answer without the element is parsed as it is.
    */
   async send<T>(client: SdkClient, command: SdkCommand, operation: string, options: { base64Member?: string } = {}): Promise<Called<T>> {

@@ -27,7 +27,7 @@ const maxRedirects = 5;
  * WebAssembly, which V8 compiles at run time. In a loop of 2,300 requests for a 30 KB JSON page on
  * this project's machine it left the process at 117 MB of RSS (a 53 MB heap, 32 MB of compiler
  * memory at its peak) against 57 MB over node:http, which parses with llhttp compiled natively. In
- * a scale-out worker the switch took a unit's CPU from 69–89 ms to 62–73 ms (bench/README.md).
+ * a scale-out worker the switch took a unit's CPU from 69–89 ms to 62–73 ms (bench/HISTORY.md).
  *
  * What it does like `fetch`: any body `Request` accepts, `Headers` in and out, `signal`, redirects
  * followed (up to 5, unless `redirect: 'manual'`), gzip/deflate/br bodies decoded, `response.url`
