@@ -6,7 +6,7 @@
  * store. Prints `{ runs, coverage: ms[], list: ms[], listRecords, check: ms[] }` as JSON; the first
  * round of each includes compiling the code it runs (a one-off CLI call pays that too).
  */
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyStoreAtRest, removeStoreCopy } from './store-copy.js';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
@@ -41,15 +41,14 @@ for (let round = 0; round < rounds; round++) {
   list.push(await timed(async () => (listRecords = (await lister.latest('github.member.v1', { asOf }))[0]?.records.length ?? 0)));
   await lister.close();
   const copy = `${path}.check-copy.db`;
-  copyFileSync(path, copy);
-  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  copyStoreAtRest(path, copy);
   const writable = openSqliteStore(copy, { mapForReading: true }); // as `annexa check` opens it
   try {
     const clock = { now: () => asOf, sleep: async () => {} };
     check.push(await timed(() => recordCheckRun({ store: writable, checks: checkRegistry, connectors: connectorRegistry, params: {}, asOf, clock, command: 'bench check' })));
   } finally {
     await writable.close();
-    for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${copy}${suffix}`, { force: true });
+    removeStoreCopy(copy);
   }
 }
 console.log(JSON.stringify({ runs, coverage, list, listRecords, check }));

@@ -5,7 +5,7 @@
  * Then `annexa check` (evaluate and record a check run) as of the last day, five times, each on a
  * fresh copy of the store (it writes), with the median: timings on a shared machine are noisy.
  */
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyStoreAtRest, removeStoreCopy } from './store-copy.js';
 import { openSqliteStore, type SqliteEvidenceStore } from '../storage/sqlite-store.js';
 import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { assembleCoverage } from '../src/pipeline/coverage-run.js';
@@ -55,8 +55,7 @@ const checkTimes: number[] = [];
 const lastDay = new Date(start + 364 * DAY_MS + 600_000);
 for (let i = 0; i < 5; i++) {
   const copy = `${path}.check-copy.db`;
-  copyFileSync(path, copy);
-  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  copyStoreAtRest(path, copy);
   const store = openSqliteStore(copy);
   try {
     const clock = { now: () => lastDay, sleep: async () => {} };
@@ -65,7 +64,7 @@ for (let i = 0; i < 5; i++) {
     checkTimes.push(Math.round(performance.now() - began));
   } finally {
     await store.close();
-    for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${copy}${suffix}`, { force: true });
+    removeStoreCopy(copy);
   }
 }
 console.log(`check (evaluate and record) as of day 365, on a copy: ${checkTimes.join(', ')} ms; median ${[...checkTimes].sort((a, b) => a - b)[2]} ms`);
