@@ -43,6 +43,7 @@ export async function evaluateChecks(options: EvaluateOptions): Promise<CheckEva
   const { store, asOf } = options;
   const ttlByKind = new Map(options.connectors.flatMap((c) => c.collectors.map((k) => [k.kind, k.ttlHours] as const)));
   const summaries = await store.kinds({ asOf });
+  const judge = inputJudge(store, asOf, ttlByKind);
   const evaluations: CheckEvaluation[] = [];
   // Cross-instance checks over the same kinds (the people checks) judge the same inputs: judged
   // once, so they share one set of evidence objects (and what is derived from them, the identity index).
@@ -50,7 +51,7 @@ export async function evaluateChecks(options: EvaluateOptions): Promise<CheckEva
   for (const check of options.checks) {
     const params = options.params?.[check.id];
     if (check.scope === 'across-instances') {
-      evaluations.push(await evaluateAcrossInstances(check, summaries, store, asOf, ttlByKind, params, judged));
+      evaluations.push(await evaluateAcrossInstances(check, summaries, judge, asOf, params, judged));
       continue;
     }
     const instances = [...new Set(summaries.filter((s) => check.kinds.includes(s.kind)).map((s) => s.instanceId))].sort();
@@ -59,7 +60,7 @@ export async function evaluateChecks(options: EvaluateOptions): Promise<CheckEva
       continue;
     }
     for (const instanceId of instances) {
-      evaluations.push(await evaluateForInstance(check, instanceId, store, asOf, ttlByKind, params));
+      evaluations.push(await evaluateForInstance(check, instanceId, judge, asOf, params));
     }
   }
   return evaluations;
@@ -82,6 +83,24 @@ interface JudgedInput {
   unavailable?: UnavailableInput;
   /** The current collection failed for part of its scope: what is missing (`kind: message`). */
   gap?: string;
+}
+
+/** Judges one (kind, instance) input; see {@link inputJudge}. */
+type InputJudge = (kind: string, instanceId: string) => Promise<JudgedInput>;
+
+/**
+ * Judges inputs as of one date, each (kind, instance) once: several checks read the same kind
+ * (GitHub members), and judging it again would read and copy its records again. Checks only read
+ * their inputs, so sharing one set between them is safe.
+ */
+function inputJudge(store: EvidenceStore, asOf: Date, ttlByKind: Map<string, number>): InputJudge {
+  const judged = new Map<string, Promise<JudgedInput>>();
+  return (kind, instanceId) => {
+    const key = `${kind}\u0000${instanceId}`;
+    let input = judged.get(key);
+    if (!input) judged.set(key, (input = judgeInput(kind, instanceId, store, asOf, ttlByKind)));
+    return input;
+  };
 }
 
 async function judgeInput(
@@ -137,9 +156,8 @@ function runEvaluate(check: CheckDefinition<unknown>, input: Omit<CheckInput<unk
 async function evaluateForInstance(
   check: CheckDefinition<unknown>,
   instanceId: string,
-  store: EvidenceStore,
+  judge: InputJudge,
   asOf: Date,
-  ttlByKind: Map<string, number>,
   rawParams: unknown,
 ): Promise<CheckEvaluation> {
   const evidence: Record<string, EvidenceSet> = {};
@@ -149,7 +167,7 @@ async function evaluateForInstance(
   // were collected, and the failed parts are named, so a missing account never reads as a pass.
   const gaps: CheckResult[] = [];
   for (const kind of check.kinds) {
-    const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
+    const judged = await judge(kind, instanceId);
     refs.push(judged.ref);
     if (judged.set) evidence[kind] = judged.set;
     if (judged.unavailable) blocked.push(judged.unavailable);
@@ -187,15 +205,13 @@ export async function currentEvidence(options: {
 }): Promise<CurrentEvidence> {
   const ttlByKind = new Map(options.connectors.flatMap((c) => c.collectors.map((k) => [k.kind, k.ttlHours] as const)));
   const summaries = await options.store.kinds({ asOf: options.asOf });
-  return judgeAll(options.kinds, summaries, options.store, options.asOf, ttlByKind);
+  return judgeAll(options.kinds, summaries, inputJudge(options.store, options.asOf, ttlByKind));
 }
 
 async function judgeAll(
   kinds: readonly string[],
   summaries: readonly KindSummary[],
-  store: EvidenceStore,
-  asOf: Date,
-  ttlByKind: Map<string, number>,
+  judge: InputJudge,
 ): Promise<CurrentEvidence & { inputs: { kind: string; instanceId: string }[] }> {
   const inputs = summaries
     .filter((s) => kinds.includes(s.kind))
@@ -206,7 +222,7 @@ async function judgeAll(
   const unavailable: UnavailableInput[] = [];
   const gaps: CurrentEvidence['gaps'] = [];
   for (const { kind, instanceId } of inputs) {
-    const judged = await judgeInput(kind, instanceId, store, asOf, ttlByKind);
+    const judged = await judge(kind, instanceId);
     refs.push(judged.ref);
     if (judged.set) sets.push(judged.set);
     if (judged.unavailable) unavailable.push(judged.unavailable);
@@ -218,9 +234,8 @@ async function judgeAll(
 async function evaluateAcrossInstances(
   check: CheckDefinition<unknown>,
   summaries: readonly KindSummary[],
-  store: EvidenceStore,
+  judge: InputJudge,
   asOf: Date,
-  ttlByKind: Map<string, number>,
   rawParams: unknown,
   judged: Map<string, ReturnType<typeof judgeAll>>,
 ): Promise<CheckEvaluation> {
@@ -232,7 +247,7 @@ async function evaluateAcrossInstances(
     return nothingCollected(check, acrossInstancesId, asOf);
   }
   const key = JSON.stringify(check.kinds);
-  if (!judged.has(key)) judged.set(key, judgeAll(check.kinds, summaries, store, asOf, ttlByKind));
+  if (!judged.has(key)) judged.set(key, judgeAll(check.kinds, summaries, judge));
   const { inputs, refs, sets, unavailable, gaps } = await judged.get(key)!;
   // Parts of a scope that failed (one AWS account) are named; what was collected is still judged.
   const gapResults = gaps.map((g): CheckResult => ({ subject: `${g.instanceId}/${g.kind}`, status: 'not_collected', message: g.message }));
