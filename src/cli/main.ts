@@ -6,7 +6,7 @@ import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
 import { processIO, type CliIO } from './runtime.js';
 import { exitCodes } from './exit-codes.js';
-import { compactHeap } from './heap.js';
+import { compactHeap, judgesOneSnapshot } from './heap.js';
 import type { BundleCommandOptions } from './commands/bundle.js';
 import type { SampleCommandOptions } from './commands/sample.js';
 
@@ -304,11 +304,16 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       if (error.code === 'EPIPE') process.exit(exitCodes.ok);
       throw error;
     });
-    // A process of its own (not a test calling main): keep its heap near what it uses.
-    compactHeap();
   }
   let code: number = exitCodes.ok;
   const program = buildProgram(io, (c) => (code = c));
+  // A process of its own (not a test calling main): keep its heap near what it uses, unless the
+  // command judges one snapshot of evidence, whose heap is nearly all live (see heap.ts).
+  if (io === processIO) {
+    program.hook('preAction', (_program, command) => {
+      if (!judgesOneSnapshot.has(command.name())) compactHeap();
+    });
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactHeap, heapGrowingPercent } from '../../src/cli/heap.js';
+import { compactHeap, heapGrowingPercent, judgesOneSnapshot } from '../../src/cli/heap.js';
 import { entryNodeFlags, packageRoot, toolVersion } from '../../src/core/version.js';
 
 describe('compactHeap', () => {
@@ -43,6 +43,27 @@ describe('compactHeap', () => {
     const withFlag = rss(`--heap-growing-percent=${heapGrowingPercent}`);
     expect(withFlag).toBeLessThan(without * 0.8);
   }, 30_000);
+});
+
+describe('which commands compact the heap', () => {
+  // A module preloaded through NODE_OPTIONS reports every V8 flag the CLI sets at run time.
+  const probe = `data:text/javascript,${encodeURIComponent(
+    "import v8 from 'node:v8'; import { syncBuiltinESMExports } from 'node:module'; const set = v8.setFlagsFromString; " +
+      "v8.setFlagsFromString = (f) => { process.stderr.write('V8FLAG ' + f + '\\n'); set(f); }; syncBuiltinESMExports();",
+  )}`;
+  const flagsSetBy = (...args: string[]) => {
+    const run = spawnSync(join(packageRoot, 'bin', 'annexa.js'), [...args, '--store', join(packageRoot, 'no-such-store.db')], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: `--import=${probe}` },
+    });
+    expect(run.status, run.stderr).toBe(2); // no store there: the command ran and refused
+    return [...run.stderr.matchAll(/^V8FLAG (.*)$/gm)].map((m) => m[1]);
+  };
+
+  it('a command that judges one snapshot keeps V8\'s growing factor; the others get the compact one', () => {
+    for (const command of judgesOneSnapshot) expect(flagsSetBy(command), command).toEqual([]);
+    expect(flagsSetBy('runs')).toEqual([`--heap-growing-percent=${heapGrowingPercent}`]);
+  }, 60_000);
 });
 
 describe('bin/annexa.js', () => {
