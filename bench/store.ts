@@ -25,6 +25,7 @@ import { planCollection } from '../src/pipeline/plan.js';
 import { runCollection } from '../src/pipeline/collect.js';
 import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { DAY_MS } from '../src/sandbox/time.js';
+import { entryNodeFlags } from '../src/core/version.js';
 import { hashString } from '../src/sandbox/random.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 
@@ -178,13 +179,13 @@ function verifyInChild(path: string): { ok: boolean; ms: number; maxRssMb: numbe
 }
 
 /**
- * The reads the targets name, timed in a fresh process as the CLI runs them (`store-read-times.ts`):
- * this process holds the captured day and a large heap, whose garbage collections would be timed
- * too. Six calls of each; the first also compiles the code it runs and is reported beside the
+ * The reads the targets name, timed in a fresh process as the CLI runs them (`store-read-times.ts`,
+ * with the node flags `bin/annexa.js` starts with): this process holds the captured day and a large
+ * heap, whose garbage collections would be timed too. Six calls of each; the first also compiles the code it runs and is reported beside the
  * figure; the figure is the median of the other five, because one timing on a shared machine is noise.
  */
 async function timeReads({ scenario: label, file, asOf }: StoreCheckpoint, results: BenchResult[]): Promise<void> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-read-times.ts'), file, asOf, '6'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [...entryNodeFlags(), '--import', 'tsx', join(import.meta.dirname, 'store-read-times.ts'), file, asOf, '6'], { encoding: 'utf8' });
   const times = JSON.parse(out.trim().split('\n').at(-1)!) as { runs: number; coverage: number[]; list: number[]; listRecords: number; check: number[] };
   const warm = (ms: number[]) => [...ms.slice(1)].sort((a, b) => a - b)[Math.floor((ms.length - 1) / 2)]!;
   const about = (ms: number[]) => `${times.runs} run(s); median of ${ms.length - 1} calls after a first of ${ms[0]} ms`;
