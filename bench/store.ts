@@ -181,8 +181,9 @@ function verifyInChild(path: string): { ok: boolean; ms: number; maxRssMb: numbe
 /**
  * The reads the targets name, timed in a fresh process as the CLI runs them (`store-read-times.ts`,
  * with the node flags `bin/annexa.js` starts with): this process holds the captured day and a large
- * heap, whose garbage collections would be timed too. Six calls of each; the first also compiles the code it runs and is reported beside the
- * figure; the figure is the median of the other five, because one timing on a shared machine is noise.
+ * heap, whose garbage collections would be timed too. Six calls of each; the first also compiles
+ * the code it runs and is reported beside the figure; the figure is the median of the other five,
+ * because one timing on a shared machine is noise.
  */
 async function timeReads({ scenario: label, file, asOf }: StoreCheckpoint, results: BenchResult[]): Promise<void> {
   const out = execFileSync(process.execPath, [...entryNodeFlags(), '--import', 'tsx', join(import.meta.dirname, 'store-read-times.ts'), file, asOf, '6'], { encoding: 'utf8' });
