@@ -10,7 +10,7 @@
  * runs; `verify` runs in a child process to measure its peak memory.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteEvidenceStore } from '../storage/sqlite-store.js';
 import type { ObservationInput, OutcomeInput } from '../storage/evidence-store.js';
@@ -26,6 +26,7 @@ import { runCollection } from '../src/pipeline/collect.js';
 import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { DAY_MS } from '../src/sandbox/time.js';
 import { entryNodeFlags } from '../src/core/version.js';
+import { copyStoreAtRest } from './store-copy.js';
 import { hashString } from '../src/sandbox/random.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
 
@@ -297,8 +298,7 @@ export async function storeBench(
         if (options.checkpointsDir) {
           // A copy to time reads on later (`store-reads`), on a machine as quiet as can be had.
           checkpoint.file = join(options.checkpointsDir, `${scenario}-day-${d}.db`);
-          copyFileSync(path, checkpoint.file);
-          if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${checkpoint.file}-wal`);
+          copyStoreAtRest(path, checkpoint.file);
           checkpoints_.push(checkpoint);
           writeFileSync(join(options.checkpointsDir, 'checkpoints.json'), `${JSON.stringify(checkpoints_, null, 2)}\n`);
         } else {
