@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import type { CheckResultInput, ObservationInput } from '../storage/evidence-store.js';
 import { packageRoot } from '../src/core/version.js';
+import { cliChildArgs } from './cli-child.js';
 
 export interface BenchResult {
   name: string;
@@ -101,7 +102,7 @@ function exportBundle(dbPath: string, dir: string, to: string, keyFile: string):
     `const code = await main(${JSON.stringify(args)});` +
     `process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exit(code);`;
   const began = performance.now();
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: packageRoot, encoding: 'utf8', env: { ...process.env, ANNEXA_LOG_LEVEL: 'silent' } });
+  const child = spawnSync(process.execPath, cliChildArgs(['--input-type=module', '-e', script]), { cwd: packageRoot, encoding: 'utf8', env: { ...process.env, ANNEXA_LOG_LEVEL: 'silent' } });
   const seconds = (performance.now() - began) / 1000;
   if (child.status !== 0) throw new Error(`bundle export failed (${child.status}): ${child.stderr}`);
   const rssKb = Number(/MAXRSS (\d+)/.exec(child.stderr)?.[1] ?? NaN);

@@ -22,7 +22,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { entryNodeFlags, packageRoot } from '../src/core/version.js';
+import { packageRoot } from '../src/core/version.js';
+import { cliChildArgs } from './cli-child.js';
 import { sandboxTls } from '../src/sandbox/tls.js';
 import { awsSandboxCredentials } from '../src/sandbox/aws/server.js';
 import type { SandboxEnvironment, SandboxApiName } from '../src/demo/sandbox-environment.js';
@@ -205,7 +206,7 @@ export function collectInChild(
   const began = performance.now();
   return new Promise((resolve, reject) => {
     // Async spawn: the sandbox answering the child lives in this process's event loop.
-    const child = spawn(process.execPath, [...entryNodeFlags(), ...(mainModule.endsWith('.ts') ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliChildArgs(['--input-type=module', '-e', script], { typescript: mainModule.endsWith('.ts') }), { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const cpu = sampleCpu(child.pid);
     let stdout = '';
     let stderr = '';

@@ -1,8 +1,14 @@
-/** Child process of the store benchmark: verifies one store and prints time and peak memory as JSON. */
+/**
+ * Child process of the store benchmark: verifies one store and prints time and peak memory as JSON.
+ * Started with `bin/annexa.js`'s node flags (`cliChildArgs`) and with the heap policy the CLI gives
+ * `annexa verify` (`compactHeap`), so it measures the command users run.
+ */
 import { openSqliteStore } from '../storage/sqlite-store.js';
+import { compactHeap } from '../src/cli/heap.js';
 
 const path = process.argv[2];
 if (!path) throw new Error('usage: store-verify.ts <store.db>');
+compactHeap();
 const store = openSqliteStore(path, { readonly: true });
 const began = performance.now();
 const report = await store.verify();

@@ -25,7 +25,7 @@ import { planCollection } from '../src/pipeline/plan.js';
 import { runCollection } from '../src/pipeline/collect.js';
 import { recordCheckRun } from '../src/pipeline/check-run.js';
 import { DAY_MS } from '../src/sandbox/time.js';
-import { entryNodeFlags } from '../src/core/version.js';
+import { cliChildArgs } from './cli-child.js';
 import { copyStoreAtRest } from './store-copy.js';
 import { hashString } from '../src/sandbox/random.js';
 import { startSandboxEnvironment, sandboxToken, sandboxTokenVariable } from '../src/demo/sandbox-environment.js';
@@ -173,9 +173,9 @@ async function checkRun(store: SqliteEvidenceStore, d: number): Promise<void> {
   await recordCheckRun({ store, checks: checkRegistry, connectors: connectorRegistry, params: {}, asOf: clock.now(), clock, command: 'bench check' });
 }
 
-/** Peak memory and time of `verify` in a fresh process. */
+/** Peak memory and time of `verify` in a fresh process started as `annexa verify` is (see store-verify.ts). */
 function verifyInChild(path: string): { ok: boolean; ms: number; maxRssMb: number; runs: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-verify.ts'), path], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, cliChildArgs([join(import.meta.dirname, 'store-verify.ts'), path]), { encoding: 'utf8' });
   return JSON.parse(out) as { ok: boolean; ms: number; maxRssMb: number; runs: number };
 }
 
@@ -187,7 +187,7 @@ function verifyInChild(path: string): { ok: boolean; ms: number; maxRssMb: numbe
  * because one timing on a shared machine is noise.
  */
 async function timeReads({ scenario: label, file, asOf }: StoreCheckpoint, results: BenchResult[]): Promise<void> {
-  const out = execFileSync(process.execPath, [...entryNodeFlags(), '--import', 'tsx', join(import.meta.dirname, 'store-read-times.ts'), file, asOf, '6'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, cliChildArgs([join(import.meta.dirname, 'store-read-times.ts'), file, asOf, '6']), { encoding: 'utf8' });
   const times = JSON.parse(out.trim().split('\n').at(-1)!) as { runs: number; coverage: number[]; list: number[]; listRecords: number; check: number[] };
   const warm = (ms: number[]) => [...ms.slice(1)].sort((a, b) => a - b)[Math.floor((ms.length - 1) / 2)]!;
   const about = (ms: number[]) => `${times.runs} run(s); median of ${ms.length - 1} calls after a first of ${ms[0]} ms`;
