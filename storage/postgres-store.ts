@@ -4,7 +4,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
+import { TreeCache, changeRows, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
@@ -12,7 +12,6 @@ import { digestBytes, digestsOf, evaluationRows, planCheckRuns, resultsByEvaluat
 import { PostgresSharedRuns } from './postgres-shared-runs.js';
 import { redactUrl } from '../src/http/sanitize-url.js';
 import {
-  changeRows,
   checkRowsSql,
   collectionFields,
   collectionSelect,

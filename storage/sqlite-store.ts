@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
+import { TreeCache, changeRows, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
   currentSchemaVersion,
@@ -1329,51 +1329,6 @@ export function hashCollections(collections: Iterable<PlannedCollection>): RunMa
     for (const change of c.changes) hash.change(change);
   }
   return hash.digest();
-}
-
-/**
- * Change-index rows between two sorted trees of a stream: per subject whose rows differ, the new
- * rows as JSON (`null` when the subject is gone), ordered by subject like the seal hashes them.
- */
-export function changeRows(before: readonly RowText[], after: readonly RowText[]): [string, string | null][] {
-  const group = (rows: readonly RowText[]) => {
-    const bySubject = new Map<string, RowText[]>();
-    for (const row of rows) {
-      const subject = subjectOfRow(row);
-      const list = bySubject.get(subject);
-      if (list) list.push(row);
-      else bySubject.set(subject, [row]);
-    }
-    return bySubject;
-  };
-  const was = group(before);
-  const now = group(after);
-  const out: [string, string | null][] = [];
-  for (const [subject, rows] of now) {
-    const entry = `[${rows.join(',')}]`;
-    const old = was.get(subject);
-    if (!old || `[${old.join(',')}]` !== entry) out.push([subject, entry]);
-  }
-  for (const subject of was.keys()) if (!now.has(subject)) out.push([subject, null]);
-  return out.sort(([a], [b]) => cmp(a, b));
-}
-
-/**
- * The subject of a record row (`["subject",...]`), read from the row's text alone: parsing every
- * row whole (its digest and request indexes too) for its subject made a first run's change rows
- * cost about four times the rows' size in short-lived memory (21.7 MB for 18,000 rows).
- */
-function subjectOfRow(row: RowText): string {
-  // The first string's closing quote is the first one not escaped (preceded by an even number of backslashes).
-  for (let quote = row.indexOf('"', 2); quote > 0; quote = row.indexOf('"', quote + 1)) {
-    let slashes = 0;
-    while (row.charCodeAt(quote - 1 - slashes) === 92) slashes++;
-    if (slashes % 2 !== 0) continue;
-    // Without escapes the text between the quotes is the subject; with them, JSON reads it.
-    const escape = row.indexOf('\\', 2);
-    return escape < 0 || escape > quote ? row.slice(2, quote) : (JSON.parse(row.slice(1, quote + 1)) as string);
-  }
-  throw new Error(`not a record row: ${row.slice(0, 80)}`);
 }
 
 /**

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTree, encodeTree, toRowTexts, treeDigest } from '../../storage/trees.js';
-import { changeRows } from '../../storage/sqlite-store.js';
+import { changeRows, decodeTree, encodeTree, toRowTexts, treeDigest } from '../../storage/trees.js';
 
 /** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
