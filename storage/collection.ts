@@ -1,6 +1,6 @@
 import type { RequestRef } from '../src/core/connector.js';
 import type { CollectionProvenance, PopulationRecord } from './evidence-store.js';
-import { toRowTexts, type RowText } from './trees.js';
+import { compareText, toRowTexts, type RowText } from './trees.js';
 
 /**
  * Turns the records of one collection into what store v2 keeps: a record tree (one row per record,
@@ -45,7 +45,7 @@ export function buildCollection(records: readonly PendingRecord[], source: { too
   for (const record of records) for (const request of record.requests) byKey.set(keyOf(request), request);
   // Sorted by what stays the same from day to day, so an unchanged record keeps the same indexes.
   const requests = [...byKey.values()].sort(
-    (a, b) => cmp(a.method, b.method) || cmp(a.url, b.url) || cmp(a.at, b.at) || cmp(a.requestId ?? '', b.requestId ?? ''),
+    (a, b) => compareText(a.method, b.method) || compareText(a.url, b.url) || compareText(a.at, b.at) || compareText(a.requestId ?? '', b.requestId ?? ''),
   );
   const indexOf = new Map(requests.map((r, i) => [keyOf(r), i]));
   const rows = toRowTexts(
@@ -95,9 +95,6 @@ export function resolveRequests(provenance: CollectionProvenance, templates: { r
   });
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * Folds the stretches of a population into one entry per distinct record: a subject that changes

@@ -4,7 +4,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, changeRows, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
+import { TreeCache, changeRows, compareText, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import { hashRows } from './postgres-hash.js';
 import { lockKey, migratePostgres } from './postgres-schema.js';
 import { verifyPostgresStore } from './postgres-verify.js';
@@ -808,7 +808,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         for (const row of parseRows<RecordRow>(await this.treeRows(c.tree)).filter((r) => r[0] === subject)) pairs.push({ c, row });
       }
     }
-    pairs.sort((a, b) => cmp(a.c.collected_at ?? a.c.finished_at, b.c.collected_at ?? b.c.finished_at) || a.c.id - b.c.id);
+    pairs.sort((a, b) => compareText(a.c.collected_at ?? a.c.finished_at, b.c.collected_at ?? b.c.finished_at) || a.c.id - b.c.id);
     return this.toRecords(pairs);
   }
 
@@ -868,7 +868,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         lastSeen: seen(version.last),
       })),
     );
-    return foldPopulation(out).sort((a, b) => cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject) || cmp(a.firstSeen.at, b.firstSeen.at) || cmp(a.digest, b.digest));
+    return foldPopulation(out).sort((a, b) => compareText(a.instanceId, b.instanceId) || compareText(a.subject, b.subject) || compareText(a.firstSeen.at, b.firstSeen.at) || compareText(a.digest, b.digest));
   }
 
   async changesBetween(fromRunId: string, toRunId: string, options: { kind?: string } = {}): Promise<RecordChange[]> {
@@ -903,7 +903,7 @@ export class PostgresEvidenceStore implements EvidenceStore {
         });
       }
     }
-    return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject));
+    return out.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.instanceId, b.instanceId) || compareText(a.subject, b.subject));
   }
 
   async requestsOf(record: StoredRecord): Promise<RequestRef[]> {
@@ -1199,6 +1199,3 @@ function collectorKey(o: { instanceId: string; collectorId: string; kind: string
   return `${o.instanceId}\u0000${o.collectorId}\u0000${o.kind}`;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

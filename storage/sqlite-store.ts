@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from '../src/core/canonical.js';
 import type { RequestRef } from '../src/core/connector.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
 import { buildCollection, foldPopulation, resolveRequests, type BuiltCollection, type PendingRecord, type RecordRow } from './collection.js';
-import { TreeCache, changeRows, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
+import { TreeCache, changeRows, compareText, decodeTree, encodeTree, parseRows, treeDigest, type RowText } from './trees.js';
 import {
   appendOnlyTriggers,
   currentSchemaVersion,
@@ -930,7 +930,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         for (const row of parseRows<RecordRow>(this.treeRows(c.tree)).filter((r) => r[0] === subject)) out.push({ record: this.toRecord(c, row), order: c.id });
       }
     }
-    return out.sort((a, b) => cmp(a.record.collectedAt, b.record.collectedAt) || a.order - b.order).map((o) => o.record);
+    return out.sort((a, b) => compareText(a.record.collectedAt, b.record.collectedAt) || a.order - b.order).map((o) => o.record);
   }
 
   private toRecord(c: CollectionRow, row: RecordRow): StoredRecord {
@@ -1006,7 +1006,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         }
       }
     }
-    return foldPopulation(out).sort((a, b) => cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject) || cmp(a.firstSeen.at, b.firstSeen.at) || cmp(a.digest, b.digest));
+    return foldPopulation(out).sort((a, b) => compareText(a.instanceId, b.instanceId) || compareText(a.subject, b.subject) || compareText(a.firstSeen.at, b.firstSeen.at) || compareText(a.digest, b.digest));
   }
 
   async changesBetween(fromRunId: string, toRunId: string, options: { kind?: string } = {}): Promise<RecordChange[]> {
@@ -1041,7 +1041,7 @@ export class SqliteEvidenceStore implements EvidenceStore {
         });
       }
     }
-    return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.instanceId, b.instanceId) || cmp(a.subject, b.subject));
+    return out.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.instanceId, b.instanceId) || compareText(a.subject, b.subject));
   }
 
   async requestsOf(record: StoredRecord): Promise<RequestRef[]> {
@@ -1316,7 +1316,7 @@ export class CollectionsHash {
 
   digest(): RunManifest['kinds'] {
     const kinds: RunManifest['kinds'] = {};
-    for (const [kind, entry] of [...this.hashes].sort(([a], [b]) => cmp(a, b))) kinds[kind] = { count: entry.count, hash: entry.hash.digest('hex') };
+    for (const [kind, entry] of [...this.hashes].sort(([a], [b]) => compareText(a, b))) kinds[kind] = { count: entry.count, hash: entry.hash.digest('hex') };
     return kinds;
   }
 }
@@ -1342,9 +1342,6 @@ export function checkRowsSql(evaluationsHex: string, evidenceHex: string, seq1: 
     UNION ALL SELECT 1, id, check_id, instance_id, as_of, evidence, results, result_count FROM check_evaluations WHERE run_seq = ${seq2}) x ORDER BY t, id`;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** @internal */
 export function newRunId(startedAt: Date): string {
