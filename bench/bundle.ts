@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import type { CheckResultInput, ObservationInput } from '../storage/evidence-store.js';
 import { packageRoot } from '../src/core/version.js';
-import { cliChildArgs } from './cli-child.js';
+import { cliChildArgs, cliMainScript } from './cli-child.js';
 
 export interface BenchResult {
   name: string;
@@ -97,10 +97,7 @@ export async function writeYear(dbPath: string): Promise<number> {
 function exportBundle(dbPath: string, dir: string, to: string, keyFile: string): { seconds: number; bytes: number; rssMb: number } {
   const out = join(dir, `bundle-${to}.zip`);
   const args = ['bundle', '--store', dbPath, '--from', '2025-01-01', '--to', to, '--out', out, '--key', keyFile, '--sample', 'merged-prs:auto', '--seed', 'bench', '--json'];
-  const script =
-    `const { main } = await import(${JSON.stringify(join(packageRoot, 'src/cli/main.ts'))});` +
-    `const code = await main(${JSON.stringify(args)});` +
-    `process.stderr.write('\\nMAXRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exit(code);`;
+  const script = cliMainScript(args);
   const began = performance.now();
   const child = spawnSync(process.execPath, cliChildArgs(['--input-type=module', '-e', script]), { cwd: packageRoot, encoding: 'utf8', env: { ...process.env, ANNEXA_LOG_LEVEL: 'silent' } });
   const seconds = (performance.now() - began) / 1000;

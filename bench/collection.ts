@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/core/version.js';
-import { cliChildArgs } from './cli-child.js';
+import { cliChildArgs, cliMainScript } from './cli-child.js';
 import { sandboxTls } from '../src/sandbox/tls.js';
 import { awsSandboxCredentials } from '../src/sandbox/aws/server.js';
 import type { SandboxEnvironment, SandboxApiName } from '../src/demo/sandbox-environment.js';
@@ -199,10 +199,7 @@ export function collectInChild(
   args: string[] = [],
   mainModule = join(packageRoot, 'src/cli/main.ts'),
 ): Promise<{ code: number; seconds: number; rssMb: number; cpuSeconds: number; stdout: string; stderr: string; cpu: CpuTimeline }> {
-  const script =
-    `const { main } = await import(${JSON.stringify(mainModule)});` +
-    `const code = await main(${JSON.stringify(['--config', configPath, 'collect', ...args])});` +
-    `const u = process.resourceUsage(); process.stderr.write('\\nMAXRSS ' + u.maxRSS + ' CPU ' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exit(code);`;
+  const script = cliMainScript(['--config', configPath, 'collect', ...args], mainModule);
   const began = performance.now();
   return new Promise((resolve, reject) => {
     // Async spawn: the sandbox answering the child lives in this process's event loop.

@@ -92,7 +92,7 @@ export async function scaleOutBench(dir: string, options: { instances?: number; 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * The CLI bundled into one ES module (esbuild, which tsx runs on; packages stay external), so the
+ * The CLI bundled into one ES module as bin/annexa.js runs it (esbuild, which tsx runs on; packages stay external), so the
  * workers spend no CPU on transpiling TypeScript at start-up or on tsx's loader hooks while they
  * run, as in the container image. Written under node_modules/.cache, where Annexa's package root
  * and node_modules are still found. Undefined (workers run through tsx) when esbuild cannot be loaded.
@@ -102,7 +102,7 @@ async function prebuiltCli(): Promise<string | undefined> {
     const esbuild = await import('esbuild');
     const outfile = join(root, 'node_modules/.cache/annexa-bench/annexa.mjs');
     await esbuild.build({
-      stdin: { contents: "import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n", resolveDir: root, loader: 'ts', sourcefile: 'bench-cli.ts' },
+      stdin: { contents: "import { holdYoungGeneration } from './src/cli/heap.ts';\nholdYoungGeneration();\nconst { main } = await import('./src/cli/main.ts');\nprocess.exitCode = await main(process.argv.slice(2));\n", resolveDir: root, loader: 'ts', sourcefile: 'bench-cli.ts' },
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -1,11 +1,13 @@
 /**
  * Child process of the store benchmark: verifies one store and prints time and peak memory as JSON.
  * Started with `bin/annexa.js`'s node flags (`cliChildArgs`) and with the heap policy the CLI gives
- * `annexa verify` (`compactHeap`), so it measures the command users run.
+ * `annexa verify` (`holdYoungGeneration`, `compactHeap`), so it measures the command users run.
  */
-import { openSqliteStore } from '../storage/sqlite-store.js';
-import { compactHeap } from '../src/cli/heap.js';
+import { compactHeap, holdYoungGeneration } from '../src/cli/heap.js';
 
+// Held before the store's modules load, as bin/annexa.js does.
+holdYoungGeneration();
+const { openSqliteStore } = await import('../storage/sqlite-store.js');
 const path = process.argv[2];
 if (!path) throw new Error('usage: store-verify.ts <store.db>');
 compactHeap();

@@ -6,7 +6,7 @@ import { StoreVersionError } from '../../storage/sqlite-store.js';
 import { toolVersion } from '../core/version.js';
 import { processIO, type CliIO } from './runtime.js';
 import { exitCodes } from './exit-codes.js';
-import { compactHeap, judgesOneSnapshot } from './heap.js';
+import { compactHeap, growsYoungGeneration, judgesOneSnapshot, releaseYoungGeneration } from './heap.js';
 import type { BundleCommandOptions } from './commands/bundle.js';
 import type { SampleCommandOptions } from './commands/sample.js';
 
@@ -308,10 +308,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
   let code: number = exitCodes.ok;
   const program = buildProgram(io, (c) => (code = c));
   // A process of its own (not a test calling main): keep its heap near what it uses, unless the
-  // command judges one snapshot of evidence, whose heap is nearly all live (see heap.ts).
+  // command keeps most of what it reads (see heap.ts).
   if (io === processIO) {
     program.hook('preAction', (_program, command) => {
       if (!judgesOneSnapshot.has(command.name())) compactHeap();
+      if (growsYoungGeneration.has(command.name())) releaseYoungGeneration();
     });
   }
   try {

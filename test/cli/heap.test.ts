@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactHeap, heapGrowingPercent, judgesOneSnapshot } from '../../src/cli/heap.js';
+import { compactHeap, growsYoungGeneration, heapGrowingPercent, holdYoungGeneration, judgesOneSnapshot, releaseYoungGeneration } from '../../src/cli/heap.js';
 import { entryNodeFlags, packageRoot, toolVersion } from '../../src/core/version.js';
 
 describe('compactHeap', () => {
@@ -45,7 +45,53 @@ describe('compactHeap', () => {
   }, 30_000);
 });
 
-describe('which commands compact the heap', () => {
+describe('holdYoungGeneration and releaseYoungGeneration', () => {
+  const flagsSet = (call: (setFlags: (f: string) => void) => boolean) => {
+    const set: string[] = [];
+    return { returned: call((f) => set.push(f)), set };
+  };
+
+  it("holds the young generation when node started with bin/annexa.js's flags", () => {
+    expect(flagsSet((setFlags) => holdYoungGeneration({ execArgv: entryNodeFlags(), nodeOptions: '', setFlags }))).toEqual({ returned: true, set: ['--semi-space-growth-factor=1'] });
+  });
+
+  it.each([
+    { execArgv: [], nodeOptions: '' }, // no start size: it would hold V8's 1 MB start
+    { execArgv: ['--min-semi-space-size=4', '--max-semi-space-size=32'], nodeOptions: '' },
+    { execArgv: ['--min-semi-space-size=4'], nodeOptions: '--max_semi_space_size=8' },
+    { execArgv: ['--min-semi-space-size=4'], nodeOptions: '--import x --semi-space-growth-factor=4' },
+  ])('holds nothing without a start size or when the operator chose one ($execArgv $nodeOptions)', ({ execArgv, nodeOptions }) => {
+    expect(flagsSet((setFlags) => holdYoungGeneration({ execArgv, nodeOptions, setFlags }))).toEqual({ returned: false, set: [] });
+  });
+
+  it("releases to V8's growth factor, unless the operator chose a factor", () => {
+    expect(flagsSet((setFlags) => releaseYoungGeneration({ execArgv: entryNodeFlags(), nodeOptions: '', setFlags }))).toEqual({ returned: true, set: ['--semi-space-growth-factor=2'] });
+    expect(flagsSet((setFlags) => releaseYoungGeneration({ execArgv: [], nodeOptions: '--semi-space-growth-factor=3', setFlags }))).toEqual({ returned: false, set: [] });
+  });
+
+  it('takes effect at run time: held, the semi-spaces stay at their start size; released, they grow', () => {
+    // Allocation that keeps a third of what it makes for a while, so scavenges find much alive.
+    const script = (flags: string[]) => `
+      const v8 = require('node:v8');
+      const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+      ${flags.map((f) => `v8.setFlagsFromString('${f}');`).join(' ')}
+      let keep = []; let largest = 0;
+      for (let i = 0; i < 3e6; i++) {
+        const o = { a: i, b: 'x' + i }; if (i % 3 === 0) keep.push(o); if (keep.length > 200000) keep = [];
+        if (i % 50000 === 0) largest = Math.max(largest, newSpace());
+      }
+      process.stdout.write(String(largest / 1048576));`;
+    const largestNewSpaceMb = (flags: string[]) =>
+      Number(execFileSync(process.execPath, [...entryNodeFlags(), '-e', script(flags)], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }));
+    const start = Number(/^--min-semi-space-size=(\d+)$/.exec(entryNodeFlags()[0] ?? '')?.[1]);
+    // new_space counts both semi-spaces.
+    expect(largestNewSpaceMb(['--semi-space-growth-factor=1'])).toBeLessThanOrEqual(2 * start);
+    expect(largestNewSpaceMb(['--semi-space-growth-factor=1', '--semi-space-growth-factor=2'])).toBeGreaterThan(2 * start);
+    expect(largestNewSpaceMb([])).toBeGreaterThan(2 * start);
+  }, 30_000);
+});
+
+describe('which commands change V8\'s heap settings', () => {
   // A module preloaded through NODE_OPTIONS reports every V8 flag the CLI sets at run time.
   const probe = `data:text/javascript,${encodeURIComponent(
     "import v8 from 'node:v8'; import { syncBuiltinESMExports } from 'node:module'; const set = v8.setFlagsFromString; " +
@@ -61,15 +107,21 @@ describe('which commands compact the heap', () => {
   };
 
   it('a command that judges one snapshot keeps V8\'s growing factor; the others get the compact one', () => {
-    for (const command of judgesOneSnapshot) expect(flagsSetBy(command), command).toEqual([]);
-    expect(flagsSetBy('runs')).toEqual([`--heap-growing-percent=${heapGrowingPercent}`]);
+    // bin/annexa.js holds the young generation first; the commands that keep what they read release it.
+    const hold = '--semi-space-growth-factor=1';
+    const release = '--semi-space-growth-factor=2';
+    for (const command of judgesOneSnapshot) expect(flagsSetBy(command), command).toEqual([hold, release]);
+    expect(flagsSetBy('runs')).toEqual([hold, `--heap-growing-percent=${heapGrowingPercent}`]);
+    const bundle = flagsSetBy('bundle', '--from', '2026-01-01', '--to', '2026-01-31', '--out', join(packageRoot, 'no-such-bundle.zip'));
+    expect(bundle).toEqual([hold, `--heap-growing-percent=${heapGrowingPercent}`, release]);
+    expect([...growsYoungGeneration].sort()).toEqual([...judgesOneSnapshot, 'bundle'].sort());
   }, 60_000);
 });
 
 describe('bin/annexa.js', () => {
   it('run as a program, starts node with the flags entryNodeFlags reads from its first line', () => {
     const flags = entryNodeFlags();
-    expect(flags.some((f) => /^--max-semi-space-size=\d+$/.test(f))).toBe(true);
+    expect(flags.some((f) => /^--min-semi-space-size=\d+$/.test(f))).toBe(true);
     // A module preloaded through NODE_OPTIONS reports the flags node was started with.
     const probe = `data:text/javascript,process.on('exit',()=>process.stderr.write('EXECARGV'+JSON.stringify(process.execArgv)))`;
     const run = spawnSync(join(packageRoot, 'bin', 'annexa.js'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--import=${probe}` } });
