@@ -106,7 +106,7 @@ describe('which commands change V8\'s heap settings', () => {
     return [...run.stderr.matchAll(/^V8FLAG (.*)$/gm)].map((m) => m[1]);
   };
 
-  it('a command that judges one snapshot keeps V8\'s growing factor; the others get the compact one', () => {
+  it('a command that judges one snapshot keeps V8\'s growing factor, the others get the compact one; those that keep what they read release the young generation', () => {
     // bin/annexa.js holds the young generation first; the commands that keep what they read release it.
     const hold = '--semi-space-growth-factor=1';
     const release = '--semi-space-growth-factor=2';
